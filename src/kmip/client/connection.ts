@@ -1,0 +1,267 @@
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import type { X509Certificate } from 'node:crypto';
+import { KmipClientError, KmipClientErrorCode } from './errors.js';
+import { DEFAULT_MAX_RESPONSE_BYTES, ResponseFramer } from './response-framer.js';
+import { tlsConnectOptions, type TlsIdentity } from './tls-identity.js';
+import type { KmipTransport, RoundTripOptions } from './transport.js';
+import { classifySocketError } from './socket-errors.js';
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+/** vSphere waits 60 s for a KMS that accepted the connection but does not answer. */
+export const DEFAULT_RESPONSE_TIMEOUT_MS = 60_000;
+
+export interface KmipConnectionOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly tls: TlsIdentity;
+  /** TCP connect only; past it the server counts as unreachable. Default 5 s. */
+  readonly connectTimeoutMs?: number;
+  /** TLS handshake and each answer; past it the server counts as hung. Default 60 s. */
+  readonly responseTimeoutMs?: number;
+  /** Largest response message accepted, header included. Default 1 MiB. */
+  readonly maxResponseBytes?: number;
+}
+
+interface Pending {
+  readonly request: Buffer;
+  readonly timeoutMs: number;
+  readonly resolve: (response: Buffer) => void;
+  readonly reject: (err: Error) => void;
+}
+
+interface Live {
+  readonly socket: TLSSocket;
+  readonly framer: ResponseFramer;
+  /** Requests already answered on this socket: a reused socket may have been closed by the peer. */
+  answered: number;
+  waiter: { resolve: (b: Buffer) => void; reject: (e: Error) => void } | undefined;
+  failure: Error | undefined;
+}
+
+/**
+ * One persistent mutual-TLS connection to one KMIP server.
+ *
+ * Requests are sent one at a time, in call order, and each waits for its own response (a
+ * server answers a connection's messages in order; several operations go in one message as a
+ * batch instead). The socket is opened on first use and again after any failure, so a server
+ * restart costs one failed request at most — and not even that when the peer closed an idle
+ * connection: a request that finds its reused socket dead is retried once on a fresh one.
+ */
+export class KmipConnection implements KmipTransport {
+  readonly server: string;
+  private readonly connectTimeoutMs: number;
+  private readonly responseTimeoutMs: number;
+  private readonly maxResponseBytes: number;
+  private readonly queue: Pending[] = [];
+  private live: Live | undefined;
+  private busy = false;
+  private closed = false;
+  private lastPeer: X509Certificate | undefined;
+
+  constructor(private readonly options: KmipConnectionOptions) {
+    this.server = `${options.host}:${options.port}`;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    this.responseTimeoutMs = options.responseTimeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS;
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  }
+
+  /** True while a TLS session is established. */
+  get connected(): boolean {
+    return this.live !== undefined && this.live.failure === undefined;
+  }
+
+  roundTrip(request: Buffer, options: RoundTripOptions = {}): Promise<Buffer> {
+    if (this.closed) return Promise.reject(this.error(KmipClientErrorCode.closed, 'connection closed'));
+    return new Promise<Buffer>((resolve, reject) => {
+      this.queue.push({ request, timeoutMs: options.timeoutMs ?? this.responseTimeoutMs, resolve, reject });
+      void this.pump();
+    });
+  }
+
+  peerCertificate(): X509Certificate | undefined {
+    return this.lastPeer;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const p of this.queue.splice(0)) p.reject(this.error(KmipClientErrorCode.closed, 'connection closed'));
+    const live = this.live;
+    this.live = undefined;
+    if (live !== undefined) {
+      live.waiter?.reject(this.error(KmipClientErrorCode.closed, 'connection closed'));
+      live.waiter = undefined;
+      await new Promise<void>((resolve) => {
+        if (live.socket.destroyed) return resolve();
+        live.socket.once('close', () => resolve());
+        live.socket.end();
+        setTimeout(() => live.socket.destroy(), 1000).unref();
+      });
+    }
+  }
+
+  private async pump(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
+        try {
+          next.resolve(await this.send(next.request, next.timeoutMs));
+        } catch (err) {
+          next.reject(err as Error);
+        }
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async send(request: Buffer, timeoutMs: number): Promise<Buffer> {
+    const fresh = this.live === undefined || this.live.failure !== undefined;
+    const live = fresh ? await this.open() : (this.live as Live);
+    try {
+      return await this.exchange(live, request, timeoutMs);
+    } catch (err) {
+      const retry =
+        !fresh &&
+        live.answered > 0 &&
+        err instanceof KmipClientError &&
+        err.code === KmipClientErrorCode.connectionLost &&
+        live.framer.pendingBytes === 0 &&
+        !this.closed;
+      if (!retry) throw err;
+      return this.exchange(await this.open(), request, timeoutMs);
+    }
+  }
+
+  private exchange(live: Live, request: Buffer, timeoutMs: number): Promise<Buffer> {
+    if (live.failure !== undefined) return Promise.reject(live.failure);
+    return new Promise<Buffer>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const err = this.error(KmipClientErrorCode.timeout, `no answer within ${timeoutMs} ms`);
+        this.fail(live, err);
+      }, timeoutMs);
+      live.waiter = {
+        resolve: (b) => {
+          clearTimeout(timer);
+          live.answered += 1;
+          resolve(b);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+      live.socket.write(request);
+    });
+  }
+
+  /** Marks the socket dead, fails the waiting request with `err`, destroys the socket. */
+  private fail(live: Live, err: Error): void {
+    if (live.failure === undefined) live.failure = err;
+    const waiter = live.waiter;
+    live.waiter = undefined;
+    waiter?.reject(err);
+    if (this.live === live) this.live = undefined;
+    live.framer.reset();
+    live.socket.destroy();
+  }
+
+  private async open(): Promise<Live> {
+    const raw = await this.connectTcp();
+    const socket = await this.handshake(raw);
+    const live: Live = {
+      socket,
+      framer: new ResponseFramer(this.maxResponseBytes, this.server),
+      answered: 0,
+      waiter: undefined,
+      failure: undefined,
+    };
+    socket.on('data', (chunk: Buffer) => {
+      let messages: Buffer[];
+      try {
+        messages = live.framer.push(chunk);
+      } catch (err) {
+        return this.fail(live, err as Error);
+      }
+      for (const m of messages) {
+        const waiter = live.waiter;
+        live.waiter = undefined;
+        if (waiter === undefined) {
+          return this.fail(live, this.error(KmipClientErrorCode.badResponse, 'unsolicited response message'));
+        }
+        waiter.resolve(m);
+      }
+    });
+    socket.on('error', (err) => this.fail(live, this.fromSocketError(err, 'connection failed')));
+    socket.on('close', () => {
+      this.fail(live, this.error(KmipClientErrorCode.connectionLost, 'connection closed by the server'));
+    });
+    socket.on('end', () => socket.end());
+    this.live = live;
+    return live;
+  }
+
+  private connectTcp(): Promise<Socket> {
+    return new Promise<Socket>((resolve, reject) => {
+      const raw = netConnect({ host: this.options.host, port: this.options.port });
+      const timer = setTimeout(() => {
+        raw.destroy();
+        reject(this.error(KmipClientErrorCode.unreachable, `TCP connect timed out after ${this.connectTimeoutMs} ms`));
+      }, this.connectTimeoutMs);
+      raw.once('connect', () => {
+        clearTimeout(timer);
+        raw.removeAllListeners('error');
+        raw.setNoDelay(true);
+        raw.setKeepAlive(true, 30_000);
+        resolve(raw);
+      });
+      raw.once('error', (err) => {
+        clearTimeout(timer);
+        raw.destroy();
+        reject(this.fromSocketError(err, 'cannot connect', KmipClientErrorCode.unreachable));
+      });
+    });
+  }
+
+  private handshake(raw: Socket): Promise<TLSSocket> {
+    return new Promise<TLSSocket>((resolve, reject) => {
+      const socket = tlsConnect({ ...tlsConnectOptions(this.options.host, this.options.tls), socket: raw });
+      const done = (err: Error | undefined): void => {
+        clearTimeout(timer);
+        socket.removeListener('error', onError);
+        socket.removeListener('close', onClose);
+        if (err === undefined) return resolve(socket);
+        socket.destroy();
+        reject(err);
+      };
+      const timer = setTimeout(
+        () => done(this.error(KmipClientErrorCode.timeout, `TLS handshake not answered within ${this.responseTimeoutMs} ms`)),
+        this.responseTimeoutMs,
+      );
+      const onError = (err: Error): void => done(this.fromSocketError(err, 'TLS handshake failed', KmipClientErrorCode.tls));
+      const onClose = (): void =>
+        done(this.error(KmipClientErrorCode.tls, 'connection closed during the TLS handshake'));
+      socket.once('error', onError);
+      socket.once('close', onClose);
+      socket.once('secureConnect', () => {
+        this.lastPeer = socket.getPeerX509Certificate();
+        done(undefined);
+      });
+    });
+  }
+
+  private fromSocketError(err: Error, what: string, fallback?: KmipClientErrorCode): KmipClientError {
+    const code = classifySocketError(err, fallback ?? KmipClientErrorCode.connectionLost);
+    return new KmipClientError(code, `${what}: ${describe(err)}`, { cause: err, server: this.server });
+  }
+
+  private error(code: KmipClientErrorCode, message: string): KmipClientError {
+    return new KmipClientError(code, message, { server: this.server });
+  }
+}
+
+function describe(err: Error): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === undefined || err.message.includes(code) ? err.message : `${code} ${err.message}`;
+}
