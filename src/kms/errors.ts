@@ -1,0 +1,29 @@
+import { VmcryptError } from '../errors.js';
+
+/** Stable codes of key-server failures outside the KMIP wire (store, master key, config). */
+export const KmsErrorCode = {
+  /** An object with this id already exists in the store (id allocation retries on it). */
+  STORE_ID_EXISTS: 'STORE_ID_EXISTS',
+  /** Optimistic concurrency: the record changed since it was read. */
+  STORE_CONFLICT: 'STORE_CONFLICT',
+  /** No record with this id. */
+  STORE_NOT_FOUND: 'STORE_NOT_FOUND',
+  /** The store is closed or its backend failed. */
+  STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
+  /** The master key file is missing, unreadable, of the wrong size or too permissive. */
+  MASTER_KEY_INVALID: 'MASTER_KEY_INVALID',
+  /** Sealed key material failed authentication (wrong master key, tampering, wrong object id). */
+  UNSEAL_FAILED: 'UNSEAL_FAILED',
+  /** The data directory or a configured file is missing or invalid. */
+  CONFIG_INVALID: 'CONFIG_INVALID',
+} as const;
+
+export type KmsErrorCodeValue = (typeof KmsErrorCode)[keyof typeof KmsErrorCode];
+
+export class KmsError extends VmcryptError {
+  declare readonly code: KmsErrorCodeValue;
+
+  constructor(code: KmsErrorCodeValue, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
