@@ -1,0 +1,154 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type Server, type Socket } from 'node:net';
+import { KmipConnection } from '../../../src/kmip/client/connection.js';
+import { KmipClientError } from '../../../src/kmip/client/errors.js';
+import { freePort } from '../../helpers/net.js';
+import {
+  clientIdentity,
+  emptyRequest,
+  emptyResponse,
+  makePki,
+  startFakeTlsServer,
+  type FakeTlsServer,
+  type Pki,
+} from './tls-fixture.js';
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'resolved';
+  } catch (err) {
+    return err instanceof KmipClientError ? err.code : `other: ${String(err)}`;
+  }
+}
+
+const answer = (_req: Buffer, s: import('node:tls').TLSSocket): void => void s.write(emptyResponse());
+
+describe('KmipConnection (real mTLS sockets)', () => {
+  let pki: Pki;
+  let other: Pki;
+  let srv: FakeTlsServer;
+  const cleanups: (() => Promise<void>)[] = [];
+
+  beforeAll(async () => {
+    pki = await makePki('conn');
+    other = await makePki('other');
+    srv = await startFakeTlsServer(pki, answer);
+    cleanups.push(() => srv.close());
+  });
+  afterAll(async () => {
+    for (const c of cleanups.reverse()) await c();
+  });
+
+  it('sends several requests over one persistent connection', async () => {
+    const conn = new KmipConnection({ host: '127.0.0.1', port: srv.port, tls: clientIdentity(pki) });
+    const before = srv.connections;
+    const replies = await Promise.all([1, 2, 3].map(() => conn.roundTrip(emptyRequest())));
+    expect(replies.every((r) => r.equals(emptyResponse()))).toBe(true);
+    expect(await conn.roundTrip(emptyRequest())).toEqual(emptyResponse());
+    expect(srv.connections - before).toBe(1);
+    expect(conn.peerCertificate()?.subject).toContain('conn-kms');
+    await conn.close();
+    expect(await codeOf(conn.roundTrip(emptyRequest()))).toBe('KMIP_CLIENT_CLOSED');
+  });
+
+  it('checks the server certificate name when told to expect another name', async () => {
+    const conn = new KmipConnection({
+      host: '127.0.0.1',
+      port: srv.port,
+      tls: { ...clientIdentity(pki), serverName: 'kms.example.org' },
+    });
+    expect(await codeOf(conn.roundTrip(emptyRequest()))).toBe('KMIP_CLIENT_TLS');
+    await conn.close();
+  });
+
+  it('refuses a server whose certificate is from an untrusted CA', async () => {
+    const conn = new KmipConnection({ host: '127.0.0.1', port: srv.port, tls: clientIdentity(pki, other) });
+    const err = await conn.roundTrip(emptyRequest()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KmipClientError);
+    expect((err as KmipClientError).code).toBe('KMIP_CLIENT_TLS');
+    expect((err as KmipClientError).message).toContain(`127.0.0.1:${srv.port}`);
+    await conn.close();
+  });
+
+  it('reports a refused port as unreachable', async () => {
+    const port = await freePort();
+    const conn = new KmipConnection({ host: '127.0.0.1', port, tls: clientIdentity(pki) });
+    expect(await codeOf(conn.roundTrip(emptyRequest()))).toBe('KMIP_CLIENT_UNREACHABLE');
+    await conn.close();
+  });
+
+  it('times out on a listener that accepts and never answers, then frees the socket', async () => {
+    const held: Socket[] = [];
+    const hung: Server = createServer((s) => held.push(s));
+    await new Promise<void>((r) => hung.listen(0, '127.0.0.1', () => r()));
+    cleanups.push(
+      () =>
+        new Promise<void>((r) => {
+          for (const s of held) s.destroy();
+          hung.close(() => r());
+        }),
+    );
+    const port = (hung.address() as { port: number }).port;
+    const conn = new KmipConnection({ host: '127.0.0.1', port, tls: clientIdentity(pki), responseTimeoutMs: 300 });
+    expect(await codeOf(conn.roundTrip(emptyRequest()))).toBe('KMIP_CLIENT_TIMEOUT');
+    await conn.close();
+  });
+
+  it('times out when the TLS server takes the request and never answers; reconnects afterwards', async () => {
+    const s = await startFakeTlsServer(pki, () => undefined);
+    cleanups.push(() => s.close());
+    const conn = new KmipConnection({ host: '127.0.0.1', port: s.port, tls: clientIdentity(pki), responseTimeoutMs: 300 });
+    expect(await codeOf(conn.roundTrip(emptyRequest()))).toBe('KMIP_CLIENT_TIMEOUT');
+    s.behaviour = answer;
+    expect((await conn.roundTrip(emptyRequest())).equals(emptyResponse())).toBe(true);
+    expect(s.connections).toBe(2);
+    await conn.close();
+  });
+
+  it('fails with connection lost when the server drops the connection mid-request', async () => {
+    const s = await startFakeTlsServer(pki, (_req, sock) => sock.destroy());
+    cleanups.push(() => s.close());
+    const conn = new KmipConnection({ host: '127.0.0.1', port: s.port, tls: clientIdentity(pki) });
+    expect(await codeOf(conn.roundTrip(emptyRequest()))).toBe('KMIP_CLIENT_CONNECTION_LOST');
+    await conn.close();
+  });
+
+  it('survives the server closing an idle connection, and a server restart', async () => {
+    const s = await startFakeTlsServer(pki, answer);
+    const conn = new KmipConnection({ host: '127.0.0.1', port: s.port, tls: clientIdentity(pki) });
+    await conn.roundTrip(emptyRequest());
+    const port = s.port;
+    await s.close(); // destroys the connection and stops listening
+    expect(await codeOf(conn.roundTrip(emptyRequest()))).toBe('KMIP_CLIENT_UNREACHABLE');
+    const again = await startFakeTlsServerOn(pki, port);
+    cleanups.push(() => again.close());
+    expect((await conn.roundTrip(emptyRequest())).equals(emptyResponse())).toBe(true);
+    await conn.close();
+  });
+
+  it('refuses an oversized response and a response that is not KMIP', async () => {
+    const big = await startFakeTlsServer(pki, (_req, sock) => {
+      const head = emptyResponse();
+      head.writeUInt32BE(64 * 1024 * 1024, 4);
+      sock.write(head);
+    });
+    cleanups.push(() => big.close());
+    const c1 = new KmipConnection({ host: '127.0.0.1', port: big.port, tls: clientIdentity(pki) });
+    expect(await codeOf(c1.roundTrip(emptyRequest()))).toBe('KMIP_CLIENT_RESPONSE_TOO_LARGE');
+    await c1.close();
+    const junk = await startFakeTlsServer(pki, (_req, sock) => void sock.write(Buffer.from('HTTP/1.1 400 Bad\r\n\r\n')));
+    cleanups.push(() => junk.close());
+    const c2 = new KmipConnection({ host: '127.0.0.1', port: junk.port, tls: clientIdentity(pki) });
+    expect(await codeOf(c2.roundTrip(emptyRequest()))).toBe('KMIP_CLIENT_BAD_RESPONSE');
+    await c2.close();
+  });
+});
+
+async function startFakeTlsServerOn(pki: Pki, port: number): Promise<FakeTlsServer> {
+  // Same server as startFakeTlsServer, on a given port (the restarted server).
+  const s = await startFakeTlsServer(pki, answer);
+  await new Promise<void>((r) => s.server.close(() => r()));
+  await new Promise<void>((r) => s.server.listen(port, '127.0.0.1', () => r()));
+  return Object.assign(s, { port });
+}
