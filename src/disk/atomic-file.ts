@@ -1,0 +1,87 @@
+import { open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+/**
+ * Crash-safe replacement of a file: write `.NAME.vmcrypt-tmp-PID-RAND` beside it, fsync the
+ * file, rename over NAME, fsync the directory. A crash leaves NAME either old or new, plus at most
+ * a temp file that `cleanStaleTemps` removes on the next run.
+ */
+const TEMP_MARK = '.vmcrypt-tmp-';
+
+export function tempPathFor(target: string): string {
+  return join(dirname(target), `.${basename(target)}${TEMP_MARK}${process.pid}-${randomBytes(4).toString('hex')}`);
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes temp files a crashed run left beside `target` (their writer process is gone).
+ * Returns the paths removed so the caller can say so.
+ */
+export async function cleanStaleTemps(target: string): Promise<string[]> {
+  const dir = dirname(target);
+  const prefix = `.${basename(target)}${TEMP_MARK}`;
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const m = /^(\d+)-[0-9a-f]+$/.exec(name.slice(prefix.length));
+    if (m === null || m[1] === undefined) continue;
+    const pid = Number(m[1]);
+    if (pid !== process.pid && pidAlive(pid)) continue;
+    const p = join(dir, name);
+    try {
+      await unlink(p);
+      removed.push(p);
+    } catch {
+      // already gone: nothing to clean
+    }
+  }
+  return removed;
+}
+
+export async function fsyncDir(dir: string): Promise<void> {
+  const h = await open(dir, 'r');
+  try {
+    await h.sync();
+  } finally {
+    await h.close();
+  }
+}
+
+/**
+ * Runs `write` against a fresh temp file beside `target` and atomically installs it as `target`
+ * once `write` resolved and the data is on disk. On failure the temp file is removed.
+ */
+export async function writeAtomically<T>(target: string, write: (fh: FileHandle, tmpPath: string) => Promise<T>): Promise<T> {
+  const tmp = tempPathFor(target);
+  const fh = await open(tmp, 'wx', 0o600);
+  let ok = false;
+  try {
+    const result = await write(fh, tmp);
+    await fh.sync();
+    await fh.close();
+    await rename(tmp, target);
+    await fsyncDir(dirname(target));
+    ok = true;
+    return result;
+  } finally {
+    if (!ok) {
+      await fh.close().catch(() => undefined);
+      await unlink(tmp).catch(() => undefined);
+    }
+  }
+}

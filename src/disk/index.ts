@@ -1,0 +1,20 @@
+// Public API of encrypted disks (LUKS1 files QEMU opens with the DEK hex as its secret).
+export type {
+  BulkResult,
+  CreateDiskOptions,
+  DecryptDiskOptions,
+  DiskInfo,
+  DiskProgress,
+  EncryptDiskOptions,
+  KeyslotInfo,
+  NoticeFn,
+  ProgressFn,
+  RekeyDiskOptions,
+} from './types.js';
+export { DiskError, DiskErrorCode } from './errors.js';
+export { createEncryptedDisk } from './create.js';
+export { encryptDisk } from './encrypt.js';
+export { decryptDisk } from './decrypt.js';
+export { rekeyDisk } from './rekey.js';
+export { diskInfo } from './info.js';
+export { DEFAULT_KEYSLOT_ITERATIONS } from './luks1/constants.js';

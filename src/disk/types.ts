@@ -1,0 +1,81 @@
+/** Progress of a bulk operation; the CLI turns it into a bar with rate and ETA. */
+export interface DiskProgress {
+  readonly phase: 'encrypt' | 'decrypt' | 'rekey';
+  /** Payload bytes processed so far (holes included). */
+  readonly doneBytes: number;
+  readonly totalBytes: number;
+}
+export type ProgressFn = (p: DiskProgress) => void;
+/** Human-readable notices (e.g. "removed stale temporary file …"). */
+export type NoticeFn = (message: string) => void;
+
+export interface KeyslotInfo {
+  readonly index: number;
+  readonly active: boolean;
+  readonly iterations: number;
+  readonly keyMaterialOffsetSectors: number;
+  readonly stripes: number;
+}
+
+/** `vmcrypt disk info --json` prints exactly this (no key material). */
+export interface DiskInfo {
+  readonly path: string;
+  readonly format: 'luks1';
+  readonly cipher: string;
+  readonly hash: string;
+  readonly masterKeyBits: number;
+  readonly uuid: string;
+  readonly payloadOffsetBytes: number;
+  /** What the guest sees: file size minus the payload offset. */
+  readonly virtualSizeBytes: number;
+  readonly fileSizeBytes: number;
+  /** Bytes the file really occupies (sparse files use less). */
+  readonly allocatedBytes: number;
+  readonly mkDigestIterations: number;
+  readonly keyslots: readonly KeyslotInfo[];
+}
+
+export interface BulkResult {
+  /** Payload bytes processed. */
+  readonly bytes: number;
+  /** Chunks left as holes (never written) in the output. */
+  readonly holeBytes: number;
+  readonly seconds: number;
+}
+
+export interface CreateDiskOptions {
+  readonly path: string;
+  readonly sizeBytes: number;
+  /** The keyslot passphrase is the 64-char hex of this DEK (what QEMU gets as its secret). */
+  readonly dek: Buffer;
+  /** PBKDF2-SHA256 iterations of the keyslot (default DEFAULT_KEYSLOT_ITERATIONS). */
+  readonly iterations?: number;
+}
+
+export interface EncryptDiskOptions {
+  readonly src: string;
+  readonly dst: string;
+  readonly dek: Buffer;
+  readonly iterations?: number;
+  readonly onProgress?: ProgressFn;
+  readonly onNotice?: NoticeFn;
+}
+
+export interface DecryptDiskOptions {
+  readonly src: string;
+  readonly dst: string;
+  readonly dek: Buffer;
+  readonly onProgress?: ProgressFn;
+  readonly onNotice?: NoticeFn;
+}
+
+export interface RekeyDiskOptions {
+  readonly path: string;
+  readonly oldDek: Buffer;
+  readonly newDek: Buffer;
+  /** shallow: new keyslot passphrase only (O(1)); deep: new master key, all data rewritten. */
+  readonly mode: 'shallow' | 'deep';
+  readonly iterations?: number;
+  readonly onProgress?: ProgressFn;
+  readonly onNotice?: NoticeFn;
+}
