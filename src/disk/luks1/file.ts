@@ -1,0 +1,64 @@
+import type { FileHandle } from 'node:fs/promises';
+import { DiskError } from '../errors.js';
+import { zero } from '../../crypto/guards.js';
+import { PHDR_BYTES, SECTOR } from './constants.js';
+import { keyMaterialSectors, parseHeader, serializeHeader, type LuksHeader } from './header.js';
+import { passphraseFromDek, tryKeyslot } from './keyslot.js';
+
+/** Reads exactly buf.length bytes at pos, or fewer at end of file; returns the count. */
+export async function readAt(fh: FileHandle, buf: Buffer, pos: number): Promise<number> {
+  let got = 0;
+  while (got < buf.length) {
+    const { bytesRead } = await fh.read(buf, got, buf.length - got, pos + got);
+    if (bytesRead === 0) break;
+    got += bytesRead;
+  }
+  return got;
+}
+
+export async function writeAt(fh: FileHandle, buf: Buffer, pos: number): Promise<void> {
+  let done = 0;
+  while (done < buf.length) {
+    const { bytesWritten } = await fh.write(buf, done, buf.length - done, pos + done);
+    done += bytesWritten;
+  }
+}
+
+export async function readHeader(fh: FileHandle): Promise<{ header: LuksHeader; fileSize: number }> {
+  const fileSize = (await fh.stat()).size;
+  const buf = Buffer.alloc(PHDR_BYTES);
+  const n = await readAt(fh, buf, 0);
+  return { header: parseHeader(buf.subarray(0, n), fileSize), fileSize };
+}
+
+/** Writes the phdr and, for each given slot index, its encrypted key material. */
+export async function writeHeader(fh: FileHandle, h: LuksHeader, materials: ReadonlyMap<number, Buffer>): Promise<void> {
+  for (const [index, material] of materials) {
+    await writeAt(fh, material, (h.keyslots[index]?.keyMaterialOffset ?? 0) * SECTOR);
+  }
+  await writeAt(fh, serializeHeader(h), 0);
+}
+
+/**
+ * Opens a LUKS1 disk with a DEK (passphrase = its hex). Returns the master key (caller zeroes it)
+ * and the slot that opened. WRONG_KEY when no active keyslot accepts it.
+ */
+export async function unlock(fh: FileHandle, h: LuksHeader, dek: Buffer): Promise<{ mk: Buffer; slot: number }> {
+  const passphrase = passphraseFromDek(dek);
+  try {
+    for (let i = 0; i < h.keyslots.length; i++) {
+      const ks = h.keyslots[i]!;
+      if (!ks.active) continue;
+      const material = Buffer.alloc(keyMaterialSectors(h.keyBytes, ks.stripes) * SECTOR);
+      await readAt(fh, material, ks.keyMaterialOffset * SECTOR);
+      const mk = tryKeyslot(h, ks, material, passphrase);
+      if (mk !== undefined) return { mk, slot: i };
+    }
+  } finally {
+    zero(passphrase);
+  }
+  throw new DiskError(
+    'WRONG_KEY',
+    'wrong key: no keyslot of this disk opens with it (or the keyslot area is damaged — LUKS1 cannot tell the two apart)',
+  );
+}
