@@ -1,0 +1,130 @@
+import { randomBytes } from 'node:crypto';
+import type { Attribute } from '../attributes.js';
+import type { ProtocolVersion } from '../message/protocol-version.js';
+import type { QueryResponse } from '../ops/query.js';
+import type { BatchOutcome, OpCall, ResultOf } from './call.js';
+import { addAttributeCall, getAttributesCall, locateCall, type LocateSpec } from './calls/attributes.js';
+import { createKeyCall, getKeyCall, type CreateKeySpec, type FetchedKey, type KeyFormat } from './calls/keys.js';
+import { activateCall, destroyCall, revokeCall, type RevokeSpec } from './calls/lifecycle.js';
+import { discoverVersionsCall, queryCall } from './calls/server.js';
+import { KmipConnection, type KmipConnectionOptions } from './connection.js';
+import { KmipClientError, KmipClientErrorCode } from './errors.js';
+import { decodeResponse, encodeRequest, MAX_BATCH_ITEMS } from './message.js';
+import type { KmipTransport, RoundTripOptions } from './transport.js';
+
+/** KMIP 1.2 by default: what vSphere 6.7+ and PyKMIP both speak; 1.0–1.4 can be chosen. */
+export const DEFAULT_PROTOCOL_VERSION: ProtocolVersion = { major: 1, minor: 2 };
+
+export interface KmipClientOptions {
+  /** Protocol Version put in every request header. */
+  readonly protocolVersion?: ProtocolVersion;
+}
+
+/**
+ * Promise API over one KMIP server. Each method sends one request message with one batch
+ * item; `batch` sends several operations in one message. Errors: KmipOperationError when the
+ * server answered Operation Failed, KmipClientError for transport and protocol failures.
+ */
+export class KmipClient {
+  readonly protocolVersion: ProtocolVersion;
+  private readonly idPrefix = randomBytes(4);
+  private nextId = 1;
+
+  constructor(
+    readonly transport: KmipTransport,
+    options: KmipClientOptions = {},
+  ) {
+    this.protocolVersion = options.protocolVersion ?? DEFAULT_PROTOCOL_VERSION;
+  }
+
+  /** A client over a new persistent mTLS connection (opened on first use). */
+  static connect(options: KmipConnectionOptions & KmipClientOptions): KmipClient {
+    return new KmipClient(new KmipConnection(options), options);
+  }
+
+  get server(): string {
+    return this.transport.server;
+  }
+
+  /** Sends one operation; resolves to its result or rejects with the server's failure. */
+  async send<T>(call: OpCall<T>, options?: RoundTripOptions): Promise<T> {
+    const [result] = await this.batch([call] as const, options);
+    if (!result.ok) throw result.error;
+    return result.value;
+  }
+
+  /**
+   * Sends several operations in ONE request message (KMIP batch), in order; an operation
+   * without a Unique Identifier uses the ID Placeholder set by the previous one (e.g. Create
+   * then Activate). Each item's outcome is reported separately.
+   */
+  async batch<const C extends readonly OpCall<unknown>[]>(
+    calls: C,
+    options?: RoundTripOptions,
+  ): Promise<{ -readonly [K in keyof C]: BatchOutcome<ResultOf<C[K]>> }> {
+    if (calls.length === 0 || calls.length > MAX_BATCH_ITEMS) {
+      throw new KmipClientError(KmipClientErrorCode.invalidArgument, `a batch holds 1–${MAX_BATCH_ITEMS} operations`, {
+        server: this.server,
+      });
+    }
+    const ids = calls.map(() => this.batchItemId());
+    const request = encodeRequest(calls, this.protocolVersion, ids);
+    const response = await this.transport.roundTrip(request, options);
+    return decodeResponse(calls, ids, response, this.server) as { -readonly [K in keyof C]: BatchOutcome<ResultOf<C[K]>> };
+  }
+
+  discoverVersions(offer?: readonly ProtocolVersion[], options?: RoundTripOptions): Promise<ProtocolVersion[]> {
+    return this.send(discoverVersionsCall(offer), options);
+  }
+
+  query(functions?: readonly number[]): Promise<QueryResponse> {
+    return this.send(queryCall(functions));
+  }
+
+  /** Creates an AES key; resolves to its Unique Identifier. */
+  create(spec?: CreateKeySpec): Promise<string> {
+    return this.send(createKeyCall(spec));
+  }
+
+  /** Fetches a key. The caller zeroes `material` once used. */
+  get(uid: string, format?: keyof typeof KeyFormat): Promise<FetchedKey> {
+    return this.send(getKeyCall(uid, format));
+  }
+
+  getAttributes(uid: string, names?: readonly string[]): Promise<Attribute[]> {
+    return this.send(getAttributesCall(uid, names));
+  }
+
+  activate(uid: string): Promise<string> {
+    return this.send(activateCall(uid));
+  }
+
+  locate(spec?: LocateSpec): Promise<string[]> {
+    return this.send(locateCall(spec));
+  }
+
+  addAttribute(uid: string, attribute: Attribute): Promise<Attribute> {
+    return this.send(addAttributeCall(uid, attribute));
+  }
+
+  revoke(uid: string, spec?: RevokeSpec): Promise<string> {
+    return this.send(revokeCall(uid, spec));
+  }
+
+  destroy(uid: string): Promise<string> {
+    return this.send(destroyCall(uid));
+  }
+
+  close(): Promise<void> {
+    return this.transport.close();
+  }
+
+  /** Unique Batch Item ID: 4 random bytes per client + a counter, so ids never repeat on a connection. */
+  private batchItemId(): Buffer {
+    const id = Buffer.alloc(8);
+    this.idPrefix.copy(id, 0);
+    id.writeUInt32BE(this.nextId, 4);
+    this.nextId = this.nextId >= 0xffffffff ? 1 : this.nextId + 1;
+    return id;
+  }
+}
