@@ -1,0 +1,163 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { KmsError, KmsErrorCode } from '../errors.js';
+
+/**
+ * Brings up etcd 3.4 members on loopback (for tests, the lab and `kms cluster up`): one
+ * process per member, data dirs under `dataRoot`, ports chosen by the caller. Each member can
+ * be killed (SIGKILL, a crash) and restarted on the same data dir and ports, which is how the
+ * tests take quorum away and give it back.
+ */
+export interface EtcdMemberSpec {
+  readonly name: string;
+  readonly clientPort: number;
+  readonly peerPort: number;
+}
+
+export interface EtcdClusterOptions {
+  readonly dataRoot: string;
+  readonly members: readonly EtcdMemberSpec[];
+  /** Default /usr/bin/etcd (Debian etcd-server). */
+  readonly etcdBinary?: string;
+  readonly token?: string;
+  readonly readyTimeoutMs?: number;
+  /** Where member output goes besides the in-memory tail (e.g. a log file stream). */
+  readonly onOutput?: (member: string, chunk: string) => void;
+}
+
+export interface EtcdMember {
+  readonly name: string;
+  readonly clientUrl: string;
+  readonly dataDir: string;
+  running(): boolean;
+  /** The last 64 KiB the member wrote. */
+  output(): string;
+  /** SIGKILL (crash); resolves when the process is gone. */
+  kill(): Promise<void>;
+  /** SIGTERM then SIGKILL after 5 s. */
+  stop(): Promise<void>;
+  /** Starts the member again on the same data dir; resolves when it serves clients. */
+  start(): Promise<void>;
+}
+
+export interface EtcdCluster {
+  readonly members: readonly EtcdMember[];
+  /** Comma-separated client URLs, the `--etcd` value of `kms serve`. */
+  readonly endpoints: string;
+  stop(): Promise<void>;
+}
+
+const OUTPUT_TAIL = 64 * 1024;
+/** zap logger ("serving client traffic …") or capnslog ("ready to serve client requests"). */
+const READY = /serving client traffic|ready to serve client requests/;
+
+export async function startEtcdCluster(opts: EtcdClusterOptions): Promise<EtcdCluster> {
+  const binary = opts.etcdBinary ?? '/usr/bin/etcd';
+  const token = opts.token ?? `vmcrypt-${process.pid}-${Date.now()}`;
+  const initialCluster = opts.members.map((m) => `${m.name}=http://127.0.0.1:${m.peerPort}`).join(',');
+  const members = opts.members.map((spec) =>
+    makeMember(spec, binary, join(opts.dataRoot, spec.name), initialCluster, token, opts.readyTimeoutMs ?? 60_000, opts.onOutput),
+  );
+  try {
+    // Members of a new cluster only report ready once a quorum has formed: start them together.
+    await Promise.all(members.map((m) => m.start()));
+  } catch (e) {
+    await Promise.all(members.map((m) => m.stop()));
+    throw e;
+  }
+  return {
+    members,
+    endpoints: members.map((m) => m.clientUrl).join(','),
+    stop: async () => {
+      await Promise.all(members.map((m) => m.stop()));
+    },
+  };
+}
+
+function makeMember(
+  spec: EtcdMemberSpec,
+  binary: string,
+  dataDir: string,
+  initialCluster: string,
+  token: string,
+  readyTimeoutMs: number,
+  onOutput: EtcdClusterOptions['onOutput'],
+): EtcdMember {
+  const clientUrl = `http://127.0.0.1:${spec.clientPort}`;
+  const peerUrl = `http://127.0.0.1:${spec.peerPort}`;
+  const args = [
+    '--name', spec.name,
+    '--data-dir', dataDir,
+    '--listen-client-urls', clientUrl,
+    '--advertise-client-urls', clientUrl,
+    '--listen-peer-urls', peerUrl,
+    '--initial-advertise-peer-urls', peerUrl,
+    '--initial-cluster', initialCluster,
+    '--initial-cluster-token', token,
+    // Ignored once the data dir exists, so a restart rejoins the same cluster.
+    '--initial-cluster-state', 'new',
+    '--logger', 'zap',
+    '--log-outputs', 'stderr',
+  ];
+  let child: ChildProcess | undefined;
+  let exited: Promise<void> = Promise.resolve();
+  let out = '';
+  const alive = (): boolean => child !== undefined && child.exitCode === null && child.signalCode === null;
+
+  const member: EtcdMember = {
+    name: spec.name,
+    clientUrl,
+    dataDir,
+    running: alive,
+    output: () => out,
+    async kill() {
+      if (alive()) child?.kill('SIGKILL');
+      await exited;
+    },
+    async stop() {
+      if (alive()) {
+        child?.kill('SIGTERM');
+        const t = setTimeout(() => child?.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(t);
+      }
+      await exited;
+    },
+    async start() {
+      if (alive()) return;
+      await mkdir(dataDir, { recursive: true, mode: 0o700 });
+      out = '';
+      const c = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      child = c;
+      exited = new Promise<void>((resolve) => c.once('exit', () => resolve()));
+      await new Promise<void>((resolve, reject) => {
+        let done = false;
+        const finish = (err?: Error): void => {
+          if (done) return;
+          done = true;
+          clearTimeout(timer);
+          if (err === undefined) resolve();
+          else reject(err);
+        };
+        const timer = setTimeout(
+          () => finish(new KmsError(KmsErrorCode.STORE_UNAVAILABLE, `etcd member ${spec.name} not ready after ${readyTimeoutMs} ms:\n${out.slice(-2000)}`)),
+          readyTimeoutMs,
+        );
+        const onData = (d: Buffer): void => {
+          const s = d.toString();
+          out = (out + s).slice(-OUTPUT_TAIL);
+          onOutput?.(spec.name, s);
+          if (READY.test(out)) finish();
+        };
+        c.stdout?.on('data', onData);
+        c.stderr?.on('data', onData);
+        c.once('error', (e) => finish(new KmsError(KmsErrorCode.STORE_UNAVAILABLE, `cannot start ${binary}: ${e.message}`)));
+        c.once('exit', (code, sig) =>
+          finish(new KmsError(KmsErrorCode.STORE_UNAVAILABLE, `etcd member ${spec.name} exited (${code ?? sig}) before ready:\n${out.slice(-2000)}`)),
+        );
+      });
+    },
+  };
+  return member;
+}

@@ -1,0 +1,295 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  Etcd3,
+  EtcdPermissionDeniedError,
+  GRPCInvalidArgumentError,
+  GRPCUnauthenticatedError,
+  type IKeyValue,
+  type IResponseOp,
+} from 'etcd3';
+import { KmsError, KmsErrorCode } from '../errors.js';
+import type { KeyRecord, KeyRecordChange, KeyStore, NewKeyRecord } from './types.js';
+import { noRetryPolicy, skipFailedHostPolicy } from './etcd-policy.js';
+import { decodeKv, encodeValue } from './etcd-record.js';
+
+export interface EtcdKeyStoreOptions {
+  /** Client URLs of the etcd members, e.g. http://127.0.0.1:2379. */
+  readonly endpoints: readonly string[];
+  /** Key prefix of this KMS cluster in etcd (several clusters may share one etcd). Default "vmcrypt/kms/". */
+  readonly prefix?: string;
+  /**
+   * Longest time one store operation may take, retries included, before STORE_UNAVAILABLE.
+   * Default 8 s: long enough to ride out a leader election, short beside a KMIP client's
+   * hung-service timeout (60 s in vSphere).
+   */
+  readonly opTimeoutMs?: number;
+  /**
+   * Deadline of one RPC attempt. Default 1.5 s: a proposal forwarded to a leader that just died
+   * would otherwise hang for etcd's request timeout (~7 s) before failing.
+   */
+  readonly attemptTimeoutMs?: number;
+  /**
+   * A non-secret identifier of the master key (e.g. HMAC(masterKey, "key-id")). The first node
+   * records it in etcd; a node with another master key is refused at open (CONFIG_INVALID),
+   * instead of writing keys that its peers could never unseal.
+   */
+  readonly masterKeyId?: string;
+}
+
+const DEFAULT_PREFIX = 'vmcrypt/kms/';
+const LIST_PAGE = 500;
+const MAX_ID = 256;
+
+function endpointsOf(list: readonly string[]): string[] {
+  if (list.length === 0 || list.length > 16) {
+    throw new KmsError(KmsErrorCode.CONFIG_INVALID, 'etcd endpoints: give 1 to 16 URLs (http://host:port)');
+  }
+  for (const e of list) {
+    if (!/^https?:\/\/[A-Za-z0-9.\-[\]:]+:\d{1,5}$/.test(e)) {
+      throw new KmsError(KmsErrorCode.CONFIG_INVALID, `etcd endpoint '${e.slice(0, 200)}' is not http(s)://host:port`);
+    }
+  }
+  return [...list];
+}
+
+/** Parses the `--etcd` flag value: comma-separated URLs. */
+export function parseEtcdEndpoints(flag: string): string[] {
+  return endpointsOf(flag.split(',').map((s) => s.trim()).filter((s) => s.length > 0));
+}
+
+function checkId(id: string): void {
+  // eslint-disable-next-line no-control-regex
+  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID || /[\u0000-\u001f]/.test(id)) {
+    throw new KmsError(KmsErrorCode.STORE_NOT_FOUND, 'invalid object id');
+  }
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * KeyStore over an etcd 3 cluster (the KMS cluster's shared, replicated state).
+ *
+ * - Reads are linearizable (etcd's default range), so a key created on one KMS node is read
+ *   on every other one right after.
+ * - insert = txn "create_revision == 0 → put"; update = txn "version == expected → put". The
+ *   record version IS etcd's per-key version (1 on create, +1 per put).
+ * - Every write carries a random token; when a retried write finds its own token, the first
+ *   attempt had committed and the write succeeds instead of reporting a false conflict.
+ * - Failures of the cluster (quorum lost, all members down) are retried until opTimeoutMs,
+ *   then reported as STORE_UNAVAILABLE naming the endpoints. Nothing is cached: when the
+ *   members return, the next operation just works.
+ */
+export class EtcdKeyStore implements KeyStore {
+  readonly kind = 'etcd';
+  readonly endpoints: readonly string[];
+  private readonly client: Etcd3;
+  private readonly prefix: string;
+  private readonly opTimeoutMs: number;
+  private readonly attemptTimeoutMs: number;
+  private closed = false;
+
+  constructor(opts: EtcdKeyStoreOptions) {
+    this.endpoints = endpointsOf(opts.endpoints);
+    this.prefix = opts.prefix ?? DEFAULT_PREFIX;
+    this.opTimeoutMs = opts.opTimeoutMs ?? 8000;
+    this.attemptTimeoutMs = opts.attemptTimeoutMs ?? 1500;
+    this.client = new Etcd3({
+      hosts: [...this.endpoints],
+      dialTimeout: this.attemptTimeoutMs,
+      faultHandling: { global: noRetryPolicy(), host: () => skipFailedHostPolicy(1000) },
+    });
+  }
+
+  newId(): string {
+    return randomUUID();
+  }
+
+  private objKey(id: string): Buffer {
+    return Buffer.from(`${this.prefix}obj/${id}`, 'utf8');
+  }
+
+  async insert(record: NewKeyRecord): Promise<KeyRecord> {
+    checkId(record.id);
+    const key = this.objKey(record.id);
+    const token = randomBytes(16).toString('hex');
+    const value = encodeValue(record.owner, record.attributes, record.sealedKey, token);
+    return this.retry('insert', async (deadline) => {
+      const res = await this.client.kv.txn(
+        {
+          compare: [{ key, target: 'Create', result: 'Equal', create_revision: 0 }],
+          success: [{ request_put: { key, value } }],
+          failure: [{ request_range: { key } }],
+        },
+        { deadline },
+      );
+      if (res.succeeded) return { id: record.id, owner: record.owner, version: 1, attributes: record.attributes, sealedKey: record.sealedKey };
+      const kv = firstKv(res.responses);
+      if (kv !== undefined) {
+        const existing = decodeKv(record.id, kv);
+        if (existing.token === token) return existing.record; // our earlier attempt committed
+      }
+      throw new KmsError(KmsErrorCode.STORE_ID_EXISTS, `object id ${record.id.slice(0, MAX_ID)} already exists`);
+    });
+  }
+
+  async get(id: string): Promise<KeyRecord | undefined> {
+    checkId(id);
+    const key = this.objKey(id);
+    return this.retry('get', async (deadline) => {
+      const res = await this.client.kv.range({ key }, { deadline });
+      const kv = res.kvs[0];
+      return kv === undefined ? undefined : decodeKv(id, kv).record;
+    });
+  }
+
+  async update(id: string, expectedVersion: number, change: KeyRecordChange): Promise<KeyRecord> {
+    checkId(id);
+    const key = this.objKey(id);
+    const token = randomBytes(16).toString('hex');
+    return this.retry('update', async (deadline) => {
+      // Read first (linearizable): NOT_FOUND / CONFLICT early, and the owner, which never changes,
+      // for the new value. The txn below still guards against a write in between.
+      const current = await this.client.kv.range({ key }, { deadline });
+      const kv = current.kvs[0];
+      if (kv === undefined) throw new KmsError(KmsErrorCode.STORE_NOT_FOUND, `object ${id.slice(0, MAX_ID)} not found`);
+      const before = decodeKv(id, kv);
+      if (before.token === token) return before.record; // our earlier attempt committed
+      if (before.record.version !== expectedVersion) {
+        throw new KmsError(KmsErrorCode.STORE_CONFLICT, `object ${id.slice(0, MAX_ID)} changed (version ${before.record.version}, expected ${expectedVersion})`);
+      }
+      const value = encodeValue(before.record.owner, change.attributes, change.sealedKey, token);
+      const res = await this.client.kv.txn(
+        {
+          compare: [{ key, target: 'Version', result: 'Equal', version: expectedVersion }],
+          success: [{ request_put: { key, value } }],
+          failure: [{ request_range: { key } }],
+        },
+        { deadline },
+      );
+      if (res.succeeded) {
+        return { id, owner: before.record.owner, version: expectedVersion + 1, attributes: change.attributes, sealedKey: change.sealedKey };
+      }
+      const after = firstKv(res.responses);
+      if (after === undefined) throw new KmsError(KmsErrorCode.STORE_NOT_FOUND, `object ${id.slice(0, MAX_ID)} not found`);
+      const now = decodeKv(id, after);
+      if (now.token === token) return now.record;
+      throw new KmsError(KmsErrorCode.STORE_CONFLICT, `object ${id.slice(0, MAX_ID)} changed (version ${now.record.version}, expected ${expectedVersion})`);
+    });
+  }
+
+  async list(filter?: { readonly owner?: string }): Promise<KeyRecord[]> {
+    const start = Buffer.from(`${this.prefix}obj/`, 'utf8');
+    const end = Buffer.from(`${this.prefix}obj0`, 'utf8'); // '0' follows '/': the prefix range end
+    const prefixLen = start.length;
+    return this.retry('list', async (deadline) => {
+      const all: { rec: KeyRecord; rev: bigint }[] = [];
+      let from = start;
+      let revision: string | undefined;
+      for (;;) {
+        const res = await this.client.kv.range(
+          { key: from, range_end: end, limit: LIST_PAGE, sort_target: 'Key', sort_order: 'Ascend', ...(revision === undefined ? {} : { revision }) },
+          { deadline },
+        );
+        // Every page at the first page's revision: one consistent snapshot.
+        revision ??= res.header.revision;
+        for (const kv of res.kvs) {
+          const id = kv.key.subarray(prefixLen).toString('utf8');
+          const d = decodeKv(id, kv);
+          if (filter?.owner === undefined || d.record.owner === filter.owner) all.push({ rec: d.record, rev: d.createRevision });
+        }
+        const last = res.kvs[res.kvs.length - 1];
+        if (!res.more || last === undefined) break;
+        from = Buffer.concat([last.key, Buffer.from([0])]);
+      }
+      return all.sort((a, b) => (a.rev < b.rev ? -1 : a.rev > b.rev ? 1 : 0)).map((x) => x.rec);
+    });
+  }
+
+  /** Records (or checks) the master key id of this KMS cluster; see EtcdKeyStoreOptions.masterKeyId. */
+  async checkMasterKeyId(masterKeyId: string): Promise<void> {
+    const key = Buffer.from(`${this.prefix}meta/master-key-id`, 'utf8');
+    const value = Buffer.from(masterKeyId, 'utf8');
+    await this.retry('check master key id', async (deadline) => {
+      const res = await this.client.kv.txn(
+        {
+          compare: [{ key, target: 'Create', result: 'Equal', create_revision: 0 }],
+          success: [{ request_put: { key, value } }],
+          failure: [{ request_range: { key } }],
+        },
+        { deadline },
+      );
+      if (res.succeeded) return;
+      const kv = firstKv(res.responses);
+      if (kv !== undefined && !kv.value.equals(value)) {
+        throw new KmsError(
+          KmsErrorCode.CONFIG_INVALID,
+          'this node\'s master key differs from the one the KMS cluster in etcd was created with; every node of a cluster must share one master key',
+        );
+      }
+    });
+  }
+
+  /** One linearizable read: resolves when a quorum answers, else STORE_UNAVAILABLE. */
+  async ping(): Promise<void> {
+    const key = Buffer.from(`${this.prefix}meta/`, 'utf8');
+    await this.retry('ping', async (deadline) => {
+      await this.client.kv.range({ key, count_only: true }, { deadline });
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.client.close();
+  }
+
+  /**
+   * Runs one attempt after another until it succeeds, fails for a reason of ours (KmsError),
+   * or opTimeoutMs passes. Each attempt has its own RPC deadline.
+   */
+  private async retry<T>(what: string, attempt: (deadline: Date) => Promise<T>): Promise<T> {
+    const end = Date.now() + this.opTimeoutMs;
+    let last: unknown;
+    for (let n = 0; ; n++) {
+      if (this.closed) throw new KmsError(KmsErrorCode.STORE_UNAVAILABLE, 'the etcd store is closed');
+      const left = end - Date.now();
+      if (left <= 0) break;
+      try {
+        return await attempt(new Date(Date.now() + Math.min(this.attemptTimeoutMs, left)));
+      } catch (e) {
+        if (e instanceof KmsError) throw e;
+        if (e instanceof GRPCInvalidArgumentError || e instanceof GRPCUnauthenticatedError || e instanceof EtcdPermissionDeniedError) {
+          throw new KmsError(KmsErrorCode.STORE_UNAVAILABLE, `etcd refused ${what}: ${message(e)}`, { cause: e });
+        }
+        last = e;
+      }
+      await sleep(Math.max(0, Math.min(25 * 2 ** Math.min(n, 5), 500, end - Date.now())));
+    }
+    throw new KmsError(
+      KmsErrorCode.STORE_UNAVAILABLE,
+      `etcd cluster ${this.endpoints.join(',')} did not complete ${what} within ${this.opTimeoutMs} ms ` +
+        `(is a quorum of members up?): ${message(last)}`,
+      { cause: last },
+    );
+  }
+}
+
+function firstKv(responses: readonly IResponseOp[]): IKeyValue | undefined {
+  return responses[0]?.response_range?.kvs[0];
+}
+
+/** Opens the store and checks that a quorum answers (and the master key id, when given). */
+export async function openEtcdKeyStore(opts: EtcdKeyStoreOptions): Promise<EtcdKeyStore> {
+  const store = new EtcdKeyStore(opts);
+  try {
+    await store.ping();
+    if (opts.masterKeyId !== undefined) await store.checkMasterKeyId(opts.masterKeyId);
+    return store;
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+}
