@@ -1,5 +1,48 @@
 import type { BulkResult, DecryptDiskOptions } from './types.js';
-import { DiskError } from './errors.js';
-export async function decryptDisk(_opts: DecryptDiskOptions): Promise<BulkResult> {
-  throw new DiskError('DISK_BAD_INPUT', 'not implemented yet');
+import { writeAtomically } from './atomic-file.js';
+import { allocatedBytes, cleanStale, ensureAbsent, openSource } from './preflight.js';
+import { ensureFreeSpace } from './space.js';
+import { checkDek } from './options.js';
+import { SECTOR } from './luks1/constants.js';
+import { readHeader, unlock } from './luks1/file.js';
+import { XtsPool } from './bulk/pool.js';
+import { runBulk } from './bulk/engine.js';
+import { zero } from '../crypto/guards.js';
+
+/**
+ * LUKS1 → raw. Holes stay holes: a chunk whose ciphertext is all zeros was never written and a
+ * chunk whose plaintext is all zeros is not written either, so the raw file stays sparse.
+ */
+export async function decryptDisk(opts: DecryptDiskOptions): Promise<BulkResult> {
+  checkDek(opts.dek, 'dek');
+  const started = performance.now();
+  const src = await openSource(opts.src);
+  try {
+    const { header: h, fileSize } = await readHeader(src);
+    const { mk } = await unlock(src, h, opts.dek);
+    try {
+      const payload = h.payloadOffset * SECTOR;
+      const size = fileSize - payload;
+      await ensureAbsent(opts.dst);
+      await cleanStale(opts.dst, opts.onNotice);
+      await ensureFreeSpace(opts.dst, Math.min(size, await allocatedBytes(opts.src)));
+      const result = await writeAtomically(opts.dst, async (out) => {
+        await out.truncate(size);
+        const pool = new XtsPool({ srcKey: mk });
+        try {
+          return await runBulk({
+            pool, op: 'decrypt', phase: 'decrypt', src, srcBase: payload, dst: out, dstBase: 0, length: size,
+            holesInSource: true, onProgress: opts.onProgress,
+          });
+        } finally {
+          await pool.close();
+        }
+      });
+      return { ...result, seconds: (performance.now() - started) / 1000 };
+    } finally {
+      zero(mk);
+    }
+  } finally {
+    await src.close();
+  }
 }

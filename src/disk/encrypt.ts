@@ -1,5 +1,58 @@
+import { randomBytes } from 'node:crypto';
 import type { BulkResult, EncryptDiskOptions } from './types.js';
 import { DiskError } from './errors.js';
-export async function encryptDisk(_opts: EncryptDiskOptions): Promise<BulkResult> {
-  throw new DiskError('DISK_BAD_INPUT', 'not implemented yet');
+import { writeAtomically } from './atomic-file.js';
+import { cleanStale, ensureAbsent, openSource } from './preflight.js';
+import { ensureFreeSpace } from './space.js';
+import { checkDek, checkIterations } from './options.js';
+import { MASTER_KEY_BYTES, SECTOR } from './luks1/constants.js';
+import { fillKeyslot, newHeader, passphraseFromDek } from './luks1/keyslot.js';
+import { writeHeader } from './luks1/file.js';
+import { XtsPool } from './bulk/pool.js';
+import { runBulk } from './bulk/engine.js';
+import { zero } from '../crypto/guards.js';
+
+/**
+ * raw → LUKS1. Every sector is encrypted, zeros included: a hole in a LUKS payload would read
+ * as pseudo-random garbage through the cipher, not as the zeros the raw image held.
+ */
+export async function encryptDisk(opts: EncryptDiskOptions): Promise<BulkResult> {
+  checkDek(opts.dek, 'dek');
+  const iterations = checkIterations(opts.iterations);
+  const started = performance.now();
+  const src = await openSource(opts.src);
+  try {
+    const size = (await src.stat()).size;
+    if (size === 0 || size % SECTOR !== 0) {
+      throw new DiskError('DISK_BAD_INPUT', `${opts.src}: size ${size} is not a positive multiple of 512 bytes`);
+    }
+    await ensureAbsent(opts.dst);
+    await cleanStale(opts.dst, opts.onNotice);
+    const mk = randomBytes(MASTER_KEY_BYTES);
+    const passphrase = passphraseFromDek(opts.dek);
+    try {
+      const h = newHeader(mk);
+      const payload = h.payloadOffset * SECTOR;
+      await ensureFreeSpace(opts.dst, payload + size);
+      const material = fillKeyslot(h, 0, mk, passphrase, iterations);
+      const result = await writeAtomically(opts.dst, async (out) => {
+        await writeHeader(out, h, new Map([[0, material]]));
+        await out.truncate(payload + size);
+        const pool = new XtsPool({ dstKey: mk });
+        try {
+          return await runBulk({
+            pool, op: 'encrypt', phase: 'encrypt', src, srcBase: 0, dst: out, dstBase: payload, length: size,
+            holesInSource: false, onProgress: opts.onProgress,
+          });
+        } finally {
+          await pool.close();
+        }
+      });
+      return { ...result, seconds: (performance.now() - started) / 1000 };
+    } finally {
+      zero(mk, passphrase);
+    }
+  } finally {
+    await src.close();
+  }
 }

@@ -1,0 +1,85 @@
+import type { FileHandle } from 'node:fs/promises';
+import type { BulkOp } from './protocol.js';
+import type { XtsPool } from './pool.js';
+import type { DiskProgress, ProgressFn } from '../types.js';
+import { readAt, writeAt } from '../luks1/file.js';
+import { DiskError } from '../errors.js';
+
+/** Chunk of one worker job: big enough to amortise messaging, small enough to keep 2 per core in flight. */
+export const BULK_CHUNK = 2 << 20;
+const SECTOR = 512;
+
+export interface BulkJob {
+  readonly pool: XtsPool;
+  readonly op: BulkOp;
+  readonly phase: DiskProgress['phase'];
+  readonly src: FileHandle;
+  /** Byte offset of the payload in src (0 for raw). */
+  readonly srcBase: number;
+  readonly dst: FileHandle;
+  readonly dstBase: number;
+  /** Payload bytes (a multiple of 512). */
+  readonly length: number;
+  /**
+   * Treat an all-zero source chunk as a hole and skip it. For a LUKS source an all-zero
+   * ciphertext chunk was never written (a real one is all zeros with probability 2^-(8·size)).
+   */
+  readonly holesInSource: boolean;
+  readonly onProgress?: ProgressFn | undefined;
+  readonly lanes?: number;
+}
+
+/**
+ * Streams `length` bytes from src to dst through the worker pool, several chunks in flight,
+ * positional reads and writes. dst must be a fresh file already truncated to its full size,
+ * so every chunk we skip stays a hole.
+ */
+export async function runBulk(job: BulkJob): Promise<{ bytes: number; holeBytes: number }> {
+  const zeroChunk = Buffer.alloc(BULK_CHUNK);
+  let next = 0;
+  let done = 0;
+  let holeBytes = 0;
+  let failed = false;
+  const report = (n: number): void => {
+    done += n;
+    job.onProgress?.({ phase: job.phase, doneBytes: done, totalBytes: job.length });
+  };
+  const lane = async (): Promise<void> => {
+    let ab = new ArrayBuffer(BULK_CHUNK);
+    while (!failed && next < job.length) {
+      const off = next;
+      const len = Math.min(BULK_CHUNK, job.length - off);
+      next += len;
+      const buf = Buffer.from(ab, 0, len);
+      const got = await readAt(job.src, buf, job.srcBase + off);
+      if (got !== len) throw new DiskError('DISK_TRUNCATED', `source ended at byte ${job.srcBase + off + got}, expected ${job.srcBase + job.length}`);
+      if (job.holesInSource && buf.equals(zeroChunk.subarray(0, len))) {
+        holeBytes += len;
+        report(len);
+        continue;
+      }
+      const reply = await job.pool.run(job.op, ab, len, off / SECTOR);
+      ab = reply.data;
+      if (reply.zero) {
+        holeBytes += len;
+      } else {
+        await writeAt(job.dst, Buffer.from(ab, 0, len), job.dstBase + off);
+      }
+      report(len);
+    }
+    new Uint8Array(ab).fill(0);
+  };
+  const lanes = job.lanes ?? 4;
+  // Every lane settles before we return or throw: no write may land after the caller cleans up.
+  const results = await Promise.allSettled(
+    Array.from({ length: lanes }, () =>
+      lane().catch((err: unknown) => {
+        failed = true;
+        throw err;
+      }),
+    ),
+  );
+  const firstError = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (firstError !== undefined) throw firstError.reason;
+  return { bytes: job.length, holeBytes };
+}

@@ -1,0 +1,91 @@
+import { Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { DiskError } from '../errors.js';
+import type { BulkOp, WorkerInit, WorkerJob, WorkerReply } from './protocol.js';
+
+/**
+ * How to start a worker: compiled (dist/…/xts-worker.js) it is a plain worker file. From the
+ * sources (vitest, tsx) the worker is .ts and Node 20 does not apply `--import tsx` to a worker's
+ * entry point, so a tiny eval'd bootstrap registers tsx in the worker and then imports the .ts
+ * file. tsx is resolved from this package, not from the process's working directory.
+ */
+export function workerEntry(): { entry: URL | string; eval: boolean } {
+  if (!import.meta.url.endsWith('.ts')) return { entry: new URL('./xts-worker.js', import.meta.url), eval: false };
+  const req = createRequire(import.meta.url);
+  const pkgPath = req.resolve('tsx/package.json');
+  const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { exports: Record<string, { import: { default: string } }> };
+  const api = pathToFileURL(join(dirname(pkgPath), pkg.exports['./esm/api']!.import.default)).href;
+  const target = new URL('./xts-worker.ts', import.meta.url).href;
+  const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); });`;
+  return { entry: code, eval: true };
+}
+
+interface Slot {
+  readonly worker: Worker;
+  busy: number;
+}
+
+/** A fixed set of XTS worker threads (default: one per core). Keys are copied into each worker once. */
+export class XtsPool {
+  readonly #slots: Slot[] = [];
+  readonly #pending = new Map<number, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void }>();
+  #nextId = 0;
+  #failed: Error | undefined;
+
+  constructor(keys: { srcKey?: Buffer; dstKey?: Buffer }, threads = availableParallelism()) {
+    const { entry, eval: isEval } = workerEntry();
+    const init: WorkerInit = {
+      ...(keys.srcKey === undefined ? {} : { srcKey: new Uint8Array(keys.srcKey) }),
+      ...(keys.dstKey === undefined ? {} : { dstKey: new Uint8Array(keys.dstKey) }),
+    };
+    try {
+      for (let i = 0; i < Math.max(1, threads); i++) {
+        const worker = new Worker(entry, { workerData: init, eval: isEval });
+        const slot: Slot = { worker, busy: 0 };
+        worker.on('message', (r: WorkerReply) => {
+          slot.busy--;
+          const p = this.#pending.get(r.id);
+          this.#pending.delete(r.id);
+          if (r.error !== undefined) p?.reject(new DiskError('DISK_WORKER_FAILED', `worker failed: ${r.error}`));
+          else p?.resolve(r);
+        });
+        worker.on('error', (err) => this.#fail(err));
+        worker.on('exit', (code) => {
+          if (code !== 0) this.#fail(new Error(`worker exited with code ${code}`));
+        });
+        this.#slots.push(slot);
+      }
+    } finally {
+      // The structured clone made per worker is theirs; our copies go now.
+      init.srcKey?.fill(0);
+      init.dstKey?.fill(0);
+    }
+  }
+
+  #fail(err: Error): void {
+    this.#failed ??= new DiskError('DISK_WORKER_FAILED', `worker thread failed: ${err.message}`, { cause: err });
+    for (const p of this.#pending.values()) p.reject(this.#failed);
+    this.#pending.clear();
+  }
+
+  /** Runs one chunk in the least busy worker; the buffer's ArrayBuffer is transferred and returned. */
+  run(op: BulkOp, data: ArrayBuffer, length: number, sector: number): Promise<WorkerReply> {
+    if (this.#failed !== undefined) return Promise.reject(this.#failed);
+    const slot = this.#slots.reduce((a, b) => (b.busy < a.busy ? b : a));
+    const id = this.#nextId++;
+    return new Promise<WorkerReply>((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      slot.busy++;
+      const job: WorkerJob = { id, op, data, length, sector };
+      slot.worker.postMessage(job, [data]);
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#slots.map((s) => s.worker.terminate()));
+  }
+}

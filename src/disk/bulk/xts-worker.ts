@@ -1,0 +1,43 @@
+// Worker thread of the bulk engine: XTS over one chunk at a time, keys held only in this thread.
+import { parentPort, workerData } from 'node:worker_threads';
+import { XtsCipher } from '../../crypto/xts.js';
+import type { WorkerInit, WorkerJob, WorkerReply } from './protocol.js';
+
+const init = workerData as WorkerInit;
+function cipher(key: Uint8Array | undefined): XtsCipher | undefined {
+  if (key === undefined) return undefined;
+  const b = Buffer.from(key.buffer, key.byteOffset, key.length);
+  const c = new XtsCipher(b);
+  b.fill(0);
+  return c;
+}
+const src = cipher(init.srcKey);
+const dst = cipher(init.dstKey);
+
+function isZero(buf: Buffer): boolean {
+  const w = new Int32Array(buf.buffer, buf.byteOffset, buf.length >>> 2);
+  let acc = 0;
+  for (let i = 0; i < w.length; i++) acc |= w[i]!;
+  return acc === 0;
+}
+
+parentPort?.on('message', (job: WorkerJob) => {
+  const buf = Buffer.from(job.data, 0, job.length);
+  let zero = false;
+  try {
+    if (job.op === 'decrypt' || job.op === 'reencrypt') {
+      if (src === undefined) throw new Error('no source key');
+      src.decrypt(buf, job.sector);
+      if (job.op === 'decrypt') zero = isZero(buf);
+    }
+    if (job.op === 'encrypt' || job.op === 'reencrypt') {
+      if (dst === undefined) throw new Error('no destination key');
+      dst.encrypt(buf, job.sector);
+    }
+    const reply: WorkerReply = { id: job.id, data: job.data, length: job.length, zero };
+    parentPort?.postMessage(reply, [job.data]);
+  } catch (err) {
+    const reply: WorkerReply = { id: job.id, data: job.data, length: job.length, zero, error: err instanceof Error ? err.message : String(err) };
+    parentPort?.postMessage(reply, [job.data]);
+  }
+});
