@@ -241,7 +241,7 @@ export class KmipConnection implements KmipTransport {
       );
       const onError = (err: Error): void => done(this.fromSocketError(err, 'TLS handshake failed', KmipClientErrorCode.tls));
       const onClose = (): void =>
-        done(this.error(KmipClientErrorCode.tls, 'connection closed during the TLS handshake'));
+        done(this.error(KmipClientErrorCode.connectionLost, 'connection closed during the TLS handshake'));
       socket.once('error', onError);
       socket.once('close', onClose);
       socket.once('secureConnect', () => {

@@ -17,6 +17,8 @@ const UNREACHABLE = new Set([
 export function classifySocketError(err: Error, fallback: KmipClientErrorCode): KmipClientErrorCode {
   const code = (err as NodeJS.ErrnoException).code ?? '';
   if (UNREACHABLE.has(code)) return KmipClientErrorCode.unreachable;
+  // The peer went away (process killed, connection reset), even in the middle of a handshake.
+  if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNABORTED') return KmipClientErrorCode.connectionLost;
   if (
     code.startsWith('ERR_SSL_') ||
     code.startsWith('ERR_TLS_') ||

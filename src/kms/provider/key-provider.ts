@@ -1,0 +1,153 @@
+import type { Attribute } from '../../kmip/attributes.js';
+import type { ProtocolVersion } from '../../kmip/message/protocol-version.js';
+import type { QueryResponse } from '../../kmip/ops/query.js';
+import type { BatchOutcome, OpCall, ResultOf } from '../../kmip/client/call.js';
+import { KmipClient } from '../../kmip/client/client.js';
+import { addAttributeCall, getAttributesCall, locateCall, type LocateSpec } from '../../kmip/client/calls/attributes.js';
+import { createKeyCall, getKeyCall, type CreateKeySpec, type FetchedKey, type KeyFormat } from '../../kmip/client/calls/keys.js';
+import { activateCall, destroyCall, revokeCall, type RevokeSpec } from '../../kmip/client/calls/lifecycle.js';
+import { discoverVersionsCall, queryCall } from '../../kmip/client/calls/server.js';
+import { checkServerHealth, HealthStatus, type HealthCheckOptions, type ServerHealth } from '../../kmip/client/health.js';
+import { resolveProviderConfig, type KeyProviderConfig, type KeyServerConfig, type ResolvedKeyProviderConfig } from './config.js';
+import type { FailedAttempt } from './errors.js';
+import { DownList, runWithFailover, systemClock, type Clock } from './failover.js';
+
+type ResolvedServer = ResolvedKeyProviderConfig['servers'][number];
+
+export interface KeyProviderDeps {
+  readonly clock?: Clock;
+  /** Makes the client of one server; default: a persistent mTLS KmipClient with the provider's timeouts. */
+  readonly connect?: (server: ResolvedServer, config: ResolvedKeyProviderConfig) => KmipClient;
+  /** Told each time a server is given up on (the manager logs it / raises events). */
+  readonly onFailover?: (failed: FailedAttempt) => void;
+  readonly protocolVersion?: ProtocolVersion;
+}
+
+/** Health of every server of a provider; `status` is the worst that still lets it work. */
+export interface ProviderHealth {
+  readonly provider: string;
+  /** ok: every server ok · warning: some server down or a certificate expiring, but one answers · error: none answers. */
+  readonly status: HealthStatus;
+  readonly servers: readonly (ServerHealth & { readonly name: string })[];
+}
+
+/**
+ * A key provider (vSphere "KMS cluster"): a named, ordered list of key servers that replicate
+ * their keys. Every operation goes to the first usable server; refused/unreachable servers are
+ * skipped at once, hung ones after the hung-service timeout, and a server that failed is tried
+ * last for a while (docs/key-providers.md). One persistent connection per server.
+ */
+export class KeyProvider {
+  readonly config: ResolvedKeyProviderConfig;
+  private readonly clients = new Map<string, KmipClient>();
+  private readonly down: DownList;
+  private readonly clock: Clock;
+
+  constructor(
+    config: KeyProviderConfig,
+    private readonly deps: KeyProviderDeps = {},
+  ) {
+    this.config = resolveProviderConfig(config);
+    this.clock = deps.clock ?? systemClock;
+    this.down = new DownList(this.config.downRetryMs, this.clock);
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  /** Runs `fn` with the client of the first usable server (failover as described above). */
+  run<T>(fn: (client: KmipClient, server: KeyServerConfig) => Promise<T>): Promise<T> {
+    return runWithFailover({
+      provider: this.config.name,
+      servers: this.config.servers.map((s) => ({ ...s, address: `${s.host}:${s.port}` })),
+      down: this.down,
+      clock: this.clock,
+      attempt: (s) => fn(this.clientFor(s), s),
+      ...(this.deps.onFailover === undefined ? {} : { onFailover: this.deps.onFailover }),
+    });
+  }
+
+  send<T>(call: OpCall<T>): Promise<T> {
+    return this.run((c) => c.send(call));
+  }
+
+  /** One batch message to one server (the whole batch fails over together). */
+  batch<const C extends readonly OpCall<unknown>[]>(calls: C): Promise<{ -readonly [K in keyof C]: BatchOutcome<ResultOf<C[K]>> }> {
+    return this.run((c) => c.batch(calls));
+  }
+
+  discoverVersions(): Promise<ProtocolVersion[]> {
+    return this.send(discoverVersionsCall());
+  }
+  query(functions?: readonly number[]): Promise<QueryResponse> {
+    return this.send(queryCall(functions));
+  }
+  create(spec?: CreateKeySpec): Promise<string> {
+    return this.send(createKeyCall(spec));
+  }
+  /** The caller zeroes `material` once used. */
+  get(uid: string, format?: keyof typeof KeyFormat): Promise<FetchedKey> {
+    return this.send(getKeyCall(uid, format));
+  }
+  getAttributes(uid: string, names?: readonly string[]): Promise<Attribute[]> {
+    return this.send(getAttributesCall(uid, names));
+  }
+  activate(uid: string): Promise<string> {
+    return this.send(activateCall(uid));
+  }
+  locate(spec?: LocateSpec): Promise<string[]> {
+    return this.send(locateCall(spec));
+  }
+  addAttribute(uid: string, attribute: Attribute): Promise<Attribute> {
+    return this.send(addAttributeCall(uid, attribute));
+  }
+  revoke(uid: string, spec?: RevokeSpec): Promise<string> {
+    return this.send(revokeCall(uid, spec));
+  }
+  destroy(uid: string): Promise<string> {
+    return this.send(destroyCall(uid));
+  }
+
+  /** Checks every server at once (no failover): Discover Versions, latency, certificate expiry. */
+  async health(options: HealthCheckOptions = {}): Promise<ProviderHealth> {
+    const servers = await Promise.all(
+      this.config.servers.map(async (s) => {
+        const h = await checkServerHealth(this.clientFor(s), { timeoutMs: this.config.hungTimeoutMs, ...options });
+        return { name: s.name, ...h };
+      }),
+    );
+    const answering = servers.filter((s) => s.status !== HealthStatus.error).length;
+    const status =
+      answering === 0
+        ? HealthStatus.error
+        : servers.every((s) => s.status === HealthStatus.ok)
+          ? HealthStatus.ok
+          : HealthStatus.warning;
+    return { provider: this.config.name, status, servers };
+  }
+
+  /** Closes every server connection. */
+  async close(): Promise<void> {
+    const all = [...this.clients.values()];
+    this.clients.clear();
+    await Promise.all(all.map((c) => c.close()));
+  }
+
+  private clientFor(server: ResolvedServer): KmipClient {
+    let c = this.clients.get(server.name);
+    if (c === undefined) {
+      c = this.deps.connect?.(server, this.config) ??
+        KmipClient.connect({
+          host: server.host,
+          port: server.port,
+          tls: server.tls,
+          connectTimeoutMs: this.config.connectTimeoutMs,
+          responseTimeoutMs: this.config.hungTimeoutMs,
+          ...(this.deps.protocolVersion === undefined ? {} : { protocolVersion: this.deps.protocolVersion }),
+        });
+      this.clients.set(server.name, c);
+    }
+    return c;
+  }
+}
