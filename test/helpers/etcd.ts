@@ -39,3 +39,28 @@ export async function startTestEtcd(size = 3): Promise<TestEtcdCluster> {
     throw e;
   }
 }
+
+/** Index in `cluster.members` of the current raft leader (asks each running member), or -1. */
+export async function leaderIndex(cluster: EtcdCluster): Promise<number> {
+  const { Etcd3 } = await import('etcd3');
+  for (const m of cluster.members) {
+    if (!m.running()) continue;
+    const c = new Etcd3({ hosts: [m.clientUrl] });
+    try {
+      const st = await c.maintenance.status({}, { deadline: new Date(Date.now() + 2000) });
+      const idx = await memberIndexById(c, cluster, st.leader);
+      if (idx >= 0) return idx;
+    } catch {
+      // this member cannot tell; ask the next one
+    } finally {
+      c.close();
+    }
+  }
+  return -1;
+}
+
+async function memberIndexById(c: import('etcd3').Etcd3, cluster: EtcdCluster, id: string): Promise<number> {
+  const list = await c.cluster.memberList({}, { deadline: new Date(Date.now() + 2000) });
+  const leader = list.members.find((m) => m.ID === id);
+  return leader === undefined ? -1 : cluster.members.findIndex((m) => m.name === leader.name);
+}
