@@ -1,0 +1,72 @@
+import { AttributeName as A, isCustomAttributeName } from '../kmip/attributes.js';
+
+/**
+ * Who may set which attribute, and when (KMIP 1.1 §3, the "Modifiable by client" and
+ * "Multiple instances permitted" rows of each attribute's table, narrowed to what vmcrypt keeps).
+ */
+
+/** Attributes a client may put in a Create/Register template. */
+const settableOnCreate = new Set<string>([
+  A.Name,
+  A.CryptographicAlgorithm,
+  A.CryptographicLength,
+  A.CryptographicUsageMask,
+  A.CryptographicParameters,
+  A.OperationPolicyName,
+  A.ObjectGroup,
+  A.ContactInformation,
+  A.ActivationDate,
+  A.DeactivationDate,
+  A.ProcessStartDate,
+  A.ProtectStopDate,
+  A.ApplicationSpecificInformation,
+  A.Link,
+]);
+
+/** Attributes a client may add, modify or delete after creation. */
+const clientModifiable = new Set<string>([
+  A.Name,
+  A.ObjectGroup,
+  A.ContactInformation,
+  A.ApplicationSpecificInformation,
+  A.Link,
+  A.OperationPolicyName,
+]);
+
+const multiInstance = new Set<string>([A.Name, A.ObjectGroup, A.ApplicationSpecificInformation, A.Link]);
+
+/** Attributes the server sets and keeps; clients only read them. */
+export const serverManaged = new Set<string>([
+  A.UniqueIdentifier,
+  A.ObjectType,
+  A.State,
+  A.InitialDate,
+  A.LastChangeDate,
+  A.DestroyDate,
+  A.CompromiseDate,
+  A.CompromiseOccurrenceDate,
+  A.RevocationReason,
+  A.Digest,
+  A.Fresh,
+  A.LeaseTime,
+  A.OriginalCreationDate,
+]);
+
+/** Client custom attributes are `x-…`; `y-…` belong to the server. */
+const isClientCustom = (name: string): boolean => name.startsWith('x-');
+
+export function isKnownAttribute(name: string): boolean {
+  return serverManaged.has(name) || settableOnCreate.has(name) || isCustomAttributeName(name);
+}
+
+export function canSetOnCreate(name: string): boolean {
+  return settableOnCreate.has(name) || isClientCustom(name);
+}
+
+export function canClientModify(name: string): boolean {
+  return clientModifiable.has(name) || isClientCustom(name);
+}
+
+export function allowsMultipleInstances(name: string): boolean {
+  return multiInstance.has(name) || isCustomAttributeName(name);
+}

@@ -1,0 +1,175 @@
+import { BatchErrorContinuationOption, ResultReason, ResultStatus } from '../kmip/enums.js';
+import { KmipError } from '../kmip/errors.js';
+import { isSupportedVersion, type ProtocolVersion } from '../kmip/message/protocol-version.js';
+import { decodeRequestHeader, decodeRequestMessage, type RequestBatchItem } from '../kmip/message/request.js';
+import { encodeResponseMessage, type ResponseBatchItem } from '../kmip/message/response.js';
+import { operationName } from '../kmip/operations.js';
+import { Tag } from '../kmip/tags.js';
+import { decodeTtlv, encodeTtlv, type DecodeLimits, type TtlvItem } from '../kmip/ttlv/index.js';
+import type { KmsDeps, OpContext } from './context.js';
+import { KmsError } from './errors.js';
+import { operationHandlers } from './operation-table.js';
+
+const FALLBACK_VERSION: ProtocolVersion = { major: 1, minor: 0 };
+const reasonNames = new Map<number, string>(Object.entries(ResultReason).map(([k, v]) => [v, k]));
+
+/**
+ * The key server's message layer: one encoded KMIP request in, one encoded response out, for an
+ * authenticated identity. Never throws: a bad message becomes an Invalid Message response, a
+ * failed batch item an Operation Failed item with its Result Reason (KMIP 1.4 §7, §9.1.3.2.29).
+ * The returned buffer may hold key bytes (Get): the caller zeroes it once written.
+ */
+export class KeyServer {
+  readonly #deps: KmsDeps;
+  readonly #limits: Partial<DecodeLimits>;
+
+  constructor(deps: KmsDeps, limits: Partial<DecodeLimits> = {}) {
+    this.#deps = deps;
+    this.#limits = limits;
+  }
+
+  get deps(): KmsDeps {
+    return this.#deps;
+  }
+
+  async handleMessage(identity: string, request: Buffer, peer?: string): Promise<Buffer> {
+    let root: TtlvItem;
+    try {
+      root = decodeTtlv(request, this.#limits);
+    } catch (err) {
+      return this.#failure(identity, FALLBACK_VERSION, err, peer);
+    }
+    let version = FALLBACK_VERSION;
+    try {
+      if (root.tag !== Tag.RequestMessage || root.type !== 'Structure') {
+        throw new KmipError('KMIP_INVALID_MESSAGE', 'not a Request Message');
+      }
+      const headerItem = root.value.find((i) => i.tag === Tag.RequestHeader);
+      if (headerItem !== undefined) version = decodeRequestHeader(headerItem).protocolVersion;
+    } catch (err) {
+      return this.#failure(identity, version, err, peer);
+    }
+    if (!isSupportedVersion(version)) {
+      const v = version;
+      return this.#failure(
+        identity,
+        version.major === 1 && version.minor > 4 ? { major: 1, minor: 4 } : version.major === 1 ? version : { major: 1, minor: 4 },
+        new KmipError('KMIP_UNSUPPORTED_VERSION', `protocol version ${v.major}.${v.minor} is not supported (1.0–1.4)`),
+        peer,
+      );
+    }
+    let message;
+    try {
+      message = decodeRequestMessage(root);
+    } catch (err) {
+      return this.#failure(identity, version, err, peer);
+    }
+    const stopOnError = message.header.batchErrorContinuationOption !== BatchErrorContinuationOption.Continue;
+    const batch: OpContext['batch'] = {};
+    const items: ResponseBatchItem[] = [];
+    const secrets: Buffer[] = [];
+    try {
+      for (const item of message.batchItems) {
+        const r = await this.#runItem({ deps: this.#deps, identity, version, batch }, item, secrets, peer);
+        items.push(r);
+        if (r.resultStatus !== ResultStatus.Success && stopOnError) break;
+      }
+      let out = encodeTtlv(
+        encodeResponseMessage({ header: this.#header(version, items.length), batchItems: items }),
+      );
+      const max = message.header.maximumResponseSize;
+      if (max !== undefined && out.length > max) {
+        out.fill(0);
+        const tooLarge = items.map((i) => failureItem(i.operation, i.uniqueBatchItemId, new KmipError('KMIP_RESPONSE_TOO_LARGE', `response exceeds Maximum Response Size ${max}`)));
+        out = encodeTtlv(encodeResponseMessage({ header: this.#header(version, tooLarge.length), batchItems: tooLarge }));
+      }
+      return out;
+    } finally {
+      for (const s of secrets) s.fill(0);
+    }
+  }
+
+  async #runItem(ctx: OpContext, item: RequestBatchItem, secrets: Buffer[], peer: string | undefined): Promise<ResponseBatchItem> {
+    const opName = operationName(item.operation);
+    const handler = operationHandlers.get(item.operation);
+    try {
+      if (handler === undefined) throw new KmipError('KMIP_OPERATION_NOT_SUPPORTED', `operation ${opName} is not supported`);
+      const result = await handler(ctx, item.payload);
+      if (result.secrets !== undefined) secrets.push(...result.secrets);
+      this.#deps.audit.record({
+        time: this.#deps.now().toISOString(),
+        identity: ctx.identity,
+        operation: opName,
+        ...(result.objectId === undefined ? {} : { objectId: result.objectId }),
+        result: 'success',
+        ...(peer === undefined ? {} : { peer }),
+      });
+      return {
+        operation: item.operation,
+        ...(item.uniqueBatchItemId === undefined ? {} : { uniqueBatchItemId: item.uniqueBatchItemId }),
+        resultStatus: ResultStatus.Success,
+        payload: result.payload,
+      };
+    } catch (err) {
+      const failed = failureItem(item.operation, item.uniqueBatchItemId, err);
+      this.#deps.audit.record({
+        time: this.#deps.now().toISOString(),
+        identity: ctx.identity,
+        operation: opName,
+        ...(ctx.batch.idPlaceholder === undefined && uidOf(item) === undefined ? {} : { objectId: uidOf(item) ?? ctx.batch.idPlaceholder }),
+        result: 'failure',
+        reason: reasonNames.get(failed.resultReason ?? 0) ?? String(failed.resultReason),
+        ...(failed.resultMessage === undefined ? {} : { message: failed.resultMessage }),
+        ...(peer === undefined ? {} : { peer }),
+      });
+      return failed;
+    }
+  }
+
+  #failure(identity: string, version: ProtocolVersion, err: unknown, peer: string | undefined): Buffer {
+    const item = failureItem(undefined, undefined, err);
+    this.#deps.audit.record({
+      time: this.#deps.now().toISOString(),
+      identity,
+      operation: 'message',
+      result: 'failure',
+      reason: reasonNames.get(item.resultReason ?? 0) ?? String(item.resultReason),
+      ...(item.resultMessage === undefined ? {} : { message: item.resultMessage }),
+      ...(peer === undefined ? {} : { peer }),
+    });
+    return encodeTtlv(encodeResponseMessage({ header: this.#header(version, 1), batchItems: [item] }));
+  }
+
+  #header(version: ProtocolVersion, batchCount: number) {
+    return { protocolVersion: version, timeStamp: BigInt(Math.floor(this.#deps.now().getTime() / 1000)), batchCount };
+  }
+}
+
+/** The Unique Identifier a request payload names, if any (for the audit log). */
+function uidOf(item: RequestBatchItem): string | undefined {
+  const p = item.payload;
+  if (p?.type !== 'Structure') return undefined;
+  const u = p.value.find((i) => i.tag === Tag.UniqueIdentifier);
+  return u?.type === 'TextString' ? u.value.slice(0, 256) : undefined;
+}
+
+/** Maps any error to an Operation Failed batch item; internal errors do not leak details. */
+export function failureItem(operation: number | undefined, id: Buffer | undefined, err: unknown): ResponseBatchItem {
+  let reason: number = ResultReason.GeneralFailure;
+  let message = 'internal error';
+  if (err instanceof KmipError) {
+    reason = err.resultReason;
+    message = err.message;
+  } else if (err instanceof KmsError) {
+    message = `key store: ${err.code}`;
+  } else {
+    process.stderr.write(`kms: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  }
+  return {
+    ...(operation === undefined ? {} : { operation }),
+    ...(id === undefined ? {} : { uniqueBatchItemId: id }),
+    resultStatus: ResultStatus.OperationFailed,
+    resultReason: reason,
+    resultMessage: message,
+  };
+}

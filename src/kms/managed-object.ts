@@ -1,0 +1,84 @@
+import { AttributeName, type Attribute } from '../kmip/attributes.js';
+import { KmipError } from '../kmip/errors.js';
+import { Tag } from '../kmip/tags.js';
+import { decodeTtlv, encodeTtlv, type TtlvItem } from '../kmip/ttlv/index.js';
+import type { KeyRecord } from './store/types.js';
+
+/**
+ * A managed object as the KMS handles it: its record in the store plus the decoded attributes.
+ * Every attribute, including server-managed ones (Unique Identifier, State, dates), lives in
+ * `attributes`, in instance order; the index of an instance is its position among same-named ones.
+ */
+export interface ManagedObject {
+  readonly record: KeyRecord;
+  readonly attributes: Attribute[];
+}
+
+type StoredAttribute = { n: string; v: string };
+
+/** JSON form kept in the store: attribute name + hex of the TTLV-encoded value. No key bytes. */
+export function serializeAttributes(attributes: readonly Attribute[]): string {
+  const out: StoredAttribute[] = attributes.map((a) => ({ n: a.name, v: encodeTtlv(a.value).toString('hex') }));
+  return JSON.stringify(out);
+}
+
+export function parseAttributes(json: string): Attribute[] {
+  const raw = JSON.parse(json) as unknown;
+  if (!Array.isArray(raw)) throw new KmipError('KMIP_GENERAL_FAILURE', 'stored attributes are corrupt');
+  return raw.map((e: unknown) => {
+    const s = e as Partial<StoredAttribute>;
+    if (typeof s.n !== 'string' || typeof s.v !== 'string') throw new KmipError('KMIP_GENERAL_FAILURE', 'stored attributes are corrupt');
+    return { name: s.n, value: decodeTtlv(Buffer.from(s.v, 'hex')) };
+  });
+}
+
+export function toManagedObject(record: KeyRecord): ManagedObject {
+  return { record, attributes: parseAttributes(record.attributes) };
+}
+
+/** Instances of `name`, in index order. */
+export function instancesOf(attrs: readonly Attribute[], name: string): Attribute[] {
+  return attrs.filter((a) => a.name === name);
+}
+
+export function firstValue(attrs: readonly Attribute[], name: string): TtlvItem | undefined {
+  return attrs.find((a) => a.name === name)?.value;
+}
+
+export function enumValue(attrs: readonly Attribute[], name: string): number | undefined {
+  const v = firstValue(attrs, name);
+  return v?.type === 'Enumeration' || v?.type === 'Integer' ? v.value : undefined;
+}
+
+export function stateOf(attrs: readonly Attribute[]): number {
+  const s = enumValue(attrs, AttributeName.State);
+  if (s === undefined) throw new KmipError('KMIP_GENERAL_FAILURE', 'object has no State');
+  return s;
+}
+
+/** Replaces every instance of `name` by one with `value` (appended if absent). */
+export function setSingle(attrs: Attribute[], name: string, value: TtlvItem): void {
+  const v = { ...value, tag: Tag.AttributeValue } as TtlvItem;
+  const i = attrs.findIndex((a) => a.name === name);
+  if (i < 0) {
+    attrs.push({ name, value: v });
+    return;
+  }
+  attrs[i] = { name, value: v };
+  for (let j = attrs.length - 1; j > i; j--) if (attrs[j]?.name === name) attrs.splice(j, 1);
+}
+
+/** Attributes with their Attribute Index set (omitted for index 0, as KMIP 1.x allows). */
+export function withIndexes(attrs: readonly Attribute[]): Attribute[] {
+  const seen = new Map<string, number>();
+  return attrs.map((a) => {
+    const i = seen.get(a.name) ?? 0;
+    seen.set(a.name, i + 1);
+    return i === 0 ? { name: a.name, value: a.value } : { name: a.name, index: i, value: a.value };
+  });
+}
+
+/** Byte equality of two attribute values, ignoring their tags. */
+export function sameValue(a: TtlvItem, b: TtlvItem): boolean {
+  return encodeTtlv({ ...a, tag: Tag.AttributeValue } as TtlvItem).equals(encodeTtlv({ ...b, tag: Tag.AttributeValue } as TtlvItem));
+}

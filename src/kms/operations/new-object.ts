@@ -1,0 +1,84 @@
+import { AttributeName as A, isCustomAttributeName, type Attribute } from '../../kmip/attributes.js';
+import { CryptographicAlgorithm, CryptographicUsageMask, ObjectType, State } from '../../kmip/enums.js';
+import { KmipError } from '../../kmip/errors.js';
+import { Tag } from '../../kmip/tags.js';
+import { ttlv } from '../../kmip/ttlv/index.js';
+import { allowsMultipleInstances, canSetOnCreate, isKnownAttribute, serverManaged } from '../attribute-rules.js';
+import type { OpContext } from '../context.js';
+import { KmsError } from '../errors.js';
+import { enumValue, firstValue, serializeAttributes, setSingle } from '../managed-object.js';
+import type { KeyRecord } from '../store/types.js';
+
+const AES_LENGTHS = new Set([128, 192, 256]);
+const MAX_ATTRIBUTES = 256;
+const MAX_ID_TRIES = 4;
+
+/**
+ * Checks a Create/Register template and returns the attributes to store: what the client set
+ * plus what the server sets (KMIP 1.1 §3: Unique Identifier, Object Type, State, Initial Date,
+ * Last Change Date; Activation Date ≤ now makes the object Active at once, §4.1).
+ */
+export function buildAttributes(ctx: OpContext, id: string, template: readonly Attribute[], lengthBits: number): Attribute[] {
+  if (template.length > MAX_ATTRIBUTES) throw new KmipError('KMIP_INVALID_FIELD', `more than ${MAX_ATTRIBUTES} attributes`);
+  const attrs: Attribute[] = [];
+  for (const a of template) {
+    if (serverManaged.has(a.name)) throw new KmipError('KMIP_INVALID_FIELD', `attribute '${a.name}' is set by the server`);
+    if (!isKnownAttribute(a.name)) throw new KmipError('KMIP_INVALID_FIELD', `attribute '${a.name}' is not supported`);
+    if (!canSetOnCreate(a.name)) throw new KmipError('KMIP_INVALID_FIELD', `attribute '${a.name}' cannot be set by a client`);
+    if (!allowsMultipleInstances(a.name) && attrs.some((b) => b.name === a.name)) {
+      throw new KmipError('KMIP_INVALID_FIELD', `attribute '${a.name}' given more than once`);
+    }
+    if (isCustomAttributeName(a.name) && a.name.length > 128) throw new KmipError('KMIP_INVALID_FIELD', 'custom attribute name too long');
+    attrs.push({ name: a.name, value: { ...a.value, tag: Tag.AttributeValue } });
+  }
+  const alg = enumValue(attrs, A.CryptographicAlgorithm);
+  if (alg !== undefined && alg !== CryptographicAlgorithm.AES) {
+    throw new KmipError('KMIP_INVALID_FIELD', `Cryptographic Algorithm ${alg} is not supported (AES only)`);
+  }
+  const len = enumValue(attrs, A.CryptographicLength);
+  if (len !== undefined && len !== lengthBits) {
+    throw new KmipError('KMIP_INVALID_FIELD', `Cryptographic Length ${len} does not match the key (${lengthBits} bits)`);
+  }
+  const now = ctx.deps.now();
+  const v = Tag.AttributeValue;
+  setSingle(attrs, A.CryptographicAlgorithm, ttlv.enumeration(v, CryptographicAlgorithm.AES));
+  setSingle(attrs, A.CryptographicLength, ttlv.int(v, lengthBits));
+  if (firstValue(attrs, A.CryptographicUsageMask) === undefined) {
+    setSingle(attrs, A.CryptographicUsageMask, ttlv.int(v, CryptographicUsageMask.Encrypt | CryptographicUsageMask.Decrypt));
+  }
+  const activation = firstValue(attrs, A.ActivationDate);
+  const active = activation?.type === 'DateTime' && activation.value <= BigInt(Math.floor(now.getTime() / 1000));
+  attrs.unshift(
+    { name: A.UniqueIdentifier, value: ttlv.text(v, id) },
+    { name: A.ObjectType, value: ttlv.enumeration(v, ObjectType.SymmetricKey) },
+  );
+  setSingle(attrs, A.State, ttlv.enumeration(v, active ? State.Active : State.PreActive));
+  setSingle(attrs, A.InitialDate, ttlv.date(v, now));
+  setSingle(attrs, A.LastChangeDate, ttlv.date(v, now));
+  return attrs;
+}
+
+/** Seals `material` and stores a new symmetric key owned by the caller; retries id allocation on collision. */
+export async function storeNewKey(
+  ctx: OpContext,
+  template: readonly Attribute[],
+  material: Buffer,
+): Promise<KeyRecord> {
+  const bits = material.length * 8;
+  if (!AES_LENGTHS.has(bits)) throw new KmipError('KMIP_INVALID_FIELD', `AES keys are 128, 192 or 256 bits, not ${bits}`);
+  for (let attempt = 0; ; attempt++) {
+    const id = ctx.deps.store.newId();
+    const attrs = buildAttributes(ctx, id, template, bits);
+    try {
+      return await ctx.deps.store.insert({
+        id,
+        owner: ctx.identity,
+        attributes: serializeAttributes(attrs),
+        sealedKey: ctx.deps.sealer.seal(id, material),
+      });
+    } catch (err) {
+      if (err instanceof KmsError && err.code === 'STORE_ID_EXISTS' && attempt < MAX_ID_TRIES) continue;
+      throw err;
+    }
+  }
+}

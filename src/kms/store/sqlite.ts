@@ -1,0 +1,157 @@
+import Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
+import { KmsError } from '../errors.js';
+import type { KeyRecord, KeyRecordChange, KeyStore, NewKeyRecord } from './types.js';
+
+type Row = { id: string; owner: string; version: number; attributes: string; sealed_key: Buffer | null };
+
+type Write =
+  | { kind: 'insert'; record: NewKeyRecord; resolve: (r: KeyRecord) => void; reject: (e: unknown) => void }
+  | {
+      kind: 'update';
+      id: string;
+      expectedVersion: number;
+      change: KeyRecordChange;
+      resolve: (r: KeyRecord) => void;
+      reject: (e: unknown) => void;
+    };
+
+export interface SqliteStoreOptions {
+  /** Path of the database file (created 0600 if absent). */
+  readonly path: string;
+}
+
+/**
+ * KeyStore on SQLite (better-sqlite3). WAL journal with synchronous=FULL: a commit returns only
+ * after the WAL is fsync'd. Group commit: writes issued in the same event-loop turn are applied in
+ * ONE transaction (one fsync), and each promise resolves only after that commit. Compare-and-set
+ * is checked row by row inside the transaction, so one conflicting write never fails the others.
+ */
+export async function openSqliteStore(opts: SqliteStoreOptions): Promise<KeyStore> {
+  const db = new Database(opts.path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  // Freed pages are overwritten: sealed blobs of destroyed keys do not linger in free pages.
+  db.pragma('secure_delete = ON');
+  db.pragma('foreign_keys = ON');
+  db.exec(`CREATE TABLE IF NOT EXISTS kms_objects (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    owner TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    attributes TEXT NOT NULL,
+    sealed_key BLOB
+  );
+  CREATE INDEX IF NOT EXISTS kms_objects_owner ON kms_objects(owner);`);
+
+  const selectOne = db.prepare<[string], Row>('SELECT id, owner, version, attributes, sealed_key FROM kms_objects WHERE id = ?');
+  const selectAll = db.prepare<[], Row>('SELECT id, owner, version, attributes, sealed_key FROM kms_objects ORDER BY seq');
+  const selectOwner = db.prepare<[string], Row>(
+    'SELECT id, owner, version, attributes, sealed_key FROM kms_objects WHERE owner = ? ORDER BY seq',
+  );
+  const insertRow = db.prepare(
+    'INSERT OR IGNORE INTO kms_objects (id, owner, version, attributes, sealed_key) VALUES (?, ?, 1, ?, ?)',
+  );
+  const updateRow = db.prepare(
+    'UPDATE kms_objects SET version = version + 1, attributes = ?, sealed_key = ? WHERE id = ? AND version = ?',
+  );
+
+  let queue: Write[] = [];
+  let scheduled = false;
+  let closed = false;
+  let idle: Promise<void> = Promise.resolve();
+  let markIdle: () => void = () => {};
+
+  const applyAll = db.transaction((writes: Write[]) => {
+    const results: Array<{ ok: true; record: KeyRecord } | { ok: false; error: unknown }> = [];
+    for (const w of writes) {
+      if (w.kind === 'insert') {
+        const r = w.record;
+        const info = insertRow.run(r.id, r.owner, r.attributes, r.sealedKey);
+        if (info.changes === 0) {
+          results.push({ ok: false, error: new KmsError('STORE_ID_EXISTS', `object id ${r.id} already exists`) });
+        } else {
+          results.push({ ok: true, record: { ...r, version: 1 } });
+        }
+      } else {
+        const info = updateRow.run(w.change.attributes, w.change.sealedKey, w.id, w.expectedVersion);
+        if (info.changes === 1) {
+          const row = selectOne.get(w.id);
+          results.push({ ok: true, record: toRecord(row as Row) });
+        } else if (selectOne.get(w.id) === undefined) {
+          results.push({ ok: false, error: new KmsError('STORE_NOT_FOUND', `no object ${w.id}`) });
+        } else {
+          results.push({ ok: false, error: new KmsError('STORE_CONFLICT', `object ${w.id} changed concurrently`) });
+        }
+      }
+    }
+    return results;
+  });
+
+  const flush = (): void => {
+    scheduled = false;
+    const writes = queue;
+    queue = [];
+    if (writes.length === 0) return;
+    let results: ReturnType<typeof applyAll>;
+    try {
+      results = applyAll(writes);
+    } catch (err) {
+      const e = new KmsError('STORE_UNAVAILABLE', `SQLite write failed: ${(err as Error).message}`, { cause: err });
+      for (const w of writes) w.reject(e);
+      finishIfIdle();
+      return;
+    }
+    writes.forEach((w, i) => {
+      const r = results[i];
+      if (r?.ok === true) w.resolve(r.record);
+      else w.reject(r?.error ?? new KmsError('STORE_UNAVAILABLE', 'write lost'));
+    });
+    finishIfIdle();
+  };
+
+  const finishIfIdle = (): void => {
+    if (queue.length === 0 && !scheduled) markIdle();
+  };
+
+  const enqueue = <T>(make: (resolve: (r: KeyRecord) => void, reject: (e: unknown) => void) => Write): Promise<T> => {
+    if (closed) return Promise.reject(new KmsError('STORE_UNAVAILABLE', 'store is closed'));
+    return new Promise<T>((resolve, reject) => {
+      if (queue.length === 0 && !scheduled) idle = new Promise((r) => (markIdle = r));
+      queue.push(make(resolve as (r: KeyRecord) => void, reject));
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    });
+  };
+
+  return {
+    kind: 'sqlite',
+    newId: () => randomUUID(),
+    insert: (record) => enqueue<KeyRecord>((resolve, reject) => ({ kind: 'insert', record, resolve, reject })),
+    update: (id, expectedVersion, change) =>
+      enqueue<KeyRecord>((resolve, reject) => ({ kind: 'update', id, expectedVersion, change, resolve, reject })),
+    async get(id) {
+      if (closed) throw new KmsError('STORE_UNAVAILABLE', 'store is closed');
+      const row = selectOne.get(id);
+      return row === undefined ? undefined : toRecord(row);
+    },
+    async list(filter) {
+      if (closed) throw new KmsError('STORE_UNAVAILABLE', 'store is closed');
+      const rows = filter?.owner === undefined ? selectAll.all() : selectOwner.all(filter.owner);
+      return rows.map(toRecord);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await idle;
+      db.pragma('wal_checkpoint(TRUNCATE)');
+      db.close();
+    },
+  };
+}
+
+function toRecord(row: Row): KeyRecord {
+  return { id: row.id, owner: row.owner, version: row.version, attributes: row.attributes, sealedKey: row.sealed_key };
+}

@@ -1,0 +1,219 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { attr, AttributeName } from '../../src/kmip/attributes.js';
+import { CryptographicAlgorithm, KeyFormatType, ObjectType, ResultReason, ResultStatus, RevocationReasonCode, State, BatchErrorContinuationOption } from '../../src/kmip/enums.js';
+import { Operation } from '../../src/kmip/operations.js';
+import { encodeCreateRequest, decodeCreateResponse } from '../../src/kmip/ops/create.js';
+import { encodeGetRequest, decodeGetResponse } from '../../src/kmip/ops/get.js';
+import { encodeGetAttributesRequest, decodeGetAttributesResponse } from '../../src/kmip/ops/get-attributes.js';
+import { encodeGetAttributeListRequest, decodeGetAttributeListResponse } from '../../src/kmip/ops/get-attribute-list.js';
+import { encodeAddAttributeRequest } from '../../src/kmip/ops/add-attribute.js';
+import { encodeModifyAttributeRequest } from '../../src/kmip/ops/modify-attribute.js';
+import { encodeDeleteAttributeRequest } from '../../src/kmip/ops/delete-attribute.js';
+import { encodeLocateRequest, decodeLocateResponse } from '../../src/kmip/ops/locate.js';
+import { encodeActivateRequest } from '../../src/kmip/ops/activate.js';
+import { encodeRevokeRequest } from '../../src/kmip/ops/revoke.js';
+import { encodeDestroyRequest } from '../../src/kmip/ops/destroy.js';
+import { encodeRegisterRequest, decodeRegisterResponse } from '../../src/kmip/ops/register.js';
+import { encodeQueryRequest, decodeQueryResponse } from '../../src/kmip/ops/query.js';
+import { encodeDiscoverVersionsRequest, decodeDiscoverVersionsResponse } from '../../src/kmip/ops/discover-versions.js';
+import { Tag } from '../../src/kmip/tags.js';
+import { ttlv } from '../../src/kmip/ttlv/index.js';
+import { openHarness } from './harness.js';
+
+type H = Awaited<ReturnType<typeof openHarness>>;
+let h: H;
+beforeEach(async () => {
+  h = await openHarness();
+});
+afterEach(async () => {
+  await h.close();
+});
+
+const createItem = (bits: number, extra: ReturnType<typeof attr.text>[] = []) => ({
+  operation: Operation.Create,
+  payload: encodeCreateRequest({
+    objectType: ObjectType.SymmetricKey,
+    templateAttribute: {
+      templateNames: [],
+      attributes: [
+        attr.enumeration(AttributeName.CryptographicAlgorithm, CryptographicAlgorithm.AES),
+        attr.int(AttributeName.CryptographicLength, bits),
+        attr.int(AttributeName.CryptographicUsageMask, 12),
+        ...extra,
+      ],
+    },
+  }),
+});
+
+async function create(identity: string, bits = 256, extra: ReturnType<typeof attr.text>[] = []): Promise<string> {
+  const r = await h.send(identity, [createItem(bits, extra)]);
+  expect(r.batchItems[0]?.resultStatus).toBe(ResultStatus.Success);
+  return decodeCreateResponse(r.batchItems[0]?.payload).uniqueIdentifier;
+}
+
+async function stateOf(identity: string, id: string): Promise<number | undefined> {
+  const r = await h.send(identity, [{ operation: Operation.GetAttributes, payload: encodeGetAttributesRequest({ uniqueIdentifier: id, attributeNames: ['State'] }) }]);
+  const v = decodeGetAttributesResponse(r.batchItems[0]?.payload).attributes[0]?.value;
+  return v?.type === 'Enumeration' ? v.value : undefined;
+}
+
+describe('KeyServer operations', () => {
+  it.each([128, 192, 256])('creates and gets an AES-%i key in Raw and Transparent formats', async (bits) => {
+    const id = await create('alice', bits);
+    const raw = await h.send('alice', [{ operation: Operation.Get, payload: encodeGetRequest({ uniqueIdentifier: id }) }]);
+    const k1 = decodeGetResponse(raw.batchItems[0]?.payload).symmetricKey;
+    expect(k1.formatType).toBe(KeyFormatType.Raw);
+    expect(k1.material.length).toBe(bits / 8);
+    const tr = await h.send('alice', [{ operation: Operation.Get, payload: encodeGetRequest({ uniqueIdentifier: id, keyFormatType: KeyFormatType.TransparentSymmetricKey }) }]);
+    const k2 = decodeGetResponse(tr.batchItems[0]?.payload).symmetricKey;
+    expect(k2.formatType).toBe(KeyFormatType.TransparentSymmetricKey);
+    expect(k2.material.equals(k1.material)).toBe(true);
+  });
+
+  it('refuses bad lengths and algorithms with Invalid Field', async () => {
+    const r = await h.send('alice', [createItem(100)]);
+    expect(r.batchItems[0]?.resultReason).toBe(ResultReason.InvalidField);
+  });
+
+  it('keeps Name and custom x- attributes, lists and locates by them', async () => {
+    const id = await create('alice', 256, [attr.name('vm-kek-1'), attr.text('x-vmcrypt-vm', 'vm1')]);
+    await create('alice', 128, [attr.name('other')]);
+    const list = await h.send('alice', [{ operation: Operation.GetAttributeList, payload: encodeGetAttributeListRequest({ uniqueIdentifier: id }) }]);
+    const names = decodeGetAttributeListResponse(list.batchItems[0]?.payload).attributeNames;
+    expect(names).toEqual(expect.arrayContaining(['Name', 'x-vmcrypt-vm', 'State', 'Initial Date', 'Cryptographic Usage Mask']));
+    const byName = await h.send('alice', [{ operation: Operation.Locate, payload: encodeLocateRequest({ attributes: [attr.name('vm-kek-1')] }) }]);
+    expect(decodeLocateResponse(byName.batchItems[0]?.payload).uniqueIdentifiers).toEqual([id]);
+    const byCustom = await h.send('alice', [{ operation: Operation.Locate, payload: encodeLocateRequest({ attributes: [attr.text('x-vmcrypt-vm', 'vm1')] }) }]);
+    expect(decodeLocateResponse(byCustom.batchItems[0]?.payload).uniqueIdentifiers).toEqual([id]);
+    const all = await h.send('alice', [{ operation: Operation.Locate, payload: encodeLocateRequest({ attributes: [attr.enumeration('Object Type', ObjectType.SymmetricKey), attr.enumeration('Cryptographic Algorithm', CryptographicAlgorithm.AES)] }) }]);
+    expect(decodeLocateResponse(all.batchItems[0]?.payload).uniqueIdentifiers).toHaveLength(2);
+    const max = await h.send('alice', [{ operation: Operation.Locate, payload: encodeLocateRequest({ maximumItems: 1, attributes: [attr.enumeration('State', State.PreActive)] }) }], { version: { major: 1, minor: 4 } });
+    const located = decodeLocateResponse(max.batchItems[0]?.payload);
+    expect(located.uniqueIdentifiers).toHaveLength(1);
+    expect(located.locatedItems).toBe(2);
+  });
+
+  it('adds, modifies and deletes attributes; server attributes are read-only', async () => {
+    const id = await create('alice');
+    const add = await h.send('alice', [{ operation: Operation.AddAttribute, payload: encodeAddAttributeRequest({ uniqueIdentifier: id, attribute: attr.text('x-owner', 'team-a') }) }]);
+    expect(add.batchItems[0]?.resultStatus).toBe(ResultStatus.Success);
+    const mod = await h.send('alice', [{ operation: Operation.ModifyAttribute, payload: encodeModifyAttributeRequest({ uniqueIdentifier: id, attribute: attr.text('x-owner', 'team-b') }) }]);
+    expect(mod.batchItems[0]?.resultStatus).toBe(ResultStatus.Success);
+    const got = await h.send('alice', [{ operation: Operation.GetAttributes, payload: encodeGetAttributesRequest({ uniqueIdentifier: id, attributeNames: ['x-owner'] }) }]);
+    const v = decodeGetAttributesResponse(got.batchItems[0]?.payload).attributes[0]?.value;
+    expect(v).toEqual({ tag: Tag.AttributeValue, type: 'TextString', value: 'team-b' });
+    const del = await h.send('alice', [{ operation: Operation.DeleteAttribute, payload: encodeDeleteAttributeRequest({ uniqueIdentifier: id, attributeName: 'x-owner' }) }]);
+    expect(del.batchItems[0]?.resultStatus).toBe(ResultStatus.Success);
+    const again = await h.send('alice', [{ operation: Operation.DeleteAttribute, payload: encodeDeleteAttributeRequest({ uniqueIdentifier: id, attributeName: 'x-owner' }) }]);
+    expect(again.batchItems[0]?.resultReason).toBe(ResultReason.ItemNotFound);
+    const ro = await h.send('alice', [{ operation: Operation.ModifyAttribute, payload: encodeModifyAttributeRequest({ uniqueIdentifier: id, attribute: attr.enumeration('State', State.Active) }) }]);
+    expect(ro.batchItems[0]?.resultReason).toBe(ResultReason.PermissionDenied);
+  });
+
+  it('follows the lifecycle: activate, no destroy while active, revoke, destroy', async () => {
+    const id = await create('alice');
+    expect(await stateOf('alice', id)).toBe(State.PreActive);
+    const act = await h.send('alice', [{ operation: Operation.Activate, payload: encodeActivateRequest({ uniqueIdentifier: id }) }]);
+    expect(act.batchItems[0]?.resultStatus).toBe(ResultStatus.Success);
+    expect(await stateOf('alice', id)).toBe(State.Active);
+    const again = await h.send('alice', [{ operation: Operation.Activate, payload: encodeActivateRequest({ uniqueIdentifier: id }) }]);
+    expect(again.batchItems[0]?.resultReason).toBe(ResultReason.PermissionDenied);
+    const d1 = await h.send('alice', [{ operation: Operation.Destroy, payload: encodeDestroyRequest({ uniqueIdentifier: id }) }]);
+    expect(d1.batchItems[0]?.resultReason).toBe(ResultReason.PermissionDenied);
+    const rv = await h.send('alice', [{ operation: Operation.Revoke, payload: encodeRevokeRequest({ uniqueIdentifier: id, revocationReason: { code: RevocationReasonCode.CessationOfOperation, message: 'retired' } }) }]);
+    expect(rv.batchItems[0]?.resultStatus).toBe(ResultStatus.Success);
+    expect(await stateOf('alice', id)).toBe(State.Deactivated);
+    const d2 = await h.send('alice', [{ operation: Operation.Destroy, payload: encodeDestroyRequest({ uniqueIdentifier: id }) }]);
+    expect(d2.batchItems[0]?.resultStatus).toBe(ResultStatus.Success);
+    expect(await stateOf('alice', id)).toBe(State.Destroyed);
+    const get = await h.send('alice', [{ operation: Operation.Get, payload: encodeGetRequest({ uniqueIdentifier: id }) }]);
+    expect(get.batchItems[0]?.resultReason).toBe(ResultReason.IllegalOperation);
+    const names = await h.send('alice', [{ operation: Operation.GetAttributes, payload: encodeGetAttributesRequest({ uniqueIdentifier: id, attributeNames: ['Activation Date', 'Deactivation Date', 'Destroy Date', 'Revocation Reason'] }) }]);
+    expect(decodeGetAttributesResponse(names.batchItems[0]?.payload).attributes.map((a) => a.name)).toEqual(
+      expect.arrayContaining(['Activation Date', 'Deactivation Date', 'Destroy Date', 'Revocation Reason']),
+    );
+  });
+
+  it('denies other identities and reports unknown ids', async () => {
+    const id = await create('alice');
+    const r = await h.send('mallory', [{ operation: Operation.Get, payload: encodeGetRequest({ uniqueIdentifier: id }) }]);
+    expect(r.batchItems[0]?.resultReason).toBe(ResultReason.PermissionDenied);
+    const loc = await h.send('mallory', [{ operation: Operation.Locate, payload: encodeLocateRequest({ attributes: [] }) }]);
+    expect(decodeLocateResponse(loc.batchItems[0]?.payload).uniqueIdentifiers).toEqual([]);
+    const nf = await h.send('alice', [{ operation: Operation.Get, payload: encodeGetRequest({ uniqueIdentifier: 'nope' }) }]);
+    expect(nf.batchItems[0]?.resultReason).toBe(ResultReason.ItemNotFound);
+  });
+
+  it('answers unknown operations with Operation Not Supported', async () => {
+    const r = await h.send('alice', [{ operation: Operation.Certify, payload: ttlv.struct(Tag.RequestPayload, []) }]);
+    expect(r.batchItems[0]?.resultStatus).toBe(ResultStatus.OperationFailed);
+    expect(r.batchItems[0]?.resultReason).toBe(ResultReason.OperationNotSupported);
+  });
+
+  it('runs batches with the ID placeholder and Continue/Stop options', async () => {
+    const r = await h.send('alice', [
+      { operation: Operation.Create, uniqueBatchItemId: Buffer.from([1]), payload: createItem(256).payload },
+      { operation: Operation.Activate, uniqueBatchItemId: Buffer.from([2]), payload: encodeActivateRequest({}) },
+      { operation: Operation.Get, uniqueBatchItemId: Buffer.from([3]), payload: encodeGetRequest({}) },
+    ]);
+    expect(r.batchItems.map((b) => b.resultStatus)).toEqual([0, 0, 0]);
+    expect(r.batchItems.map((b) => b.uniqueBatchItemId?.[0])).toEqual([1, 2, 3]);
+    const failing = [
+      { operation: Operation.Get, payload: encodeGetRequest({ uniqueIdentifier: 'missing' }) },
+      { operation: Operation.Query, payload: encodeQueryRequest({ queryFunctions: [1] }) },
+    ];
+    const stop = await h.send('alice', failing);
+    expect(stop.batchItems).toHaveLength(1);
+    const cont = await h.send('alice', failing, { batchErrorContinuationOption: BatchErrorContinuationOption.Continue });
+    expect(cont.batchItems.map((b) => b.resultStatus)).toEqual([1, 0]);
+  });
+
+  it('registers a key and returns the same bytes', async () => {
+    const material = Buffer.alloc(32, 7);
+    const r = await h.send('alice', [
+      {
+        operation: Operation.Register,
+        payload: encodeRegisterRequest({
+          objectType: ObjectType.SymmetricKey,
+          templateAttribute: { templateNames: [], attributes: [attr.int('Cryptographic Usage Mask', 12)] },
+          symmetricKey: { formatType: KeyFormatType.Raw, material: Buffer.from(material), algorithm: CryptographicAlgorithm.AES, length: 256 },
+        }),
+      },
+    ]);
+    const id = decodeRegisterResponse(r.batchItems[0]?.payload).uniqueIdentifier;
+    const g = await h.send('alice', [{ operation: Operation.Get, payload: encodeGetRequest({ uniqueIdentifier: id }) }]);
+    expect(decodeGetResponse(g.batchItems[0]?.payload).symmetricKey.material.equals(material)).toBe(true);
+  });
+
+  it('answers Query and DiscoverVersions in the client version', async () => {
+    const q = await h.send('alice', [{ operation: Operation.Query, payload: encodeQueryRequest({ queryFunctions: [1, 2] }) }], { version: { major: 1, minor: 1 } });
+    expect(q.header.protocolVersion).toEqual({ major: 1, minor: 1 });
+    const body = decodeQueryResponse(q.batchItems[0]?.payload);
+    expect(body.operations).toContain(Operation.Create);
+    expect(body.objectTypes).toEqual([ObjectType.SymmetricKey]);
+    const d = await h.send('alice', [{ operation: Operation.DiscoverVersions, payload: encodeDiscoverVersionsRequest({ versions: [{ major: 2, minor: 0 }, { major: 1, minor: 3 }, { major: 1, minor: 0 }] }) }]);
+    expect(decodeDiscoverVersionsResponse(d.batchItems[0]?.payload).versions).toEqual([{ major: 1, minor: 3 }, { major: 1, minor: 0 }]);
+    const bad = await h.send('alice', [{ operation: Operation.Query, payload: encodeQueryRequest({ queryFunctions: [1] }) }], { version: { major: 3, minor: 0 } });
+    expect(bad.batchItems[0]?.resultReason).toBe(ResultReason.InvalidMessage);
+  });
+
+  it('audits every operation without key bytes', async () => {
+    const id = await create('alice');
+    const g = await h.send('alice', [{ operation: Operation.Get, payload: encodeGetRequest({ uniqueIdentifier: id }) }]);
+    const key = decodeGetResponse(g.batchItems[0]?.payload).symmetricKey.material;
+    expect(h.audit.entries.map((e) => [e.identity, e.operation, e.objectId, e.result])).toEqual([
+      ['alice', 'Create', id, 'success'],
+      ['alice', 'Get', id, 'success'],
+    ]);
+    const text = JSON.stringify(h.audit.entries);
+    expect(text).not.toContain(key.toString('hex'));
+    expect(text).not.toContain(key.toString('base64'));
+  });
+
+  it('sets Initial Date and Last Change Date', async () => {
+    const id = await create('alice');
+    const r = await h.send('alice', [{ operation: Operation.GetAttributes, payload: encodeGetAttributesRequest({ uniqueIdentifier: id, attributeNames: [] }) }]);
+    const names = decodeGetAttributesResponse(r.batchItems[0]?.payload).attributes.map((a) => a.name);
+    expect(names).toEqual(expect.arrayContaining(['Unique Identifier', 'Object Type', 'Initial Date', 'Last Change Date', 'Cryptographic Length']));
+  });
+});
