@@ -1,0 +1,108 @@
+// npm run bench:disk — our LUKS1 bulk engine vs `qemu-img convert`, with `openssl speed` as the ceiling.
+// BENCH_QUICK=1: 128 MiB instead of 1 GiB. Files live in /dev/shm (tmpfs) so the disk is not measured.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, openSync, rmSync, writeSync, closeSync, writeFileSync, existsSync } from 'node:fs';
+import { randomFillSync } from 'node:crypto';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { createEncryptedDisk, decryptDisk, encryptDisk, rekeyDisk } from '../src/disk/index.js';
+import { generateDek, dekToHex } from '../src/crypto/dek.js';
+
+const quick = process.env['BENCH_QUICK'] === '1';
+const size = (quick ? 128 : 1024) * 1024 * 1024;
+const base = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+const dir = mkdtempSync(join(base, 'vmcrypt-bench-'));
+const MB = 1e6;
+
+function fillRandom(path: string, bytes: number): void {
+  const fd = openSync(path, 'w');
+  const buf = Buffer.alloc(8 << 20);
+  for (let off = 0; off < bytes; off += buf.length) {
+    randomFillSync(buf);
+    writeSync(fd, buf, 0, Math.min(buf.length, bytes - off));
+  }
+  closeSync(fd);
+}
+
+function timeIt<T>(fn: () => T): [T, number] {
+  const t = performance.now();
+  const r = fn();
+  return [r, (performance.now() - t) / 1000];
+}
+
+async function timeAsync(fn: () => Promise<unknown>): Promise<number> {
+  const t = performance.now();
+  await fn();
+  return (performance.now() - t) / 1000;
+}
+
+function opensslCeiling(): number {
+  const out = execFileSync('openssl', ['speed', '-evp', 'aes-256-xts', '-seconds', quick ? '1' : '3', '-bytes', '16384'], {
+    encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  const line = out.split('\n').find((l) => /AES-256-XTS/i.test(l) && /\d+(\.\d+)?k/.test(l));
+  const m = line === undefined ? null : /([\d.]+)k\s*$/.exec(line.trim());
+  if (m === null) throw new Error(`cannot parse openssl speed output:\n${out}`);
+  return (Number(m[1]) * 1000) / MB;
+}
+
+function row(name: string, seconds: number, bytes = size): string {
+  return `${name.padEnd(34)} ${seconds.toFixed(2).padStart(7)} s  ${(bytes / MB / seconds).toFixed(0).padStart(6)} MB/s`;
+}
+
+try {
+  const dek = generateDek();
+  const dek2 = generateDek();
+  const k1 = join(dir, 'k1');
+  const k2 = join(dir, 'k2');
+  writeFileSync(k1, dekToHex(dek), { mode: 0o600 });
+  writeFileSync(k2, dekToHex(dek2), { mode: 0o600 });
+  const raw = join(dir, 'raw.img');
+  fillRandom(raw, size);
+  console.log(`disk benchmark: ${size / 1024 / 1024} MiB of random data in ${dir}, ${quick ? 'BENCH_QUICK' : 'full'} run`);
+
+  const ours: number[] = [];
+  ours.push(await timeAsync(() => encryptDisk({ src: raw, dst: join(dir, 'ours.luks'), dek })));
+  console.log(row('ours   encrypt  raw→LUKS', ours[0]!));
+  ours.push(await timeAsync(() => decryptDisk({ src: join(dir, 'ours.luks'), dst: join(dir, 'ours.raw'), dek })));
+  console.log(row('ours   decrypt  LUKS→raw', ours[1]!));
+  ours.push(await timeAsync(() => rekeyDisk({ path: join(dir, 'ours.luks'), oldDek: dek, newDek: dek2, mode: 'deep' })));
+  console.log(row('ours   deep rekey LUKS→LUKS', ours[2]!));
+  rmSync(join(dir, 'ours.raw'));
+
+  const sec = (id: string, f: string): string[] => ['--object', `secret,id=${id},file=${f}`];
+  const peer: number[] = [];
+  peer.push(timeIt(() => execFileSync('qemu-img', ['convert', '-f', 'raw', '-O', 'luks', ...sec('s0', k1), '-o', 'key-secret=s0,iter-time=10', raw, join(dir, 'q.luks')]))[1]);
+  console.log(row('qemu-img convert raw→LUKS', peer[0]!));
+  peer.push(timeIt(() => execFileSync('qemu-img', ['convert', ...sec('s0', k1), '--image-opts', `driver=luks,key-secret=s0,file.filename=${join(dir, 'q.luks')}`, '-O', 'raw', join(dir, 'q.raw')]))[1]);
+  console.log(row('qemu-img convert LUKS→raw', peer[1]!));
+  rmSync(join(dir, 'q.raw'));
+  peer.push(timeIt(() => execFileSync('qemu-img', ['convert', ...sec('s0', k1), ...sec('s1', k2), '--image-opts', `driver=luks,key-secret=s0,file.filename=${join(dir, 'q.luks')}`, '-O', 'luks', '-o', 'key-secret=s1,iter-time=10', join(dir, 'q2.luks')]))[1]);
+  console.log(row('qemu-img convert LUKS→LUKS (deep)', peer[2]!));
+  rmSync(join(dir, 'q.luks'));
+  rmSync(join(dir, 'q2.luks'));
+  rmSync(raw);
+
+  // Shallow rekey: O(1) in disk size — same time for a 1 GiB and a 100 GiB (sparse) disk.
+  const shallow: string[] = [];
+  for (const gib of [1, 100]) {
+    const p = join(dir, `shallow-${gib}.luks`);
+    await createEncryptedDisk({ path: p, sizeBytes: gib * 1024 ** 3, dek });
+    const t = await timeAsync(() => rekeyDisk({ path: p, oldDek: dek, newDek: dek2, mode: 'shallow' }));
+    shallow.push(`${gib}GiB=${(t * 1000).toFixed(0)}ms`);
+    console.log(`ours   shallow rekey ${String(gib).padStart(3)} GiB sparse disk  ${(t * 1000).toFixed(0)} ms`);
+    rmSync(p);
+  }
+
+  const ceiling = opensslCeiling();
+  console.log(`openssl speed -evp aes-256-xts (16 KiB blocks, 1 core): ${ceiling.toFixed(0)} MB/s`);
+  const oursRate = (3 * size) / MB / ours.reduce((a, b) => a + b, 0);
+  const peerRate = (3 * size) / MB / peer.reduce((a, b) => a + b, 0);
+  console.log(`ours = peer = bytes of encrypt+decrypt+deep rekey / their total time`);
+  console.log(
+    `RESULT disk ours=${oursRate.toFixed(0)} peer=${peerRate.toFixed(0)} ratio=${(oursRate / peerRate).toFixed(2)} ceiling=${ceiling.toFixed(0)} ` +
+      `shallow_${shallow[0]} shallow_${shallow[1]}`,
+  );
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
