@@ -4,6 +4,7 @@ import { isSupportedVersion, type ProtocolVersion } from '../kmip/message/protoc
 import { decodeRequestHeader, decodeRequestMessage, type RequestBatchItem } from '../kmip/message/request.js';
 import { encodeResponseMessage, type ResponseBatchItem } from '../kmip/message/response.js';
 import { operationName } from '../kmip/operations.js';
+import type { KmipMessageHandler } from '../kmip/server/types.js';
 import { Tag } from '../kmip/tags.js';
 import { decodeTtlv, encodeTtlv, type DecodeLimits, type TtlvItem } from '../kmip/ttlv/index.js';
 import type { KmsDeps, OpContext } from './context.js';
@@ -19,7 +20,7 @@ const reasonNames = new Map<number, string>(Object.entries(ResultReason).map(([k
  * failed batch item an Operation Failed item with its Result Reason (KMIP 1.4 §7, §9.1.3.2.29).
  * The returned buffer may hold key bytes (Get): the caller zeroes it once written.
  */
-export class KeyServer {
+export class KeyServer implements KmipMessageHandler {
   readonly #deps: KmsDeps;
   readonly #limits: Partial<DecodeLimits>;
 
@@ -30,6 +31,11 @@ export class KeyServer {
 
   get deps(): KmsDeps {
     return this.#deps;
+  }
+
+  /** Error response for a message the transport could not frame (too large, not a Structure). */
+  rejectMessage(identity: string, error: KmipError, peer?: string): Buffer {
+    return this.#failure(identity, FALLBACK_VERSION, error, peer);
   }
 
   async handleMessage(identity: string, request: Buffer, peer?: string): Promise<Buffer> {

@@ -1,10 +1,172 @@
-import type { CommandGroup } from '../command.js';
+import type { CliIo, CommandGroup } from '../command.js';
+import { parseCommandArgs, requireOption } from '../args.js';
 import { UsageError } from '../../errors.js';
+import { initDataDir, issueClientCertificate } from '../../kms/data-dir.js';
+import { serveKms, type RunningKms } from '../../kms/serve.js';
+import { certificateInfo, readPemFile } from '../../pki/index.js';
+
+const USAGE = {
+  init: 'vmcrypt kms init --data DIR [--dns NAME]… [--ip ADDR]… [--json]',
+  serve:
+    'vmcrypt kms serve --data DIR [--listen 127.0.0.1:5696] [--cert F --key F --ca F] [--pin SHA256]… [--store sqlite|etcd --etcd URL,URL] [--etcd-prefix P]',
+  'issue-client-cert': 'vmcrypt kms issue-client-cert --data DIR --name NAME [--json]',
+} as const;
+
+const HELP = [
+  'usage: vmcrypt kms <command> …   (KMIP 1.0–1.4 key server over mutual TLS)',
+  '',
+  ...Object.values(USAGE).map((u) => `  ${u}`),
+  '',
+  'init creates DIR (0700) with a master key (0600), a CA, a server certificate and a client',
+  'certificate for the manager. serve prints "kms listening on HOST:PORT" once ready; SIGTERM or',
+  'SIGINT stop it gracefully. --pin accepts a client certificate by its SHA-256 fingerprint.',
+].join('\n');
+
+/** "HOST:PORT" → parts; port 0 = any free port. */
+export function parseListen(text: string): { host: string; port: number } {
+  const m = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(text);
+  const port = Number(m?.[2]);
+  if (m === null || m[1] === undefined || !Number.isInteger(port) || port > 65535) {
+    throw new UsageError(`--listen must be HOST:PORT, got ${JSON.stringify(text)}`);
+  }
+  return { host: m[1].replace(/^\[|\]$/g, ''), port };
+}
+
+async function init(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parseCommandArgs(
+    args,
+    { data: { type: 'string' }, dns: { type: 'string', multiple: true }, ip: { type: 'string', multiple: true }, json: { type: 'boolean' } },
+    USAGE.init,
+  );
+  const dir = requireOption(values.data, '--data', USAGE.init);
+  const r = await initDataDir(dir, { dnsNames: values.dns ?? [], ipAddresses: values.ip ?? [] });
+  const out = {
+    dataDir: r.paths.dataDir,
+    masterKey: r.paths.masterKey,
+    database: r.paths.database,
+    auditLog: r.paths.auditLog,
+    caCert: r.paths.caCert,
+    serverCert: r.paths.serverCert,
+    serverKey: r.paths.serverKey,
+    client: { name: r.manager.name, cert: r.manager.cert, key: r.manager.key },
+  };
+  if (values.json === true) io.out(JSON.stringify(out, null, 2));
+  else {
+    io.out(`initialised KMS data directory ${out.dataDir}`);
+    io.out(`  master key     ${out.masterKey} (0600)`);
+    io.out(`  CA certificate ${out.caCert}`);
+    io.out(`  server cert    ${out.serverCert}`);
+    io.out(`  server key     ${out.serverKey}`);
+    io.out(`  client cert    ${out.client.cert} (CN=${out.client.name})`);
+    io.out(`  client key     ${out.client.key}`);
+    io.out(`start it with: vmcrypt kms serve --data ${out.dataDir}`);
+  }
+  return 0;
+}
+
+async function issue(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parseCommandArgs(args, { data: { type: 'string' }, name: { type: 'string' }, json: { type: 'boolean' } }, USAGE['issue-client-cert']);
+  const dir = requireOption(values.data, '--data', USAGE['issue-client-cert']);
+  const name = requireOption(values.name, '--name', USAGE['issue-client-cert']);
+  const c = await issueClientCertificate(dir, name);
+  const fingerprint = certificateInfo(await readPemFile(c.cert)).sha256Fingerprint;
+  if (values.json === true) io.out(JSON.stringify({ name: c.name, cert: c.cert, key: c.key, sha256Fingerprint: fingerprint }, null, 2));
+  else {
+    io.out(`client certificate for identity ${c.name}`);
+    io.out(`  cert ${c.cert}`);
+    io.out(`  key  ${c.key} (0600)`);
+    io.out(`  sha256 ${fingerprint}`);
+  }
+  return 0;
+}
+
+/** Resolves once SIGTERM or SIGINT arrives. */
+function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (sig: string) => () => {
+      process.off('SIGTERM', term);
+      process.off('SIGINT', int);
+      resolve(sig);
+    };
+    const term = on('SIGTERM');
+    const int = on('SIGINT');
+    process.on('SIGTERM', term);
+    process.on('SIGINT', int);
+  });
+}
+
+async function serve(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parseCommandArgs(
+    args,
+    {
+      data: { type: 'string' },
+      listen: { type: 'string' },
+      cert: { type: 'string' },
+      key: { type: 'string' },
+      ca: { type: 'string' },
+      pin: { type: 'string', multiple: true },
+      store: { type: 'string' },
+      etcd: { type: 'string' },
+      'etcd-prefix': { type: 'string' },
+    },
+    USAGE.serve,
+  );
+  const dir = requireOption(values.data, '--data', USAGE.serve);
+  const { host, port } = parseListen(values.listen ?? '127.0.0.1:5696');
+  const store = values.store ?? 'sqlite';
+  if (store !== 'sqlite' && store !== 'etcd') throw new UsageError(`--store must be sqlite or etcd\nusage: ${USAGE.serve}`);
+  const given = [values.cert, values.key].filter((v) => v !== undefined).length;
+  if (given === 1) throw new UsageError(`--cert and --key go together\nusage: ${USAGE.serve}`);
+  for (const pin of values.pin ?? []) {
+    if (!/^[0-9a-f]{64}$/.test(pin.replace(/[\s:]/g, '').toLowerCase())) throw new UsageError(`--pin takes a SHA-256 fingerprint (64 hex digits)`);
+  }
+  let etcdEndpoints: string[] | undefined;
+  if (values.etcd !== undefined) {
+    const { parseEtcdEndpoints } = await import('../../kms/store/etcd.js');
+    etcdEndpoints = parseEtcdEndpoints(values.etcd);
+  }
+  const kms: RunningKms = await serveKms({
+    dataDir: dir,
+    host,
+    port,
+    store,
+    log: (line) => io.err(line),
+    ...(values.cert === undefined ? {} : { certFile: values.cert }),
+    ...(values.key === undefined ? {} : { keyFile: values.key }),
+    ...(values.ca === undefined ? {} : { caFile: values.ca }),
+    ...(values.pin === undefined ? {} : { pinnedFingerprints: values.pin }),
+    ...(etcdEndpoints === undefined ? {} : { etcdEndpoints }),
+    ...(values['etcd-prefix'] === undefined ? {} : { etcdPrefix: values['etcd-prefix'] }),
+  });
+  const shown = kms.host.includes(':') ? `[${kms.host}]` : kms.host;
+  io.out(`kms listening on ${shown}:${kms.port} (store ${kms.storeKind})`);
+  const sig = await untilSignal();
+  io.err(`kms: ${sig}: stopping`);
+  await kms.close();
+  io.err('kms: stopped');
+  return 0;
+}
 
 export const kmsCommands: CommandGroup = {
   name: 'kms',
   summary: 'key server (KMIP over mutual TLS): init, serve, issue-client-cert',
-  async run(args) {
-    throw new UsageError(`'kms ${args[0] ?? ''}' is not implemented yet`);
+  async run(args, io) {
+    const [sub, ...rest] = args;
+    switch (sub) {
+      case 'init':
+        return init(rest, io);
+      case 'serve':
+        return serve(rest, io);
+      case 'issue-client-cert':
+        return issue(rest, io);
+      case undefined:
+      case '--help':
+      case '-h':
+      case 'help':
+        io.out(HELP);
+        return sub === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command 'kms ${sub}'\n${HELP}`);
+    }
   },
 };

@@ -1,0 +1,122 @@
+import { createServer, type TLSSocket } from 'node:tls';
+import { KmipError } from '../errors.js';
+import { messageSize } from '../ttlv/index.js';
+import { clientIdentity } from './identity.js';
+import type { KmipServerOptions, RunningKmipServer } from './types.js';
+
+const DEFAULT_MAX = 1024 * 1024;
+
+/**
+ * KMIP over TLS (KMIP Profiles 1.4 §3.1 "Basic Authentication Suite": TLS, port 5696): TLS 1.2+, client certificate
+ * required. Each connection reads whole TTLV messages (framed by the 8-byte header, size capped
+ * before buffering) and answers them in order; many connections are served at once. A message
+ * that cannot be framed gets an Invalid Message response and the connection is closed; one that
+ * frames but does not decode gets an error response and the connection stays usable.
+ */
+export async function startKmipServer(opts: KmipServerOptions): Promise<RunningKmipServer> {
+  const pinned = new Set((opts.pinnedFingerprints ?? []).map((f) => f.replace(/[\s:]/g, '').toLowerCase()));
+  const maxMessageSize = opts.maxMessageSize ?? DEFAULT_MAX;
+  const log = opts.log ?? (() => {});
+  const connections = new Map<TLSSocket, { busy: boolean; closing: boolean }>();
+  let stopping = false;
+
+  const server = createServer({
+    cert: opts.certPem,
+    key: opts.keyPem,
+    ca: opts.caPem,
+    requestCert: true,
+    // With pinned certificates the CA check is done in clientIdentity() so a pinned self-signed
+    // certificate can pass; without pins the handshake itself refuses unknown clients.
+    rejectUnauthorized: pinned.size === 0,
+    minVersion: 'TLSv1.2',
+    handshakeTimeout: 15_000,
+  });
+  server.maxConnections = opts.maxConnections ?? 1024;
+  server.on('tlsClientError', (err, socket) => {
+    log(`kms: refused TLS client ${socket.remoteAddress ?? '?'}: ${err.message}`);
+  });
+
+  server.on('secureConnection', (socket: TLSSocket) => {
+    const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    const identity = clientIdentity(socket, pinned);
+    if (identity === undefined || stopping) {
+      log(`kms: refused ${peer}: client certificate not trusted`);
+      socket.destroy();
+      return;
+    }
+    const state = { busy: false, closing: false };
+    connections.set(socket, state);
+    socket.setNoDelay(true);
+    socket.setTimeout(opts.idleTimeoutMs ?? 300_000, () => socket.destroy());
+    socket.on('error', () => {});
+    socket.on('close', () => connections.delete(socket));
+    let buf: Buffer = Buffer.alloc(0);
+
+    const pump = (): void => {
+      if (state.busy || socket.destroyed) return;
+      let size: number | undefined;
+      try {
+        size = messageSize(buf, { maxMessageSize });
+      } catch (err) {
+        const e = err instanceof KmipError ? err : new KmipError('KMIP_INVALID_MESSAGE', 'unframeable message');
+        log(`kms: ${peer} (${identity}): ${e.message}; closing`);
+        buf = Buffer.alloc(0);
+        socket.end(opts.handler.rejectMessage(identity, e, peer));
+        return;
+      }
+      if (size === undefined || buf.length < size) {
+        if (state.closing) socket.end();
+        else socket.resume();
+        return;
+      }
+      const msg = buf.subarray(0, size);
+      buf = Buffer.from(buf.subarray(size));
+      state.busy = true;
+      void opts.handler.handleMessage(identity, msg, peer).then((resp) => {
+        msg.fill(0); // a Register request carries key bytes
+        state.busy = false;
+        if (socket.destroyed) {
+          resp.fill(0);
+          return;
+        }
+        socket.write(resp, () => resp.fill(0));
+        pump();
+      });
+    };
+
+    socket.on('data', (d: Buffer) => {
+      buf = buf.length === 0 ? d : Buffer.concat([buf, d]);
+      // Never hold more than two messages' worth while one is being served.
+      if (buf.length > 2 * maxMessageSize + 16) socket.pause();
+      pump();
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address();
+  if (addr === null || typeof addr === 'string') throw new KmipError('KMIP_GENERAL_FAILURE', 'server has no TCP address');
+
+  return {
+    host: addr.address,
+    port: addr.port,
+    async close(graceMs = 5000) {
+      stopping = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const [socket, st] of connections) {
+        st.closing = true;
+        if (!st.busy) socket.end();
+      }
+      const deadline = setTimeout(() => {
+        for (const socket of connections.keys()) socket.destroy();
+      }, graceMs);
+      await closed;
+      clearTimeout(deadline);
+    },
+  };
+}

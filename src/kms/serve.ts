@@ -1,0 +1,95 @@
+import { randomBytes } from 'node:crypto';
+import { startKmipServer } from '../kmip/server/server.js';
+import { readPemFile } from '../pki/index.js';
+import { openFileAuditLog, type AuditLog } from './audit.js';
+import { kmsPaths } from './data-dir.js';
+import { KmsError } from './errors.js';
+import { KeyServer } from './key-server.js';
+import { loadMasterKey } from './master-key.js';
+import { KeySealer } from './seal.js';
+import { openSqliteStore } from './store/sqlite.js';
+import type { KeyStore } from './store/types.js';
+
+export interface ServeOptions {
+  readonly dataDir: string;
+  readonly host: string;
+  readonly port: number;
+  /** Override the generated PKI (operator's own CA and server certificate). */
+  readonly certFile?: string;
+  readonly keyFile?: string;
+  readonly caFile?: string;
+  readonly pinnedFingerprints?: readonly string[];
+  readonly store?: 'sqlite' | 'etcd';
+  readonly etcdEndpoints?: readonly string[];
+  readonly etcdPrefix?: string;
+  readonly log?: (line: string) => void;
+}
+
+export interface RunningKms {
+  readonly host: string;
+  readonly port: number;
+  readonly storeKind: string;
+  close(): Promise<void>;
+}
+
+/** Opens the store, unlocks the master key, and serves KMIP over mutual TLS until close(). */
+export async function serveKms(opts: ServeOptions): Promise<RunningKms> {
+  const paths = kmsPaths(opts.dataDir);
+  const certPem = await readPemFile(opts.certFile ?? paths.serverCert);
+  const keyPem = await readPemFile(opts.keyFile ?? paths.serverKey, { privateKey: true });
+  const caPem = await readPemFile(opts.caFile ?? paths.caCert);
+  const master = await loadMasterKey(paths.masterKey);
+  const sealer = new KeySealer(master);
+  let store: KeyStore;
+  try {
+    if ((opts.store ?? 'sqlite') === 'etcd') {
+      if (opts.etcdEndpoints === undefined || opts.etcdEndpoints.length === 0) {
+        throw new KmsError('CONFIG_INVALID', '--store etcd needs --etcd URL[,URL…]');
+      }
+      // Loaded lazily: the etcd client is only needed by clustered key servers.
+      const { openEtcdKeyStore } = await import('./store/etcd.js');
+      const { masterKeyIdOf } = await import('./store/etcd-master-key-id.js');
+      store = await openEtcdKeyStore({
+        endpoints: [...opts.etcdEndpoints],
+        masterKeyId: masterKeyIdOf(master),
+        ...(opts.etcdPrefix === undefined ? {} : { prefix: opts.etcdPrefix }),
+      });
+    } else {
+      store = await openSqliteStore({ path: paths.database });
+    }
+  } finally {
+    master.fill(0);
+  }
+  const audit: AuditLog = openFileAuditLog(paths.auditLog);
+  const keyServer = new KeyServer({ store, sealer, audit, now: () => new Date(), randomBytes });
+  let server;
+  try {
+    server = await startKmipServer({
+      host: opts.host,
+      port: opts.port,
+      certPem,
+      keyPem,
+      caPem,
+      handler: keyServer,
+      ...(opts.pinnedFingerprints === undefined ? {} : { pinnedFingerprints: opts.pinnedFingerprints }),
+      ...(opts.log === undefined ? {} : { log: opts.log }),
+    });
+  } catch (err) {
+    await store.close();
+    await audit.close();
+    sealer.destroy();
+    throw new KmsError('CONFIG_INVALID', `cannot listen on ${opts.host}:${opts.port}: ${(err as Error).message}`, { cause: err });
+  }
+  const running = server;
+  return {
+    host: running.host,
+    port: running.port,
+    storeKind: store.kind,
+    async close() {
+      await running.close();
+      await store.close();
+      await audit.close();
+      sealer.destroy();
+    },
+  };
+}
