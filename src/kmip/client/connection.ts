@@ -109,6 +109,9 @@ export class KmipConnection implements KmipTransport {
           next.resolve(await this.send(next.request, next.timeoutMs));
         } catch (err) {
           next.reject(err as Error);
+          // The server is unreachable, hung or gone: requests queued behind this one fail now
+          // with the same reason instead of each paying the connect or hung timeout again.
+          if (isServerFailure(err)) for (const p of this.queue.splice(0)) p.reject(err as Error);
         }
       }
     } finally {
@@ -259,6 +262,17 @@ export class KmipConnection implements KmipTransport {
   private error(code: KmipClientErrorCode, message: string): KmipClientError {
     return new KmipClientError(code, message, { server: this.server });
   }
+}
+
+const SERVER_FAILURES: ReadonlySet<string> = new Set([
+  KmipClientErrorCode.unreachable,
+  KmipClientErrorCode.timeout,
+  KmipClientErrorCode.tls,
+  KmipClientErrorCode.connectionLost,
+]);
+
+function isServerFailure(err: unknown): boolean {
+  return err instanceof KmipClientError && SERVER_FAILURES.has(err.code);
 }
 
 function describe(err: Error): string {

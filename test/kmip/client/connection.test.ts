@@ -152,3 +152,25 @@ async function startFakeTlsServerOn(pki: Pki, port: number): Promise<FakeTlsServ
   await new Promise<void>((r) => s.server.listen(port, '127.0.0.1', () => r()));
   return Object.assign(s, { port });
 }
+
+describe('KmipConnection queue on a failing server', () => {
+  it('fails requests queued behind a hung request together, after one timeout', async () => {
+    const pki = await makePki('queue');
+    const s = await startFakeTlsServer(pki, () => undefined);
+    try {
+      const conn = new KmipConnection({ host: '127.0.0.1', port: s.port, tls: clientIdentity(pki), responseTimeoutMs: 300 });
+      const results = await Promise.allSettled([1, 2, 3, 4].map(() => conn.roundTrip(emptyRequest())));
+      expect(results.map((r) => (r.status === 'rejected' ? (r.reason as KmipClientError).code : 'ok'))).toEqual([
+        'KMIP_CLIENT_TIMEOUT',
+        'KMIP_CLIENT_TIMEOUT',
+        'KMIP_CLIENT_TIMEOUT',
+        'KMIP_CLIENT_TIMEOUT',
+      ]);
+      // Only the first request reached the server: the others never waited on it.
+      expect(s.requests).toBe(1);
+      await conn.close();
+    } finally {
+      await s.close();
+    }
+  });
+});

@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { KeyProvider, KeyProviderError } from '../../../src/kms/provider/index.js';
+import { KmipClient, KmipClientError, KmipClientErrorCode, type KmipTransport } from '../../../src/kmip/client/index.js';
+import { decodeRequestMessage } from '../../../src/kmip/message/request.js';
+import { encodeResponseMessage } from '../../../src/kmip/message/response.js';
+import { decodeTtlv, encodeTtlv } from '../../../src/kmip/ttlv/index.js';
+import { ResultStatus } from '../../../src/kmip/enums.js';
+import { encodeDiscoverVersionsResponse } from '../../../src/kmip/ops/discover-versions.js';
+
+const tls = { ca: 'unused', cert: 'unused', key: 'unused' };
+
+/** A transport answering Discover Versions, or failing with `fail` when set. */
+function transport(server: string, state: { fail?: KmipClientErrorCode; calls: number; closed: boolean }): KmipTransport {
+  return {
+    server,
+    async roundTrip(bytes) {
+      state.calls += 1;
+      if (state.fail !== undefined) throw new KmipClientError(state.fail, 'simulated', { server });
+      const req = decodeRequestMessage(decodeTtlv(bytes));
+      const item = req.batchItems[0];
+      return encodeTtlv(
+        encodeResponseMessage({
+          header: { protocolVersion: req.header.protocolVersion, timeStamp: 0n, batchCount: 1 },
+          batchItems: [
+            {
+              operation: item?.operation as number,
+              uniqueBatchItemId: item?.uniqueBatchItemId as Buffer,
+              resultStatus: ResultStatus.Success,
+              payload: encodeDiscoverVersionsResponse({ versions: [{ major: 1, minor: 2 }] }),
+            },
+          ],
+        }),
+      );
+    },
+    peerCertificate: () => undefined,
+    async close() {
+      state.closed = true;
+    },
+  };
+}
+
+function provider(states: Record<string, { fail?: KmipClientErrorCode; calls: number; closed: boolean }>) {
+  let made = 0;
+  const p = new KeyProvider(
+    {
+      name: 'unit',
+      tls,
+      servers: Object.keys(states).map((name, i) => ({ name, host: '127.0.0.1', port: 5000 + i })),
+    },
+    {
+      connect: (s) => {
+        made += 1;
+        return new KmipClient(transport(`${s.host}:${s.port}`, states[s.name] as { calls: number; closed: boolean }));
+      },
+    },
+  );
+  return { p, made: () => made };
+}
+
+describe('KeyProvider', () => {
+  it('keeps one client per server and closes them all', async () => {
+    const states = { a: { calls: 0, closed: false }, b: { calls: 0, closed: false } };
+    const { p, made } = provider(states);
+    for (let i = 0; i < 5; i++) await p.discoverVersions();
+    expect(made()).toBe(1);
+    expect(states.a.calls).toBe(5);
+    await p.health();
+    expect(made()).toBe(2);
+    await p.close();
+    expect(states.a.closed && states.b.closed).toBe(true);
+  });
+
+  it('aggregates server health: ok, warning when one is down, error when all are', async () => {
+    const states: Record<string, { fail?: KmipClientErrorCode; calls: number; closed: boolean }> = {
+      a: { calls: 0, closed: false },
+      b: { calls: 0, closed: false },
+    };
+    const { p } = provider(states);
+    expect((await p.health()).status).toBe('ok');
+    (states['a'] as { fail?: KmipClientErrorCode }).fail = KmipClientErrorCode.unreachable;
+    const h = await p.health();
+    expect(h.status).toBe('warning');
+    expect(h.servers.map((s) => `${s.name}:${s.status}:${s.error?.code ?? ''}`)).toEqual([
+      'a:error:KMIP_CLIENT_UNREACHABLE',
+      'b:ok:',
+    ]);
+    (states['b'] as { fail?: KmipClientErrorCode }).fail = KmipClientErrorCode.timeout;
+    expect((await p.health()).status).toBe('error');
+    const err = await p.discoverVersions().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KeyProviderError);
+    await p.close();
+  });
+
+  it('refuses invalid configurations', () => {
+    const bad = (cfg: object): string => {
+      try {
+        new KeyProvider(cfg as never);
+        return 'accepted';
+      } catch (e) {
+        return e instanceof KeyProviderError ? e.code : 'other';
+      }
+    };
+    expect(bad({ name: 'x', tls, servers: [] })).toBe('KEY_PROVIDER_CONFIG_INVALID');
+    expect(bad({ name: 'x', tls, servers: [{ name: 'a', host: 'h', port: 1 }, { name: 'a', host: 'h', port: 2 }] })).toBe(
+      'KEY_PROVIDER_CONFIG_INVALID',
+    );
+    expect(bad({ name: 'x', tls, servers: [{ name: 'a', host: 'h', port: 70000 }] })).toBe('KEY_PROVIDER_CONFIG_INVALID');
+    expect(bad({ name: 'x', servers: [{ name: 'a', host: 'h', port: 1 }] })).toBe('KEY_PROVIDER_CONFIG_INVALID');
+    expect(bad({ name: 'x', tls, hungTimeoutMs: 0, servers: [{ name: 'a', host: 'h', port: 1 }] })).toBe(
+      'KEY_PROVIDER_CONFIG_INVALID',
+    );
+    expect(bad({ name: 'x', tls, hungTimeoutMs: 1500, servers: [{ name: 'a', host: 'h', port: 1 }] })).toBe('accepted');
+  });
+});
