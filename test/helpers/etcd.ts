@@ -47,7 +47,7 @@ export async function leaderIndex(cluster: EtcdCluster): Promise<number> {
     if (!m.running()) continue;
     const c = new Etcd3({ hosts: [m.clientUrl] });
     try {
-      const st = await c.maintenance.status({}, { deadline: new Date(Date.now() + 2000) });
+      const st = await c.maintenance.status({ deadline: new Date(Date.now() + 2000) });
       const idx = await memberIndexById(c, cluster, st.leader);
       if (idx >= 0) return idx;
     } catch {
