@@ -1,10 +1,109 @@
-import type { CommandGroup } from '../command.js';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CommandGroup, CliIo } from '../command.js';
+import { parseCommandArgs, requireOption } from '../args.js';
 import { UsageError } from '../../errors.js';
+import { AGENT_PID_FILE, startHostAgent } from '../../host/agent.js';
+import { coreDumpDir, listCoreDumps } from '../../host/coredump.js';
+import { HostError } from '../../host/errors.js';
+
+const SERVE_USAGE = 'vmcrypt host serve --data DIR --name NAME [--listen 127.0.0.1:PORT] [--manager-fingerprint SHA256] [--allow-crash]';
+const DIAG_USAGE = 'vmcrypt host diagnostics --data DIR [--json]';
+const DUMPS_USAGE = 'vmcrypt host coredumps --data DIR [--json]';
+
+function parseListen(v: string | undefined): { host: string; port: number } {
+  if (v === undefined) return { host: '127.0.0.1', port: 8443 };
+  const m = /^(.+):(\d{1,5})$/.exec(v);
+  const port = Number(m?.[2]);
+  if (m?.[1] === undefined || !Number.isInteger(port) || port > 65535) throw new UsageError(`--listen must be HOST:PORT\nusage: ${SERVE_USAGE}`);
+  return { host: m[1], port };
+}
+
+async function serve(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parseCommandArgs(
+    args,
+    {
+      data: { type: 'string' },
+      name: { type: 'string' },
+      listen: { type: 'string' },
+      'manager-fingerprint': { type: 'string' },
+      'allow-crash': { type: 'boolean' },
+    },
+    SERVE_USAGE,
+  );
+  const { host, port } = parseListen(values.listen);
+  const agent = await startHostAgent({
+    dataDir: requireOption(values.data, '--data', SERVE_USAGE),
+    name: requireOption(values.name, '--name', SERVE_USAGE),
+    host,
+    port,
+    ...(values['manager-fingerprint'] === undefined ? {} : { managerFingerprint: values['manager-fingerprint'] }),
+    allowCrash: values['allow-crash'] === true,
+    print: io.out,
+  });
+  let crashing = false;
+  // A crash writes the agent's dump (encrypted with the host key in crypto-safe mode),
+  // powers the VMs off, zeroes the key cache and exits 70.
+  process.on('uncaughtException', (err) => {
+    if (crashing) return;
+    crashing = true;
+    io.err(`host agent crashed: ${err.message}`);
+    void agent.dump(`crash: ${err.message}`).finally(() => agent.stop().finally(() => process.exit(70)));
+  });
+  process.on('SIGUSR2', () => void agent.dump('diagnostics (vmcrypt host diagnostics)'));
+  await new Promise<void>((resolve) => {
+    const stop = (): void => resolve();
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  await agent.stop();
+  io.out(`host agent ${values.name ?? ''} stopped`);
+  return 0;
+}
+
+/** Asks the running agent (pid in DATA/agent.pid) for a dump and waits for the file. */
+async function diagnostics(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parseCommandArgs(args, { data: { type: 'string' }, json: { type: 'boolean' } }, DIAG_USAGE);
+  const dataDir = requireOption(values.data, '--data', DIAG_USAGE);
+  const pid = Number((await readFile(join(dataDir, AGENT_PID_FILE), 'utf8').catch(() => '')).trim());
+  if (!Number.isInteger(pid) || pid <= 1) throw new HostError('HOST_NOT_FOUND', `no running host agent for ${dataDir} (no ${AGENT_PID_FILE})`);
+  const before = new Set(await readdir(coreDumpDir(dataDir)).catch(() => [] as string[]));
+  process.kill(pid, 'SIGUSR2');
+  for (let i = 0; i < 200; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    const fresh = (await listCoreDumps(dataDir)).filter((d) => !before.has(d.file));
+    const done = fresh[0];
+    if (done !== undefined) {
+      if (values.json === true) io.out(JSON.stringify(done));
+      else io.out(`core dump ${done.file} in ${done.location} (${done.encrypted ? `encrypted with host key ${done.keyId ?? '?'}` : 'not encrypted'})`);
+      return 0;
+    }
+  }
+  throw new HostError('HOST_COREDUMP_SUPPRESSED', 'the agent wrote no dump (crypto-safe host without its host key in the cache? see the agent output)');
+}
+
+async function coredumps(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parseCommandArgs(args, { data: { type: 'string' }, json: { type: 'boolean' } }, DUMPS_USAGE);
+  const dumps = await listCoreDumps(requireOption(values.data, '--data', DUMPS_USAGE));
+  if (values.json === true) io.out(JSON.stringify(dumps));
+  else for (const d of dumps) io.out(`${d.encrypted ? 'encrypted core dump exists' : 'core dump (not encrypted)'}: ${d.file} in ${d.location}`);
+  return 0;
+}
 
 export const hostCommands: CommandGroup = {
   name: 'host',
-  summary: 'host agent (the ESXi role): serve, diagnostics',
-  async run(args) {
-    throw new UsageError(`'host ${args[0] ?? ''}' is not implemented yet`);
+  summary: 'host agent (the ESXi role): serve, diagnostics, coredumps',
+  async run(args, io) {
+    const [verb, ...rest] = args;
+    switch (verb) {
+      case 'serve': return serve(rest, io);
+      case 'diagnostics': return diagnostics(rest, io);
+      case 'coredumps': return coredumps(rest, io);
+      case undefined: case '--help': case '-h':
+        io.out(['usage:', `  ${SERVE_USAGE}`, `  ${DIAG_USAGE}`, `  ${DUMPS_USAGE}`].join('\n'));
+        return verb === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command 'host ${verb}'\nusage: ${SERVE_USAGE}`);
+    }
   },
 };

@@ -1,0 +1,128 @@
+import { createServer, type Server } from 'node:https';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import type { TLSSocket } from 'node:tls';
+import { join } from 'node:path';
+import { listCoreDumps, writeCoreDump } from './coredump.js';
+import { setSecretDir } from './disk-images.js';
+import { HostError } from './errors.js';
+import { HostEvents, type HostEvent } from './events.js';
+import { HostStore } from './host-store.js';
+import { HostVms } from './host-vms.js';
+import { KeyCache } from './key-cache.js';
+import { Pairing, peerFingerprint } from './pairing.js';
+import { matchRoute } from './api-routes.js';
+import { readJsonBody, reqString, sendError, sendJson } from './http-util.js';
+import { loadOrCreateIdentity } from './tls-identity.js';
+import type { HostContext } from './vm-open.js';
+
+export const AGENT_VERSION = '0.1.0';
+export const AGENT_PID_FILE = 'agent.pid';
+
+export interface AgentOptions {
+  readonly dataDir: string;
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  readonly managerFingerprint?: string;
+  /** Test hook: enables POST /v1/debug/crash. */
+  readonly allowCrash?: boolean;
+  readonly print: (line: string) => void;
+}
+
+export interface RunningAgent {
+  readonly url: string;
+  readonly thumbprint: string;
+  readonly server: Server;
+  readonly cache: KeyCache;
+  readonly vms: HostVms;
+  readonly store: HostStore;
+  /** Powers off VMs, zeroes the key cache, closes the server. */
+  stop(): Promise<void>;
+  /** Writes a core dump now (SIGUSR2, crash handler). */
+  dump(reason: string): Promise<void>;
+}
+
+/**
+ * Starts the host agent: state, TLS identity, key cache (empty: a restarted agent = a
+ * rebooted host, every encrypted VM locked until the manager pushes keys), stale QEMU
+ * reaping, core dump report, then the mutual-TLS API.
+ */
+export async function startHostAgent(opts: AgentOptions): Promise<RunningAgent> {
+  const store = await HostStore.open(opts.dataDir, opts.name);
+  const identity = await loadOrCreateIdentity(opts.dataDir, opts.name);
+  const cache = new KeyCache();
+  const events = new HostEvents((e: HostEvent) => {
+    if (e.type === 'coredump.exists') opts.print(`${e.message}: ${e.file} in ${e.location}`);
+  });
+  const runDir = join(opts.dataDir, 'run');
+  await mkdir(runDir, { recursive: true, mode: 0o700 });
+  setSecretDir(runDir);
+  const ctx: HostContext = { store, cache, events, runDir };
+  const vms = new HostVms(ctx);
+  await vms.runtime.reapStale();
+  const pairing = await Pairing.open(store);
+  if (opts.managerFingerprint !== undefined && !pairing.paired) await pairing.pin(opts.managerFingerprint);
+
+  for (const d of await listCoreDumps(opts.dataDir)) {
+    if (d.encrypted) events.post('coredump.exists', 'encrypted core dump exists', { file: d.file, location: d.location });
+    else events.post('coredump.plain', 'core dump exists (not encrypted)', { file: d.file, location: d.location });
+  }
+
+  const deps = { store, cache, events, vms, thumbprint: identity.thumbprint, version: AGENT_VERSION, allowCrash: opts.allowCrash === true };
+  const server = createServer(
+    { key: identity.keyPem, cert: identity.certPem, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' },
+    (req, res) => {
+      void (async () => {
+        try {
+          const path = new URL(req.url ?? '/', 'https://host').pathname;
+          const fp = peerFingerprint(req.socket as TLSSocket);
+          if (req.method === 'POST' && path === '/v1/pair') {
+            await pairing.pair(fp, reqString(await readJsonBody(req), 'token', 64));
+            events.post('host.paired', 'host added to a manager (client certificate pinned)');
+            sendJson(res, 200, { paired: true, name: store.state.name, thumbprint: identity.thumbprint });
+            return;
+          }
+          pairing.authorize(fp);
+          const { handler, params } = matchRoute(req.method ?? 'GET', path);
+          await handler(req, res, params, deps);
+        } catch (err) {
+          sendError(res, err);
+        }
+      })();
+    },
+  );
+  server.headersTimeout = 30_000;
+  server.requestTimeout = 600_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => resolve());
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr !== null ? addr.port : opts.port;
+  await writeFile(join(opts.dataDir, AGENT_PID_FILE), String(process.pid), { mode: 0o600 });
+  const url = `https://${opts.host}:${port}`;
+  if (!pairing.paired) opts.print(`pairing token (one-time, also in ${join(opts.dataDir, 'pairing-token')}): ${pairing.token ?? ''}`);
+  opts.print(`host agent ${opts.name} listening on ${url} thumbprint=${identity.thumbprint}`);
+
+  let stopped = false;
+  return {
+    url, thumbprint: identity.thumbprint, server, cache, vms, store,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      server.close();
+      server.closeAllConnections();
+      await vms.runtime.powerOffAll();
+      cache.clear();
+      await rm(join(opts.dataDir, AGENT_PID_FILE), { force: true });
+    },
+    async dump(reason: string) {
+      try {
+        const d = await writeCoreDump(store, cache, reason);
+        opts.print(`core dump written: ${d.file} in ${d.location}${d.encrypted ? ` (encrypted with host key ${d.keyId ?? '?'})` : ' (not encrypted)'}`);
+      } catch (err) {
+        opts.print(err instanceof HostError ? err.message : `core dump failed: ${String(err)}`);
+      }
+    },
+  };
+}

@@ -1,0 +1,105 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { request } from 'node:https';
+import type { TLSSocket } from 'node:tls';
+import { HostError, type HostErrorCode } from './errors.js';
+
+/**
+ * A small client of the host agent API (what the manager uses): mutual TLS with the
+ * manager's client certificate, and the host's certificate pinned by its SHA-256 thumbprint
+ * (the one the operator confirmed when adding the host), not by a CA.
+ */
+export interface HostClientOptions {
+  readonly url: string;
+  readonly certPem: string;
+  readonly keyPem: string;
+  /** Expected host thumbprint; absent = accept any (first contact, to show it to the operator). */
+  readonly thumbprint?: string;
+}
+
+const MAX_RESPONSE_BYTES = 8 << 20;
+
+export class HostApiError extends HostError {
+  readonly status: number;
+  constructor(code: HostErrorCode, message: string, status: number) {
+    super(code, message);
+    this.status = status;
+  }
+}
+
+export class HostClient {
+  readonly #opts: HostClientOptions;
+
+  constructor(opts: HostClientOptions) {
+    this.#opts = opts;
+  }
+
+  /** Connects and returns the host's certificate thumbprint (first contact). */
+  async thumbprint(): Promise<string> {
+    const { thumbprint } = await this.#call('GET', '/v1/host', undefined, true);
+    return thumbprint;
+  }
+
+  async call<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<T> {
+    return (await this.#call(method, path, body, false)).json as T;
+  }
+
+  #call(method: string, path: string, body: unknown, probe: boolean): Promise<{ json: unknown; thumbprint: string }> {
+    const u = new URL(path, this.#opts.url);
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body), 'utf8');
+    return new Promise((resolve, reject) => {
+      const req = request(
+        {
+          host: u.hostname, port: u.port, path: u.pathname + u.search, method,
+          cert: this.#opts.certPem, key: this.#opts.keyPem,
+          rejectUnauthorized: false, // the host is pinned by thumbprint below, like ESXi in vCenter
+          agent: false,
+          headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': payload.length },
+        },
+        (res) => {
+          const sock = res.socket as TLSSocket;
+          const raw = sock.getPeerCertificate().raw;
+          const tp = raw === undefined ? '' : createHash('sha256').update(raw).digest('hex');
+          const want = this.#opts.thumbprint?.replace(/[\s:]/g, '').toLowerCase();
+          if (want !== undefined && !(want.length === tp.length && timingSafeEqual(Buffer.from(want), Buffer.from(tp)))) {
+            res.destroy();
+            reject(new HostError('HOST_FORBIDDEN', `host thumbprint ${tp} does not match the pinned ${want}`));
+            return;
+          }
+          if (probe) {
+            res.resume();
+            resolve({ json: null, thumbprint: tp });
+            return;
+          }
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (c: Buffer) => {
+            size += c.length;
+            if (size > MAX_RESPONSE_BYTES) res.destroy(new Error('response too large'));
+            else chunks.push(c);
+          });
+          res.on('error', reject);
+          res.on('end', () => {
+            let json: unknown = null;
+            try {
+              json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+            } catch {
+              reject(new HostError('HOST_BAD_REQUEST', `host answered ${res.statusCode ?? '?'} with invalid JSON`));
+              return;
+            }
+            const status = res.statusCode ?? 0;
+            if (status >= 400) {
+              const e = (json as { error?: { code?: string; message?: string } }).error;
+              reject(new HostApiError((e?.code ?? 'HOST_BAD_REQUEST') as HostErrorCode, e?.message ?? `HTTP ${status}`, status));
+              return;
+            }
+            resolve({ json, thumbprint: tp });
+          });
+        },
+      );
+      req.on('error', reject);
+      if (payload !== undefined) {
+        req.end(payload, () => payload.fill(0));
+      } else req.end();
+    });
+  }
+}

@@ -1,0 +1,101 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeAtomically } from '../disk/atomic-file.js';
+import { HostError } from './errors.js';
+
+/**
+ * The host's persistent state, `DATA/host.json` (never key bytes): its name, crypto mode and
+ * host key id, the pinned manager, datastores and the registered VMs.
+ */
+export const CryptoMode = {
+  INCAPABLE: 'incapable',
+  PREPARED: 'prepared',
+  SAFE: 'safe',
+} as const;
+export type CryptoMode = (typeof CryptoMode)[keyof typeof CryptoMode];
+
+export interface HostState {
+  readonly name: string;
+  readonly cryptoMode: CryptoMode;
+  readonly hostKeyId?: string;
+  /** sha256 of the manager's client certificate (DER), lowercase hex. */
+  readonly managerFingerprint?: string;
+  readonly datastores: Readonly<Record<string, string>>;
+  readonly vms: ReadonlyArray<{ readonly uuid: string; readonly vmx: string }>;
+}
+
+const MAX_STATE_BYTES = 4 << 20;
+
+export class HostStore {
+  readonly dataDir: string;
+  #state: HostState;
+
+  private constructor(dataDir: string, state: HostState) {
+    this.dataDir = dataDir;
+    this.#state = state;
+  }
+
+  static async open(dataDir: string, name: string): Promise<HostStore> {
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
+    const file = join(dataDir, 'host.json');
+    let state: HostState;
+    try {
+      const text = await readFile(file, 'utf8');
+      if (text.length > MAX_STATE_BYTES) throw new HostError('HOST_BAD_REQUEST', `${file} is too large`);
+      state = validateState(JSON.parse(text), file);
+      if (state.name !== name) throw new HostError('HOST_CONFLICT', `${dataDir} belongs to host '${state.name}', not '${name}'`);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      const local = join(dataDir, 'datastores', 'local');
+      await mkdir(local, { recursive: true });
+      state = { name, cryptoMode: CryptoMode.INCAPABLE, datastores: { local }, vms: [] };
+    }
+    const store = new HostStore(dataDir, state);
+    await store.#save();
+    return store;
+  }
+
+  get state(): HostState {
+    return this.#state;
+  }
+
+  async update(change: (s: HostState) => HostState): Promise<HostState> {
+    this.#state = change(this.#state);
+    await this.#save();
+    return this.#state;
+  }
+
+  async #save(): Promise<void> {
+    await writeAtomically(join(this.dataDir, 'host.json'), async (fh) => {
+      await fh.writeFile(JSON.stringify(this.#state, null, 2) + '\n');
+    });
+  }
+}
+
+function validateState(raw: unknown, file: string): HostState {
+  const bad = (what: string): never => {
+    throw new HostError('HOST_BAD_REQUEST', `${file}: ${what}`);
+  };
+  if (typeof raw !== 'object' || raw === null) bad('not an object');
+  const r = raw as Record<string, unknown>;
+  if (typeof r['name'] !== 'string') bad('name missing');
+  const mode = r['cryptoMode'];
+  if (mode !== 'incapable' && mode !== 'prepared' && mode !== 'safe') bad('cryptoMode invalid');
+  const ds = r['datastores'];
+  if (typeof ds !== 'object' || ds === null) bad('datastores invalid');
+  for (const v of Object.values(ds as object)) if (typeof v !== 'string') bad('datastore path invalid');
+  if (!Array.isArray(r['vms'])) bad('vms invalid');
+  const vms = (r['vms'] as unknown[]).map((v) => {
+    const o = v as Record<string, unknown>;
+    if (typeof o?.['uuid'] !== 'string' || typeof o['vmx'] !== 'string') bad('vm entry invalid');
+    return { uuid: o['uuid'] as string, vmx: o['vmx'] as string };
+  });
+  return {
+    name: r['name'] as string,
+    cryptoMode: mode as CryptoMode,
+    ...(typeof r['hostKeyId'] === 'string' ? { hostKeyId: r['hostKeyId'] } : {}),
+    ...(typeof r['managerFingerprint'] === 'string' ? { managerFingerprint: r['managerFingerprint'] } : {}),
+    datastores: ds as Record<string, string>,
+    vms,
+  };
+}

@@ -1,0 +1,94 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { access } from 'node:fs/promises';
+import { SecretFifos } from './secret-fifo.js';
+import { HostError } from './errors.js';
+import { QmpClient } from './qmp.js';
+import { buildQemuArgv, countSecrets, type QemuMachine } from './qemu-argv.js';
+
+export const QEMU_BINARY = process.env['VMCRYPT_QEMU'] ?? 'qemu-system-x86_64';
+const MAX_CAPTURED_OUTPUT = 64 * 1024;
+
+export interface RunningQemu {
+  readonly pid: number;
+  readonly qmp: QmpClient;
+  readonly child: ChildProcess;
+  /** Resolves with QEMU's exit description when the process is gone. */
+  readonly exited: Promise<string>;
+  /** Receives QEMU's stdout/stderr text from now on; call the result to stop. */
+  tapOutput(listener: (text: string) => void): () => void;
+}
+
+/**
+ * Starts QEMU for `machine`. `secretFor(disk, layer)` returns the LUKS passphrase bytes
+ * (hex of the layer's DEK) for each encrypted layer; they go through FIFOs in `secretDir`
+ * which QEMU reads as `-object secret,file=FIFO`: never on a command line, never on disk.
+ * The passphrase buffers are zeroed once written. `onOutput` receives QEMU's stderr/stdout.
+ */
+export async function startQemu(
+  machine: QemuMachine,
+  secretDir: string,
+  secretFor: (disk: number, layer: number) => Buffer,
+  onOutput: (text: string) => void,
+): Promise<RunningQemu> {
+  const fifos = await SecretFifos.create(secretDir, countSecrets(machine));
+  const { argv, secrets } = buildQemuArgv(machine, fifos.paths);
+  // stdbuf -oL: HMP `qemu-io` prints its results with printf to QEMU's stdout; line
+  // buffering makes them arrive while the VM runs instead of at exit.
+  const child = spawn('stdbuf', ['-oL', QEMU_BINARY, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let captured = '';
+  const taps = new Set<(text: string) => void>();
+  const capture = (d: Buffer): void => {
+    const text = d.toString('utf8');
+    if (captured.length < MAX_CAPTURED_OUTPUT) captured += text;
+    for (const t of taps) t(text);
+    onOutput(text);
+  };
+  child.stdout?.on('data', capture);
+  child.stderr?.on('data', capture);
+  const exited = new Promise<string>((resolve) => {
+    child.once('exit', (code, signal) => resolve(signal !== null ? `signal ${signal}` : `exit code ${code ?? '?'}`));
+  });
+  const spawnError = new Promise<never>((_, reject) => {
+    child.once('error', (err) => reject(new HostError('HOST_QEMU_FAILED', `cannot start ${QEMU_BINARY}: ${err.message}`)));
+  });
+  spawnError.catch(() => undefined);
+  const gone = (): boolean => child.exitCode !== null || child.signalCode !== null;
+  try {
+    await fifos.feed(secrets.map((s) => secretFor(s.disk, s.layer)), () => !gone());
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err instanceof HostError && gone() ? new HostError('HOST_QEMU_FAILED', `QEMU failed to start: ${lastLines(captured)}`) : err;
+  } finally {
+    await fifos.remove();
+  }
+  const failed = exited.then((how) => {
+    throw new HostError('HOST_QEMU_FAILED', `QEMU stopped (${how}) while starting: ${lastLines(captured)}`);
+  });
+  failed.catch(() => undefined);
+  const qmp = await Promise.race([connectWhenReady(machine.qmpSocket, gone), failed, spawnError]);
+  return {
+    pid: child.pid ?? -1, qmp, child, exited,
+    tapOutput(listener) {
+      taps.add(listener);
+      return () => taps.delete(listener);
+    },
+  };
+}
+
+async function connectWhenReady(path: string, gone: () => boolean): Promise<QmpClient> {
+  for (let attempt = 0; attempt < 600; attempt++) {
+    if (gone()) break;
+    try {
+      await access(path);
+      return await QmpClient.connect(path);
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw new HostError('HOST_QEMU_FAILED', 'QEMU did not open its QMP socket');
+}
+
+function lastLines(text: string): string {
+  const lines = text.trim().split('\n');
+  return lines.slice(-3).join(' | ').slice(0, 600) || '(no output)';
+}

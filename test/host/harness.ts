@@ -1,0 +1,66 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSelfSigned } from '../../src/pki/index.js';
+import { HostClient } from '../../src/host/client.js';
+import { vmcryptArgv } from '../helpers/cli.js';
+import { freePort } from '../helpers/net.js';
+import { startProcess, type Running } from '../helpers/process.js';
+
+/** The test plays the manager: its own client certificate, pinning the host's thumbprint. */
+export interface ManagerIdentity {
+  readonly certPem: string;
+  readonly keyPem: string;
+}
+
+export async function makeManagerIdentity(): Promise<ManagerIdentity> {
+  return createSelfSigned({ commonName: 'test-manager', usage: 'client' });
+}
+
+export interface AgentProcess {
+  readonly proc: Running;
+  readonly url: string;
+  readonly thumbprint: string;
+  readonly pairingToken: string | undefined;
+}
+
+/** Starts `vmcrypt host serve` as a real process and waits for its ready line. */
+export async function startAgentProcess(dataDir: string, name: string, extra: string[] = []): Promise<AgentProcess> {
+  const port = await freePort();
+  const proc = await startProcess(process.execPath, [...vmcryptArgv(), 'host', 'serve', '--data', dataDir, '--name', name, '--listen', `127.0.0.1:${port}`, ...extra], {
+    ready: /listening on (\S+) thumbprint=([0-9a-f]{64})/,
+    readyTimeoutMs: 60_000,
+  });
+  const m = /listening on (\S+) thumbprint=([0-9a-f]{64})/.exec(proc.output());
+  const t = /pairing token[^:]*\): ([0-9a-f]{32})/.exec(proc.output());
+  return { proc, url: m?.[1] ?? '', thumbprint: m?.[2] ?? '', pairingToken: t?.[1] };
+}
+
+/** Pairs (first time) and returns a client pinned to the host's thumbprint. */
+export async function pairedClient(agent: AgentProcess, id: ManagerIdentity): Promise<HostClient> {
+  const client = new HostClient({ url: agent.url, certPem: id.certPem, keyPem: id.keyPem, thumbprint: agent.thumbprint });
+  if (agent.pairingToken !== undefined) await client.call('POST', '/v1/pair', { token: agent.pairingToken });
+  return client;
+}
+
+export async function tempDir(prefix: string): Promise<{ path: string; remove(): Promise<void> }> {
+  const path = await mkdtemp(join(tmpdir(), prefix));
+  return { path, remove: () => rm(path, { recursive: true, force: true }) };
+}
+
+/** Runs a program to completion; rejects on non-zero exit. Secrets go on fd 3, 4, … */
+export async function runProgram(cmd: string, args: readonly string[], secrets: readonly Buffer[] = []): Promise<string> {
+  const child = spawn(cmd, [...args], { stdio: ['ignore', 'pipe', 'pipe', ...secrets.map(() => 'pipe' as const)] });
+  secrets.forEach((s, i) => (child.stdio[3 + i] as NodeJS.WritableStream).end(s));
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${code}): ${out}`);
+  return out;
+}
+
+export async function readText(path: string): Promise<string> {
+  return readFile(path, 'utf8');
+}
