@@ -44,7 +44,8 @@ export class XtsPool {
     };
     try {
       for (let i = 0; i < Math.max(1, threads); i++) {
-        const worker = new Worker(entry, { workerData: init, eval: isEval });
+        // execArgv []: the parent's flags (e.g. --input-type from `node -e`) must not leak into workers.
+        const worker = new Worker(entry, { workerData: init, eval: isEval, execArgv: [] });
         const slot: Slot = { worker, busy: 0 };
         worker.on('message', (r: WorkerReply) => {
           slot.busy--;
