@@ -108,12 +108,25 @@ async function loadOrCreateLayout(dir: string, etcdMembers: number, kmsNodes: nu
   return layout;
 }
 
+/** `kms serve` says so once its listener is up; a bare TCP probe (logged by the node as a refused client) is the fallback. */
+const LISTENING = /listening on/;
+const PROBE_AFTER_MS = 3000;
+
 function waitForPort(port: number, child: ChildProcess, timeoutMs: number, tail: () => string): Promise<void> {
-  const end = Date.now() + timeoutMs;
+  const started = Date.now();
+  const end = started + timeoutMs;
   return new Promise((res, rej) => {
     const tryOnce = (): void => {
       if (child.exitCode !== null || child.signalCode !== null) {
         rej(new VmcryptError('KMS_CLUSTER', `KMS node on port ${port} exited (${child.exitCode ?? child.signalCode}):\n${tail()}`));
+        return;
+      }
+      if (LISTENING.test(tail())) {
+        res();
+        return;
+      }
+      if (Date.now() - started < PROBE_AFTER_MS) {
+        setTimeout(tryOnce, 50);
         return;
       }
       const s = connect({ host: '127.0.0.1', port }, () => {
