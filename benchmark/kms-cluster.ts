@@ -10,7 +10,7 @@
  *    kms-1 from the shared etcd state, including a Get of a key created on kms-0 before).
  *
  * RESULT kms-cluster ours=<cluster ops/s> peer=<single SQLite ops/s> ratio=<ours/peer> failover_ms=<median> …
- * BENCH_QUICK=1: shorter runs, fewer rounds (under a minute).
+ * BENCH_QUICK=1: shorter runs, fewer rounds (under a minute). BENCH_CONNECTIONS=N: connections (default 16).
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -26,7 +26,8 @@ import { startProcess, stopAll } from '../test/helpers/process.js';
 
 const quick = process.env['BENCH_QUICK'] === '1';
 const DURATION_MS = quick ? 4000 : 15000;
-const CONNECTIONS = 6;
+/** Concurrent client connections (hosts/managers); BENCH_CONNECTIONS overrides. etcd batches concurrent writes, SQLite serialises them. */
+const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 16);
 const FAILOVER_ROUNDS = quick ? 3 : 10;
 
 async function identityOf(kmsDataDir: string): Promise<TlsIdentity> {
