@@ -64,3 +64,38 @@ export async function runProgram(cmd: string, args: readonly string[], secrets: 
 export async function readText(path: string): Promise<string> {
   return readFile(path, 'utf8');
 }
+
+/** The forms a key could leak in: raw bytes, hex (both cases) and base64. */
+export function keyForms(key: Buffer): Buffer[] {
+  const hex = key.toString('hex');
+  return [Buffer.from(key), Buffer.from(hex), Buffer.from(hex.toUpperCase()), Buffer.from(key.toString('base64'))];
+}
+
+/** Every regular file under `root` (FIFOs and sockets skipped: they hold no data at rest). */
+export async function regularFiles(root: string): Promise<string[]> {
+  const { readdir } = await import('node:fs/promises');
+  const out: string[] = [];
+  for (const e of await readdir(root, { withFileTypes: true })) {
+    const p = join(root, e.name);
+    if (e.isDirectory()) out.push(...(await regularFiles(p)));
+    else if (e.isFile()) out.push(p);
+  }
+  return out;
+}
+
+/** Names of the files / command lines holding any form of any key (empty = clean). */
+export async function scanForKeys(root: string, pids: readonly number[], keys: readonly Buffer[]): Promise<string[]> {
+  const needles = keys.flatMap(keyForms);
+  const hits: string[] = [];
+  const check = (label: string, data: Buffer): void => {
+    needles.forEach((n, i) => {
+      if (data.includes(n)) hits.push(`${label} (key ${Math.floor(i / 4)}, form ${i % 4})`);
+    });
+  };
+  for (const f of await regularFiles(root)) check(f, await readFile(f));
+  for (const pid of pids) {
+    check(`/proc/${pid}/cmdline`, await readFile(`/proc/${pid}/cmdline`).catch(() => Buffer.alloc(0)));
+    check(`/proc/${pid}/environ`, await readFile(`/proc/${pid}/environ`).catch(() => Buffer.alloc(0)));
+  }
+  return hits;
+}
