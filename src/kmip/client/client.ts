@@ -70,7 +70,11 @@ export class KmipClient {
     const ids = calls.map(() => this.batchItemId());
     const request = encodeRequest(calls, this.protocolVersion, ids);
     const response = await this.transport.roundTrip(request, options);
-    return decodeResponse(calls, ids, response, this.server) as { -readonly [K in keyof C]: BatchOutcome<ResultOf<C[K]>> };
+    try {
+      return decodeResponse(calls, ids, response, this.server) as { -readonly [K in keyof C]: BatchOutcome<ResultOf<C[K]>> };
+    } finally {
+      response.fill(0); // a Get answer holds key bytes; the decoded copy is the caller's to zero
+    }
   }
 
   discoverVersions(offer?: readonly ProtocolVersion[], options?: RoundTripOptions): Promise<ProtocolVersion[]> {

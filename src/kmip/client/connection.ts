@@ -215,6 +215,8 @@ export class KmipConnection implements KmipTransport {
       raw.once('connect', () => {
         clearTimeout(timer);
         raw.removeAllListeners('error');
+        // From here the TLS socket reports failures; this only keeps a late raw error from crashing.
+        raw.on('error', () => undefined);
         raw.setNoDelay(true);
         raw.setKeepAlive(true, 30_000);
         resolve(raw);

@@ -62,8 +62,9 @@ export class ResponseFramer {
     return out;
   }
 
-  /** Forgets buffered bytes (after the connection closed). */
+  /** Forgets (and zeroes) buffered bytes, after the connection closed. */
   reset(): void {
+    for (const c of this.chunks) c.fill(0);
     this.chunks = [];
     this.buffered = 0;
   }
@@ -72,13 +73,17 @@ export class ResponseFramer {
     const first = this.chunks[0];
     if (first !== undefined && first.length >= n) return first.subarray(0, n);
     const all = Buffer.concat(this.chunks);
+    for (const c of this.chunks) c.fill(0); // responses may carry key bytes: no stray copies
     this.chunks = [all];
     return all.subarray(0, n);
   }
 
   private take(n: number): Buffer {
-    const all = this.chunks.length === 1 && this.chunks[0] !== undefined ? this.chunks[0] : Buffer.concat(this.chunks);
+    const single = this.chunks.length === 1 && this.chunks[0] !== undefined;
+    const all = single ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks);
+    if (!single) for (const c of this.chunks) c.fill(0);
     const msg = Buffer.from(all.subarray(0, n));
+    all.subarray(0, n).fill(0);
     const rest = all.subarray(n);
     this.chunks = rest.length > 0 ? [rest] : [];
     this.buffered = rest.length;

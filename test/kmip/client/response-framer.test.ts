@@ -35,10 +35,19 @@ describe('ResponseFramer', () => {
     const a = message(8, 1);
     const b = message(24, 2);
     const c = message(32, 3);
+    const expected = Buffer.from(c);
     const out = f.push(Buffer.concat([a, b, c.subarray(0, 10)]));
     expect(out.map((x) => x.length)).toEqual([16, 32]);
     expect(f.pendingBytes).toBe(10);
-    expect(f.push(c.subarray(10))[0]?.equals(c)).toBe(true);
+    expect(f.push(c.subarray(10))[0]?.equals(expected)).toBe(true);
+  });
+
+  it('zeroes the bytes it consumed (answers may carry key bytes)', () => {
+    const f = new ResponseFramer();
+    const chunk = message(16, 0xab);
+    const [m] = f.push(chunk);
+    expect(m?.subarray(8).every((x) => x === 0xab)).toBe(true);
+    expect(chunk.every((x) => x === 0)).toBe(true);
   });
 
   it('refuses a header that is not a Response Message', () => {
