@@ -1,10 +1,90 @@
-import type { CommandGroup } from '../command.js';
+import { join, resolve } from 'node:path';
+import type { CliIo, CommandGroup } from '../command.js';
+import { parseCommandArgs } from '../args.js';
 import { UsageError } from '../../errors.js';
+import { initDataDir, isInitialized, kmsPaths, MANAGER_CLIENT_NAME } from '../../kms/data-dir.js';
+import { KmsError } from '../../kms/errors.js';
+import { serveKms, type RunningKms } from '../../kms/serve.js';
+
+const USAGE = 'vmcrypt lab up [--dir DIR] [--kms-port PORT] [--json]';
+const HELP = [
+  `usage: ${USAGE}`,
+  '',
+  'Brings up the local lab on 127.0.0.1: for now a key server (KMS) with a generated PKI under',
+  'DIR/kms (default ./lab/kms, created on first run), on port 5696 or a free port if that is busy.',
+  'Prints the address and the client certificate to connect with; Ctrl-C stops it.',
+].join('\n');
+
+/** Resolves once SIGTERM or SIGINT arrives. */
+function untilSignal(): Promise<string> {
+  return new Promise((done) => {
+    const stop = (sig: string) => () => {
+      process.off('SIGTERM', term);
+      process.off('SIGINT', int);
+      done(sig);
+    };
+    const term = stop('SIGTERM');
+    const int = stop('SIGINT');
+    process.on('SIGTERM', term);
+    process.on('SIGINT', int);
+  });
+}
+
+async function up(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parseCommandArgs(args, { dir: { type: 'string' }, 'kms-port': { type: 'string' }, json: { type: 'boolean' } }, USAGE);
+  const labDir = resolve(values.dir ?? 'lab');
+  const wanted = Number(values['kms-port'] ?? 5696);
+  if (!Number.isInteger(wanted) || wanted < 0 || wanted > 65535) throw new UsageError(`--kms-port must be 0–65535\nusage: ${USAGE}`);
+  const kmsDir = join(labDir, 'kms');
+  const created = !(await isInitialized(kmsDir));
+  if (created) await initDataDir(kmsDir);
+  let kms: RunningKms;
+  try {
+    kms = await serveKms({ dataDir: kmsDir, host: '127.0.0.1', port: wanted, log: (l) => io.err(l) });
+  } catch (err) {
+    if (!(err instanceof KmsError) || !/EADDRINUSE/.test(err.message)) throw err;
+    io.err(`lab: port ${wanted} is busy; using a free port`);
+    kms = await serveKms({ dataDir: kmsDir, host: '127.0.0.1', port: 0, log: (l) => io.err(l) });
+  }
+  const p = kmsPaths(kmsDir);
+  const info = {
+    kms: {
+      address: `${kms.host}:${kms.port}`,
+      dataDir: kmsDir,
+      created,
+      caCert: p.caCert,
+      clientCert: p.clientCert(MANAGER_CLIENT_NAME),
+      clientKey: p.clientKey(MANAGER_CLIENT_NAME),
+      identity: MANAGER_CLIENT_NAME,
+    },
+  };
+  if (values.json === true) io.out(JSON.stringify(info));
+  else {
+    io.out(`lab: kms listening on ${info.kms.address} (KMIP 1.0–1.4 over mutual TLS)${created ? ', PKI generated' : ''}`);
+    io.out(`  CA certificate  ${info.kms.caCert}`);
+    io.out(`  client cert     ${info.kms.clientCert} (identity ${info.kms.identity})`);
+    io.out(`  client key      ${info.kms.clientKey}`);
+    io.out(`  try: /usr/bin/python3 -c "from kmip.pie.client import ProxyKmipClient as C; from kmip import enums;` +
+      ` c=C(hostname='127.0.0.1', port=${kms.port}, cert='${info.kms.clientCert}', key='${info.kms.clientKey}', ca='${info.kms.caCert}');` +
+      ` c.open(); print(c.create(enums.CryptographicAlgorithm.AES, 256)); c.close()"`);
+    io.out('Ctrl-C stops the lab.');
+  }
+  const sig = await untilSignal();
+  io.err(`lab: ${sig}: stopping`);
+  await kms.close();
+  return 0;
+}
 
 export const labCommands: CommandGroup = {
   name: 'lab',
   summary: 'the local lab on loopback: up',
-  async run(args) {
-    throw new UsageError(`'lab ${args[0] ?? ''}' is not implemented yet`);
+  async run(args, io) {
+    const [sub, ...rest] = args;
+    if (sub === 'up') return up(rest, io);
+    if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+      io.out(HELP);
+      return sub === undefined ? 2 : 0;
+    }
+    throw new UsageError(`unknown command 'lab ${sub}'\n${HELP}`);
   },
 };
