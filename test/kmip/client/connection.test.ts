@@ -98,8 +98,9 @@ describe('KmipConnection (real mTLS sockets)', () => {
   it('times out when the TLS server takes the request and never answers; reconnects afterwards', async () => {
     const s = await startFakeTlsServer(pki, () => undefined);
     cleanups.push(() => s.close());
-    const conn = new KmipConnection({ host: '127.0.0.1', port: s.port, tls: clientIdentity(pki), responseTimeoutMs: 300 });
-    expect(await codeOf(conn.roundTrip(emptyRequest()))).toBe('KMIP_CLIENT_TIMEOUT');
+    // The handshake gets the default timeout; only the unanswered request has a short one.
+    const conn = new KmipConnection({ host: '127.0.0.1', port: s.port, tls: clientIdentity(pki) });
+    expect(await codeOf(conn.roundTrip(emptyRequest(), { timeoutMs: 300 }))).toBe('KMIP_CLIENT_TIMEOUT');
     s.behaviour = answer;
     expect((await conn.roundTrip(emptyRequest())).equals(emptyResponse())).toBe(true);
     expect(s.connections).toBe(2);
@@ -158,8 +159,8 @@ describe('KmipConnection queue on a failing server', () => {
     const pki = await makePki('queue');
     const s = await startFakeTlsServer(pki, () => undefined);
     try {
-      const conn = new KmipConnection({ host: '127.0.0.1', port: s.port, tls: clientIdentity(pki), responseTimeoutMs: 300 });
-      const results = await Promise.allSettled([1, 2, 3, 4].map(() => conn.roundTrip(emptyRequest())));
+      const conn = new KmipConnection({ host: '127.0.0.1', port: s.port, tls: clientIdentity(pki) });
+      const results = await Promise.allSettled([1, 2, 3, 4].map(() => conn.roundTrip(emptyRequest(), { timeoutMs: 300 })));
       expect(results.map((r) => (r.status === 'rejected' ? (r.reason as KmipClientError).code : 'ok'))).toEqual([
         'KMIP_CLIENT_TIMEOUT',
         'KMIP_CLIENT_TIMEOUT',

@@ -52,7 +52,7 @@ describe('key provider failover with real processes', () => {
       { name: 'kms1', host: '127.0.0.1', port: kms1.port, tls: identity(kms1) },
     ];
     const provider = new KeyProvider(
-      { name: 'lab', servers, hungTimeoutMs: 1000 },
+      { name: 'lab', servers, hungTimeoutMs: 2000 },
       { onFailover: (f) => failovers.push(f) },
     );
     try {
@@ -65,7 +65,7 @@ describe('key provider failover with real processes', () => {
       const key = await provider.get(uid);
       key.material.fill(0);
       expect(failovers).toEqual([]);
-      const health = await provider.health({ timeoutMs: 1000 });
+      const health = await provider.health({ timeoutMs: 2000 });
       expect(health.status).toBe('warning');
       expect(health.servers.map((s) => `${s.name}:${s.status}`)).toEqual(['refused:error', 'hung:error', 'kms1:ok']);
       expect(health.servers[0]?.error?.code).toBe('KMIP_CLIENT_UNREACHABLE');
@@ -117,7 +117,7 @@ describe('key provider failover with real processes', () => {
     const provider = new KeyProvider({
       name: 'dead',
       tls: identity(kms2),
-      hungTimeoutMs: 1000,
+      hungTimeoutMs: 2000,
       servers: [
         { name: 'a', host: '127.0.0.1', port: refusedPort },
         { name: 'b', host: '127.0.0.1', port: hung.port },
