@@ -35,6 +35,8 @@ interface Live {
   readonly framer: ResponseFramer;
   /** Requests already answered on this socket: a reused socket may have been closed by the peer. */
   answered: number;
+  /** Bytes received since the current request was written (0 = the server said nothing yet). */
+  receivedForCurrent: number;
   waiter: { resolve: (b: Buffer) => void; reject: (e: Error) => void } | undefined;
   failure: Error | undefined;
 }
@@ -130,7 +132,7 @@ export class KmipConnection implements KmipTransport {
         live.answered > 0 &&
         err instanceof KmipClientError &&
         err.code === KmipClientErrorCode.connectionLost &&
-        live.framer.pendingBytes === 0 &&
+        live.receivedForCurrent === 0 &&
         !this.closed;
       if (!retry) throw err;
       return this.exchange(await this.open(), request, timeoutMs);
@@ -155,6 +157,7 @@ export class KmipConnection implements KmipTransport {
           reject(e);
         },
       };
+      live.receivedForCurrent = 0;
       live.socket.write(request);
     });
   }
@@ -173,14 +176,20 @@ export class KmipConnection implements KmipTransport {
   private async open(): Promise<Live> {
     const raw = await this.connectTcp();
     const socket = await this.handshake(raw);
+    if (this.closed) {
+      socket.destroy();
+      throw this.error(KmipClientErrorCode.closed, 'connection closed');
+    }
     const live: Live = {
       socket,
       framer: new ResponseFramer(this.maxResponseBytes, this.server),
       answered: 0,
+      receivedForCurrent: 0,
       waiter: undefined,
       failure: undefined,
     };
     socket.on('data', (chunk: Buffer) => {
+      live.receivedForCurrent += chunk.length;
       let messages: Buffer[];
       try {
         messages = live.framer.push(chunk);

@@ -175,3 +175,45 @@ describe('KmipConnection queue on a failing server', () => {
     }
   });
 });
+
+describe('KmipConnection retry on a reused connection', () => {
+  it('retries once on a fresh connection when a reused one dies before any answer byte', async () => {
+    const pki = await makePki('retry');
+    const perSocket = new WeakMap<object, number>();
+    const s = await startFakeTlsServer(pki, (_req, sock) => {
+      const n = (perSocket.get(sock) ?? 0) + 1;
+      perSocket.set(sock, n);
+      if (n === 1) sock.write(emptyResponse());
+      else sock.destroy(); // "idle connection closed" just as the client reused it
+    });
+    try {
+      const conn = new KmipConnection({ host: '127.0.0.1', port: s.port, tls: clientIdentity(pki) });
+      await conn.roundTrip(emptyRequest());
+      expect((await conn.roundTrip(emptyRequest())).equals(emptyResponse())).toBe(true);
+      expect(s.connections).toBe(2);
+      await conn.close();
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('does not retry when the server had started answering', async () => {
+    const pki = await makePki('noretry');
+    const perSocket = new WeakMap<object, number>();
+    const s = await startFakeTlsServer(pki, (_req, sock) => {
+      const n = (perSocket.get(sock) ?? 0) + 1;
+      perSocket.set(sock, n);
+      if (n === 1) sock.write(emptyResponse());
+      else sock.end(emptyResponse().subarray(0, 4));
+    });
+    try {
+      const conn = new KmipConnection({ host: '127.0.0.1', port: s.port, tls: clientIdentity(pki) });
+      await conn.roundTrip(emptyRequest());
+      expect(await codeOf(conn.roundTrip(emptyRequest()))).toBe('KMIP_CLIENT_CONNECTION_LOST');
+      expect(s.connections).toBe(1);
+      await conn.close();
+    } finally {
+      await s.close();
+    }
+  });
+});
