@@ -22,3 +22,4 @@ export {
   type PeerCertificateSummary,
   type HealthCheckOptions,
 } from './health.js';
+export { attributeRecord, type PlainValue } from './attribute-values.js';
