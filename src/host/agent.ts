@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:https';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
-import { listCoreDumps, writeCoreDump } from './coredump.js';
+import { listCoreDumps, writeCoreDump, writeDiagnosticsStatus } from './coredump.js';
 import { setSecretDir } from './disk-images.js';
 import { HostError } from './errors.js';
 import { HostEvents, type HostEvent } from './events.js';
@@ -117,11 +117,15 @@ export async function startHostAgent(opts: AgentOptions): Promise<RunningAgent> 
       await rm(join(opts.dataDir, AGENT_PID_FILE), { force: true });
     },
     async dump(reason: string) {
+      const at = new Date().toISOString();
       try {
         const d = await writeCoreDump(store, cache, reason);
         opts.print(`core dump written: ${d.file} in ${d.location}${d.encrypted ? ` (encrypted with host key ${d.keyId ?? '?'})` : ' (not encrypted)'}`);
+        await writeDiagnosticsStatus(opts.dataDir, { at, ok: true, dump: d });
       } catch (err) {
-        opts.print(err instanceof HostError ? err.message : `core dump failed: ${String(err)}`);
+        const message = err instanceof HostError ? err.message : `core dump failed: ${String(err)}`;
+        opts.print(message);
+        await writeDiagnosticsStatus(opts.dataDir, { at, ok: false, code: err instanceof HostError ? err.code : 'HOST_INTERNAL', message }).catch(() => undefined);
       }
     },
   };

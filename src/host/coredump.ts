@@ -1,4 +1,4 @@
-import { mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { tempPathFor, fsyncDir } from '../disk/atomic-file.js';
 import { HostError } from './errors.js';
@@ -135,5 +135,32 @@ export async function recryptCoreDump(path: string, oldKey: Buffer, newKey: Buff
     await fh.close().catch(() => undefined);
     await rm(tmp, { force: true });
     throw err;
+  }
+}
+
+/** Outcome of the last dump request, read by `vmcrypt host diagnostics` (no key material). */
+export const DIAGNOSTICS_STATUS_FILE = 'diagnostics-status.json';
+
+export interface DiagnosticsStatus {
+  readonly at: string;
+  readonly ok: boolean;
+  readonly dump?: CoreDumpInfo;
+  readonly code?: string;
+  readonly message?: string;
+}
+
+export async function writeDiagnosticsStatus(dataDir: string, status: DiagnosticsStatus): Promise<void> {
+  await mkdir(coreDumpDir(dataDir), { recursive: true, mode: 0o700 });
+  await writeFile(join(coreDumpDir(dataDir), DIAGNOSTICS_STATUS_FILE), JSON.stringify(status), { mode: 0o600 });
+}
+
+export async function readDiagnosticsStatus(dataDir: string): Promise<DiagnosticsStatus | undefined> {
+  try {
+    const text = await readFile(join(coreDumpDir(dataDir), DIAGNOSTICS_STATUS_FILE), 'utf8');
+    if (text.length > 65536) return undefined;
+    const v = JSON.parse(text) as DiagnosticsStatus;
+    return typeof v.at === 'string' && typeof v.ok === 'boolean' ? v : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -1,10 +1,10 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CommandGroup, CliIo } from '../command.js';
 import { parseCommandArgs, requireOption } from '../args.js';
 import { UsageError } from '../../errors.js';
 import { AGENT_PID_FILE, startHostAgent } from '../../host/agent.js';
-import { coreDumpDir, listCoreDumps } from '../../host/coredump.js';
+import { listCoreDumps, readDiagnosticsStatus } from '../../host/coredump.js';
 import { HostError } from '../../host/errors.js';
 
 const SERVE_USAGE = 'vmcrypt host serve --data DIR --name NAME [--listen 127.0.0.1:PORT] [--manager-fingerprint SHA256] [--allow-crash]';
@@ -67,19 +67,21 @@ async function diagnostics(args: readonly string[], io: CliIo): Promise<number> 
   const dataDir = requireOption(values.data, '--data', DIAG_USAGE);
   const pid = Number((await readFile(join(dataDir, AGENT_PID_FILE), 'utf8').catch(() => '')).trim());
   if (!Number.isInteger(pid) || pid <= 1) throw new HostError('HOST_NOT_FOUND', `no running host agent for ${dataDir} (no ${AGENT_PID_FILE})`);
-  const before = new Set(await readdir(coreDumpDir(dataDir)).catch(() => [] as string[]));
+  const before = new Date().toISOString();
   process.kill(pid, 'SIGUSR2');
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 600; i++) {
     await new Promise((r) => setTimeout(r, 100));
-    const fresh = (await listCoreDumps(dataDir)).filter((d) => !before.has(d.file));
-    const done = fresh[0];
-    if (done !== undefined) {
-      if (values.json === true) io.out(JSON.stringify(done));
-      else io.out(`core dump ${done.file} in ${done.location} (${done.encrypted ? `encrypted with host key ${done.keyId ?? '?'}` : 'not encrypted'})`);
-      return 0;
+    const status = await readDiagnosticsStatus(dataDir);
+    if (status === undefined || status.at < before) continue;
+    if (!status.ok || status.dump === undefined) {
+      throw new HostError('HOST_COREDUMP_SUPPRESSED', status.message ?? 'the agent wrote no dump');
     }
+    const done = status.dump;
+    if (values.json === true) io.out(JSON.stringify(done));
+    else io.out(`core dump ${done.file} in ${done.location} (${done.encrypted ? `encrypted with host key ${done.keyId ?? '?'}` : 'not encrypted'})`);
+    return 0;
   }
-  throw new HostError('HOST_COREDUMP_SUPPRESSED', 'the agent wrote no dump (crypto-safe host without its host key in the cache? see the agent output)');
+  throw new HostError('HOST_COREDUMP_SUPPRESSED', 'the agent did not answer the dump request within 60 s');
 }
 
 async function coredumps(args: readonly string[], io: CliIo): Promise<number> {
