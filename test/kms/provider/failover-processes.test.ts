@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server, type Socket } from 'node:net';
+import { readFile } from 'node:fs/promises';
 import { startPykmip, type PykmipServer } from '../../helpers/pykmip.js';
 import { freePort } from '../../helpers/net.js';
 import { KeyProvider, KeyProviderError, type FailedAttempt, type KeyServerConfig } from '../../../src/kms/provider/index.js';
@@ -7,6 +8,16 @@ import type { TlsIdentity } from '../../../src/kmip/client/index.js';
 
 function identity(s: PykmipServer): TlsIdentity {
   return { ca: s.ca.certPem, cert: s.client.certPem, key: s.client.keyPem };
+}
+
+/** Waits until /proc says the process is in `state` (signal delivery is asynchronous). */
+async function untilState(pid: number, state: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith(state)) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`process ${pid} never reached state ${state}`);
 }
 
 /** A TCP listener that accepts connections and never says a word: a hung KMS service. */
@@ -73,6 +84,48 @@ describe('key provider failover with real processes', () => {
       expect(health.servers[2]?.certificate?.daysLeft).toBeGreaterThan(0);
     } finally {
       await provider.close();
+    }
+  });
+
+  it('treats a stopped (SIGSTOP) KMS process as hung, and uses it again once it is back', async () => {
+    const frozen = await startPykmip();
+    const failovers: FailedAttempt[] = [];
+    const provider = new KeyProvider(
+      {
+        name: 'freeze',
+        hungTimeoutMs: 2000,
+        downRetryMs: 1000,
+        servers: [
+          { name: 'frozen', host: '127.0.0.1', port: frozen.port, tls: identity(frozen) },
+          { name: 'kms2', host: '127.0.0.1', port: kms2.port, tls: identity(kms2) },
+        ],
+      },
+      { onFailover: (f) => failovers.push(f) },
+    );
+    const pgid = frozen.process.child.pid as number;
+    try {
+      const used = (): Promise<string> => provider.run(async (c, s) => (await c.discoverVersions(), s.name));
+      expect(await used()).toBe('frozen');
+      process.kill(-pgid, 'SIGSTOP'); // the kernel still accepts connections; nobody answers
+      await untilState(pgid, 'T');
+      expect(await used()).toBe('kms2');
+      expect(failovers.map((f) => `${f.server}:${f.kind}`)).toEqual(['frozen:hung']);
+      process.kill(-pgid, 'SIGCONT');
+      // Once its down mark expires, the first server is tried first again and answers.
+      let back = false;
+      for (let i = 0; i < 40 && !back; i++) {
+        back = (await used()) === 'frozen';
+        if (!back) await new Promise((r) => setTimeout(r, 250));
+      }
+      expect(back).toBe(true);
+    } finally {
+      try {
+        process.kill(-pgid, 'SIGCONT');
+      } catch {
+        // already gone
+      }
+      await provider.close();
+      await frozen.stop();
     }
   });
 
