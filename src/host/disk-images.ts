@@ -29,14 +29,19 @@ export function setSecretDir(dir: string): void {
  * Runs qemu-img; `args` may name secrets as `@SECRET<i>@`, replaced by the path of a FIFO
  * through which secret i is fed (see secret-fifo.ts). Secrets are zeroed once written.
  */
-export async function runQemuImg(args: readonly string[], secrets: readonly Buffer[] = []): Promise<string> {
+export function runQemuImg(args: readonly string[], secrets: readonly Buffer[] = []): Promise<string> {
+  return runQemuTool(QEMU_IMG, args, secrets);
+}
+
+/** Same as runQemuImg for another QEMU tool (`qemu-io` for support reads and tests). */
+export async function runQemuTool(binary: string, args: readonly string[], secrets: readonly Buffer[] = []): Promise<string> {
   // qemu-img's PBKDF calibration sometimes fails under heavy CPU contention ("Unable to get
   // accurate CPU usage"); it is harmless to retry. Copies are kept for the retries only.
   const spare = secrets.map((s) => Buffer.from(s));
   try {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await runQemuImgOnce(args, attempt === 1 ? secrets : spare.map((s) => Buffer.from(s)));
+        return await runQemuToolOnce(binary, args, attempt === 1 ? secrets : spare.map((s) => Buffer.from(s)));
       } catch (err) {
         if (attempt >= 4 || !(err instanceof HostError) || !err.message.includes('accurate CPU usage')) throw err;
       }
@@ -46,7 +51,7 @@ export async function runQemuImg(args: readonly string[], secrets: readonly Buff
   }
 }
 
-async function runQemuImgOnce(args: readonly string[], secrets: readonly Buffer[]): Promise<string> {
+async function runQemuToolOnce(binary: string, args: readonly string[], secrets: readonly Buffer[]): Promise<string> {
   let dir = secretDir;
   let ownDir = false;
   if (dir === undefined && secrets.length > 0) {
@@ -56,7 +61,7 @@ async function runQemuImgOnce(args: readonly string[], secrets: readonly Buffer[
   const fifos = await SecretFifos.create(dir ?? tmpdir(), secrets.length);
   try {
     const argv = args.map((a) => a.replace(/@SECRET(\d+)@/g, (_, i: string) => fifos.paths[Number(i)] ?? ''));
-    const child = spawn(QEMU_IMG, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(binary, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
@@ -67,10 +72,10 @@ async function runQemuImgOnce(args: readonly string[], secrets: readonly Buffer[
     const gone = (): boolean => child.exitCode !== null || child.signalCode !== null;
     const feeding = fifos.feed(secrets, () => !gone()).catch((err: unknown) => err);
     const code = await exited.catch((err: Error) => {
-      throw new HostError('HOST_QEMU_FAILED', `cannot run ${QEMU_IMG}: ${err.message}`);
+      throw new HostError('HOST_QEMU_FAILED', `cannot run ${binary}: ${err.message}`);
     });
     await feeding;
-    if (code !== 0) throw new HostError('HOST_QEMU_FAILED', `${QEMU_IMG} ${args[0] ?? ''} failed: ${out.trim().slice(0, 500)}`);
+    if (code !== 0) throw new HostError('HOST_QEMU_FAILED', `${binary} ${args[0] ?? ''} failed: ${out.trim().slice(0, 500)}`);
     return out;
   } finally {
     for (const s of secrets) s.fill(0);

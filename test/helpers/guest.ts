@@ -17,6 +17,8 @@ const run = promisify(execFile);
  *   vmcrypt.mode=write vmcrypt.pattern=WORD   writes WORD at byte GUEST_PATTERN_OFFSET
  *   vmcrypt.mode=read  vmcrypt.pattern=WORD   compares, then writes `READBACK-OK:WORD`
  *                                             (or `READBACK-BAD`) at GUEST_RESULT_OFFSET
+ *   vmcrypt.mode=auto  vmcrypt.pattern=WORD   read if WORD is already there, else write
+ *                                             (one VM config serves both boots)
  * It has no serial port on purpose: encrypted VMs refuse serial ports, so results travel
  * through the (encrypted) disk and the test reads them with the DEK, like a manager could.
  */
@@ -27,10 +29,10 @@ export interface TinyGuest {
 
 export const GUEST_PATTERN_OFFSET = 8 * 512;
 export const GUEST_RESULT_OFFSET = 16 * 512;
-const CACHE_VERSION = 'v1';
+const CACHE_VERSION = 'v2';
 
 /** Kernel command line for a guest run. The pattern must be [A-Za-z0-9-]{1,200}. */
-export function guestAppend(mode: 'write' | 'read', pattern: string): string {
+export function guestAppend(mode: 'write' | 'read' | 'auto', pattern: string): string {
   if (!/^[A-Za-z0-9-]{1,200}$/.test(pattern)) throw new Error('guest pattern must be [A-Za-z0-9-]{1,200}');
   return `console=ttyS0 quiet panic=-1 vmcrypt.mode=${mode} vmcrypt.pattern=${pattern}`;
 }
@@ -136,6 +138,10 @@ for arg in $(cat /proc/cmdline); do
   esac
 done
 len=$(printf %s "$pattern" | wc -c)
+if [ "$mode" = auto ] && [ -b /dev/vda ]; then
+  got=$(dd if=/dev/vda bs=512 skip=${GUEST_PATTERN_OFFSET / 512} count=1 2>/dev/null | head -c "$len")
+  if [ "$got" = "$pattern" ]; then mode=read; else mode=write; fi
+fi
 if [ ! -b /dev/vda ]; then
   echo "VMCRYPT-GUEST no /dev/vda"
 elif [ "$mode" = write ]; then
