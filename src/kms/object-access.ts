@@ -23,7 +23,8 @@ export async function loadOwned(ctx: OpContext, uid: string | undefined): Promis
   return toManagedObject(record);
 }
 
-const MAX_RETRIES = 8;
+// Each round of a contended object lets one writer through; generous, as rounds are cheap.
+const MAX_RETRIES = 64;
 
 /**
  * Read-modify-write with optimistic concurrency: `change` edits the attributes (and may replace

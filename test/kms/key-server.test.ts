@@ -17,7 +17,9 @@ import { encodeRegisterRequest, decodeRegisterResponse } from '../../src/kmip/op
 import { encodeQueryRequest, decodeQueryResponse } from '../../src/kmip/ops/query.js';
 import { encodeDiscoverVersionsRequest, decodeDiscoverVersionsResponse } from '../../src/kmip/ops/discover-versions.js';
 import { Tag } from '../../src/kmip/tags.js';
-import { ttlv } from '../../src/kmip/ttlv/index.js';
+import { decodeTtlv, encodeTtlv, ttlv } from '../../src/kmip/ttlv/index.js';
+import { encodeRequestMessage } from '../../src/kmip/message/request.js';
+import { decodeResponseMessage } from '../../src/kmip/message/response.js';
 import { openHarness } from './harness.js';
 
 type H = Awaited<ReturnType<typeof openHarness>>;
@@ -215,5 +217,30 @@ describe('KeyServer operations', () => {
     const r = await h.send('alice', [{ operation: Operation.GetAttributes, payload: encodeGetAttributesRequest({ uniqueIdentifier: id, attributeNames: [] }) }]);
     const names = decodeGetAttributesResponse(r.batchItems[0]?.payload).attributes.map((a) => a.name);
     expect(names).toEqual(expect.arrayContaining(['Unique Identifier', 'Object Type', 'Initial Date', 'Last Change Date', 'Cryptographic Length']));
+  });
+
+  it('retries compare-and-set conflicts: concurrent attribute adds on one object all land', async () => {
+    const id = await create('alice');
+    const adds = Array.from({ length: 20 }, (_, i) =>
+      h.send('alice', [{ operation: Operation.AddAttribute, payload: encodeAddAttributeRequest({ uniqueIdentifier: id, attribute: attr.text('x-tag', `t${i}`) }) }]),
+    );
+    const results = await Promise.all(adds);
+    expect(results.map((r) => r.batchItems[0]?.resultStatus)).toEqual(Array(20).fill(ResultStatus.Success));
+    const got = await h.send('alice', [{ operation: Operation.GetAttributes, payload: encodeGetAttributesRequest({ uniqueIdentifier: id, attributeNames: ['x-tag'] }) }]);
+    const attrs = decodeGetAttributesResponse(got.batchItems[0]?.payload).attributes;
+    expect(attrs).toHaveLength(20);
+    expect(attrs.map((a) => a.index ?? 0).sort((a, b) => a - b)).toEqual([...Array(20).keys()]);
+  });
+
+  it('answers Response Too Large when the response exceeds Maximum Response Size', async () => {
+    const id = await create('alice');
+    const req = encodeTtlv(
+      encodeRequestMessage({
+        header: { protocolVersion: { major: 1, minor: 1 }, maximumResponseSize: 64, batchCount: 1 },
+        batchItems: [{ operation: Operation.Get, payload: encodeGetRequest({ uniqueIdentifier: id }) }],
+      }),
+    );
+    const r = decodeResponseMessage(decodeTtlv(await h.server.handleMessage('alice', req)));
+    expect(r.batchItems[0]?.resultReason).toBe(ResultReason.ResponseTooLarge);
   });
 });
