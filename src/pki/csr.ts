@@ -1,5 +1,5 @@
 import { x509 } from './x509.js';
-import { generateKeyPair, KeyAlgorithm } from './keys.js';
+import { checkPublicKey, generateKeyPair, KeyAlgorithm } from './keys.js';
 import { jsonName } from './build.js';
 import { checkCommonName, checkDays, checkDnsNames, checkIpAddresses, checkUsage } from './names.js';
 import { parseCsr } from './parse.js';
@@ -42,11 +42,12 @@ export async function signCsr(opts: SignCsrOptions): Promise<{ certPem: string }
   if (!(await csr.verify())) {
     throw new PkiError(PkiErrorCode.BAD_CSR_SIGNATURE, 'the certificate signing request signature does not verify');
   }
+  const { isRsa } = checkPublicKey(new Uint8Array(csr.publicKey.rawData));
   const certPem = await signLeaf({
     ca: opts.ca,
     subject: csr.subjectName,
     publicKey: csr.publicKey,
-    subjectAlg: undefined,
+    subjectIsRsa: isRsa,
     usage: checkUsage(opts.usage),
     dnsNames: checkDnsNames(opts.dnsNames ?? []),
     ipAddresses: checkIpAddresses(opts.ipAddresses ?? []),

@@ -1,5 +1,5 @@
 import { x509, type CryptoKey } from './x509.js';
-import { generateKeyPair, importSigningKey, parsePrivateKey, KeyAlgorithm, type SigningAlgorithm } from './keys.js';
+import { generateKeyPair, importSigningKey, parsePrivateKey, KeyAlgorithm } from './keys.js';
 import { isRsaAlg, jsonName, leafExtensions, randomSerial, serverSans, validity } from './build.js';
 import { checkCommonName, checkDays, checkDnsNames, checkIpAddresses, checkUsage } from './names.js';
 import { parseCertificate, type ParsedCertificate } from './parse.js';
@@ -24,7 +24,7 @@ export async function issueCertificate(opts: IssueCertificateOptions): Promise<C
     ca: opts.ca,
     subject: jsonName(checkCommonName(opts.commonName)),
     publicKey: keys.publicKey,
-    subjectAlg: alg,
+    subjectIsRsa: isRsaAlg(alg),
     usage: checkUsage(opts.usage),
     dnsNames: checkDnsNames(opts.dnsNames ?? []),
     ipAddresses: checkIpAddresses(opts.ipAddresses ?? []),
@@ -37,7 +37,8 @@ export interface SignLeafParams {
   readonly ca: CertificateAndKey;
   readonly subject: x509.JsonName | x509.Name;
   readonly publicKey: CryptoKey | x509.PublicKey;
-  readonly subjectAlg: SigningAlgorithm | undefined;
+  /** RSA subject keys also get keyEncipherment. */
+  readonly subjectIsRsa: boolean;
   readonly usage: CertificateUsage;
   readonly dnsNames: readonly string[];
   readonly ipAddresses: readonly string[];
@@ -62,7 +63,7 @@ export async function signLeaf(p: SignLeafParams): Promise<string> {
     signingAlgorithm: caAlg.signParams,
     extensions: await leafExtensions({
       usage: p.usage,
-      isRsa: p.subjectAlg !== undefined && isRsaAlg(p.subjectAlg),
+      isRsa: p.subjectIsRsa,
       dnsNames: sans.dnsNames,
       ipAddresses: sans.ipAddresses,
       publicKey: p.publicKey,

@@ -102,6 +102,18 @@ export async function importSigningKey(keyPem: string): Promise<{ keys: CryptoKe
   }
 }
 
+/** Refuses a public key (e.g. from a CSR) we would not issue for; returns whether it is RSA. */
+export function checkPublicKey(spkiDer: Uint8Array): { isRsa: boolean } {
+  let key: KeyObject;
+  try {
+    key = createPublicKey({ key: Buffer.from(spkiDer), format: 'der', type: 'spki' });
+  } catch {
+    throw new PkiError(PkiErrorCode.BAD_PEM, 'the public key is not a valid SubjectPublicKeyInfo');
+  }
+  signingAlgorithmOf(key);
+  return { isRsa: key.asymmetricKeyType === 'rsa' };
+}
+
 /** DER SubjectPublicKeyInfo of a private key's public half, for matching a key to a certificate. */
 export function publicKeySpki(keyPem: string): Buffer {
   return createPublicKey(parsePrivateKey(keyPem)).export({ format: 'der', type: 'spki' });

@@ -75,6 +75,20 @@ describe('pki certificates', () => {
     expect(certificateInfo(certPem)).toMatchObject({ subjectCn: 'vc-01', issuerCn: 'KMS CA' });
   });
 
+  it('signs RSA CSRs with keyEncipherment, refuses weak CSR keys', async () => {
+    const ca = await createCa({ commonName: 'CA' });
+    const rsa = await createCsr({ commonName: 'rsa-client', keyAlgorithm: KeyAlgorithm.RSA_2048 });
+    const { certPem } = await signCsr({ ca, csrPem: rsa.csrPem, usage: 'client' });
+    const { x509 } = await import('../../src/pki/x509.js');
+    const ku = new x509.X509Certificate(certPem).getExtension(x509.KeyUsagesExtension);
+    expect((ku?.usages ?? 0) & x509.KeyUsageFlags.keyEncipherment).toBeTruthy();
+    const { webcrypto } = await import('node:crypto');
+    const alg = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', modulusLength: 1024, publicExponent: new Uint8Array([1, 0, 1]) };
+    const keys = await webcrypto.subtle.generateKey(alg, false, ['sign', 'verify']);
+    const weak = await x509.Pkcs10CertificateRequestGenerator.create({ name: 'CN=weak', keys, signingAlgorithm: alg } as never);
+    await expect(signCsr({ ca, csrPem: weak.toString('pem'), usage: 'client' })).rejects.toMatchObject({ code: 'PKI_UNSUPPORTED_KEY' });
+  });
+
   it('refuses a tampered CSR, a non-CA issuer and bad arguments', async () => {
     const ca = await createCa({ commonName: 'CA' });
     const { csrPem } = await createCsr({ commonName: 'x' });
