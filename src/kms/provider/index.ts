@@ -12,3 +12,4 @@ export {
 export { siteLocalOrder, type SiteDescription } from './site-order.js';
 export { FailureKind, failureKind, DownList, runWithFailover, systemClock, type Clock } from './failover.js';
 export { KeyProviderError, KeyProviderErrorCode, type FailedAttempt } from './errors.js';
+export { tlsIdentityFromTrust } from './trust.js';

@@ -52,7 +52,7 @@ export interface KmsNode {
 export async function kmsNode(
   name: string,
   data: KmsDataDir,
-  opts: { etcd?: readonly string[]; etcdPrefix?: string } = {},
+  opts: { etcd?: readonly string[]; etcdPrefix?: string; extraArgs?: readonly string[] } = {},
 ): Promise<KmsNode> {
   const port = await freePort();
   let proc: Running | undefined;
@@ -66,6 +66,7 @@ export async function kmsNode(
     `127.0.0.1:${port}`,
     ...(opts.etcd === undefined ? [] : ['--store', 'etcd', '--etcd', opts.etcd.join(',')]),
     ...(opts.etcdPrefix === undefined ? [] : ['--etcd-prefix', opts.etcdPrefix]),
+    ...(opts.extraArgs ?? []),
   ];
   return {
     name,
