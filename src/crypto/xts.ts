@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, type Cipher, type Decipher } from 'node:crypto';
 import { CryptoError } from './errors.js';
 import { abytes } from './guards.js';
+import { createXtsKernel, type XtsKernel } from './xts-kernel.js';
 
 /**
  * AES-256-XTS with the plain64 IV (IEEE 1619-2007 / dm-crypt), 512-byte data units, built on
@@ -14,6 +15,12 @@ import { abytes } from './guards.js';
  */
 export const XTS_SECTOR = 512;
 const XTS_SLICE = 256 << 10;
+// Kernel memory layout: data | tweaks | ECB output | first tweaks (16 bytes per unit, unit ≥ 16).
+const K_DATA = 0;
+const K_TWEAK = XTS_SLICE;
+const K_OUT = 2 * XTS_SLICE;
+const K_T0 = 3 * XTS_SLICE;
+const KERNEL_BYTES = 4 * XTS_SLICE;
 
 function int32View(buf: Buffer): Int32Array {
   if (buf.byteOffset % 4 !== 0) throw new CryptoError('BAD_INPUT', 'xts: buffer is not 4-byte aligned');
@@ -34,12 +41,14 @@ export class XtsCipher {
   #tw: Buffer = Buffer.alloc(0);
   #sectors: Buffer = Buffer.alloc(0);
   readonly #unit: number;
+  /** WebAssembly kernel for the per-block pass (undefined: plain JS fallback). */
+  readonly #kernel: XtsKernel | undefined;
 
   /**
    * @param key 64 bytes (AES-256, what LUKS uses) or 32 bytes (AES-128, for the IEEE vectors).
    * @param unitBytes data-unit size: 512 for LUKS sectors; any multiple of 16 for test vectors.
    */
-  constructor(key: Buffer, unitBytes = XTS_SECTOR) {
+  constructor(key: Buffer, unitBytes = XTS_SECTOR, useKernel = true) {
     abytes(key, [32, 64], 'xts key');
     if (!Number.isInteger(unitBytes) || unitBytes < 16 || unitBytes % 16 !== 0 || XTS_SLICE % unitBytes !== 0) {
       throw new CryptoError('BAD_INPUT', 'xts: data unit must be a multiple of 16 bytes dividing 256 KiB');
@@ -53,6 +62,7 @@ export class XtsCipher {
     this.#tweak = createCipheriv(alg, k2, null).setAutoPadding(false);
     this.#enc = createCipheriv(alg, k1, null).setAutoPadding(false);
     this.#dec = createDecipheriv(alg, k1, null).setAutoPadding(false);
+    this.#kernel = useKernel ? createXtsKernel(KERNEL_BYTES) : undefined;
   }
 
   /** Encrypts `data` (a multiple of 512 bytes) in place; its first sector has number `firstSector`. */
@@ -67,6 +77,7 @@ export class XtsCipher {
 
   /** Drops scratch buffers (they held tweaks, not keys; OpenSSL frees its key schedules on GC). */
   destroy(): void {
+    this.#kernel?.memory.fill(0);
     this.#tw.fill(0);
     this.#tw = Buffer.alloc(0);
     this.#sectors = Buffer.alloc(0);
@@ -89,7 +100,43 @@ export class XtsCipher {
     }
   }
 
+  #sectorNumbers(nSectors: number, firstSector: number): Buffer {
+    if (this.#sectors.length < nSectors * 16) this.#sectors = Buffer.allocUnsafeSlow(XTS_SLICE / 16);
+    // plain64: the IV is the 64-bit little-endian sector number, zero-padded to 16 bytes.
+    const sec = int32View(this.#sectors);
+    for (let s = 0; s < nSectors; s++) {
+      const n = firstSector + s;
+      sec[4 * s] = n | 0;
+      sec[4 * s + 1] = Math.floor(n / 0x100000000) | 0;
+      sec[4 * s + 2] = 0;
+      sec[4 * s + 3] = 0;
+    }
+    return this.#sectors.subarray(0, nSectors * 16);
+  }
+
+  /** One slice through the WebAssembly kernel: 3 memcpys, 2 ECB calls, 2 kernel passes. */
+  #sliceKernel(k: XtsKernel, data: Buffer, firstSector: number, encrypt: boolean): void {
+    const unit = this.#unit;
+    const nSectors = data.length / unit;
+    const len = data.length;
+    const mem = k.memory;
+    mem.set(this.#tweak.update(this.#sectorNumbers(nSectors, firstSector)), K_T0);
+    mem.set(data, K_DATA);
+    k.pass1(K_T0, K_DATA, K_TWEAK, nSectors, unit / 16);
+    const view = Buffer.from(mem.buffer, mem.byteOffset + K_DATA, len);
+    const out = encrypt ? this.#enc.update(view) : this.#dec.update(view);
+    if (out.length !== len) throw new CryptoError('BAD_INPUT', 'xts: ECB returned a short block');
+    mem.set(out, K_OUT);
+    out.fill(0);
+    k.pass2(K_OUT, K_TWEAK, K_DATA, len);
+    data.set(mem.subarray(K_DATA, K_DATA + len));
+  }
+
   #slice(data: Buffer, firstSector: number, encrypt: boolean): void {
+    if (this.#kernel !== undefined) {
+      this.#sliceKernel(this.#kernel, data, firstSector, encrypt);
+      return;
+    }
     const unit = this.#unit;
     const blocksPerUnit = unit / 16;
     const wordsPerUnit = unit / 4;
