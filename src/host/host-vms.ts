@@ -140,9 +140,11 @@ export class HostVms {
 
   snapshotCreate(uuid: string, name: string, memory: boolean): Promise<VmSnapshot> {
     if (memory) {
-      // refuse before any power-state check so the reason is the real one
+      // refuse with the real reason before any power-state check
       const e = this.#entry(uuid);
-      return this.#refuseIfEncrypted(e.vmx, 'memory snapshots').then(() => this.#offline(uuid, 'a snapshot', (vmx) => withOpenVm(this.#ctx, vmx, (vm) => createSnapshot(vm, name, true))));
+      return this.#refuseIfEncrypted(e.vmx, 'memory snapshots').then(() => {
+        throw new HostError('HOST_BAD_REQUEST', 'memory snapshots are not supported by this host; take a disk-only snapshot');
+      });
     }
     return this.#offline(uuid, 'a disk-only snapshot', (vmx) => withOpenVm(this.#ctx, vmx, (vm) => createSnapshot(vm, name, false)));
   }
