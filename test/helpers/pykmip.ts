@@ -71,12 +71,14 @@ export async function startPykmip(opts: { readyTimeoutMs?: number } = {}): Promi
   // detached: own process group, so stop() also kills the multiprocessing manager child.
   const proc = await startProcess(PYKMIP_SERVER, ['-f', files.conf, '-l', files.log], { detached: true });
   const stop = async (): Promise<void> => {
+    // Kill the whole process group even when the main process already exited (e.g. after a
+    // SIGTERM from stopAll): PyKMIP's multiprocessing manager child would otherwise linger.
     const pid = proc.child.pid;
-    if (pid !== undefined && proc.child.exitCode === null && proc.child.signalCode === null) {
+    if (pid !== undefined) {
       try {
         process.kill(-pid, 'SIGKILL');
       } catch {
-        // already gone
+        // the whole group is gone already
       }
     }
     await proc.kill();
