@@ -8,6 +8,7 @@ import { readHeader, unlock } from './luks1/file.js';
 import { XtsPool } from './bulk/pool.js';
 import { runBulk } from './bulk/engine.js';
 import { zero } from '../crypto/guards.js';
+import { withDiskLock } from './lock.js';
 
 /**
  * LUKS1 → raw. Holes stay holes: a chunk whose ciphertext is all zeros was never written and a
@@ -15,6 +16,10 @@ import { zero } from '../crypto/guards.js';
  */
 export async function decryptDisk(opts: DecryptDiskOptions): Promise<BulkResult> {
   checkDek(opts.dek, 'dek');
+  return withDiskLock(opts.dst, opts.onNotice, () => decryptLocked(opts));
+}
+
+async function decryptLocked(opts: DecryptDiskOptions): Promise<BulkResult> {
   const started = performance.now();
   const src = await openSource(opts.src);
   try {

@@ -11,6 +11,7 @@ import { writeHeader } from './luks1/file.js';
 import { XtsPool } from './bulk/pool.js';
 import { runBulk } from './bulk/engine.js';
 import { zero } from '../crypto/guards.js';
+import { withDiskLock } from './lock.js';
 
 /**
  * raw → LUKS1. Every sector is encrypted, zeros included: a hole in a LUKS payload would read
@@ -18,6 +19,10 @@ import { zero } from '../crypto/guards.js';
  */
 export async function encryptDisk(opts: EncryptDiskOptions): Promise<BulkResult> {
   checkDek(opts.dek, 'dek');
+  return withDiskLock(opts.dst, opts.onNotice, () => encryptLocked(opts));
+}
+
+async function encryptLocked(opts: EncryptDiskOptions): Promise<BulkResult> {
   const iterations = checkIterations(opts.iterations);
   const started = performance.now();
   const src = await openSource(opts.src);

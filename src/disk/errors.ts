@@ -20,6 +20,8 @@ export const DiskErrorCode = {
   DISK_NOT_FOUND: 'DISK_NOT_FOUND',
   /** Bad argument: size not a multiple of 512, bad iterations, same old and new key, … */
   DISK_BAD_INPUT: 'DISK_BAD_INPUT',
+  /** Another vmcrypt operation is changing this disk right now. */
+  DISK_BUSY: 'DISK_BUSY',
   /** No free keyslot for a shallow rekey. */
   DISK_NO_KEYSLOT: 'DISK_NO_KEYSLOT',
   /** A worker thread failed. */

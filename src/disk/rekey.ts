@@ -12,6 +12,7 @@ import { readHeader, unlock, writeAt, writeHeader } from './luks1/file.js';
 import { XtsPool } from './bulk/pool.js';
 import { runBulk } from './bulk/engine.js';
 import { constantTimeEqual, zero } from '../crypto/guards.js';
+import { withDiskLock } from './lock.js';
 
 /**
  * shallow: the master key stays, only the keyslot passphrase changes (new DEK), in place and
@@ -27,7 +28,7 @@ export async function rekeyDisk(opts: RekeyDiskOptions): Promise<BulkResult> {
   const iterations = checkIterations(opts.iterations);
   if (constantTimeEqual(opts.oldDek, opts.newDek)) throw new DiskError('DISK_BAD_INPUT', 'the new key is the same as the old key');
   if (opts.mode !== 'shallow' && opts.mode !== 'deep') throw new DiskError('DISK_BAD_INPUT', `unknown rekey mode ${String(opts.mode)}`);
-  return opts.mode === 'shallow' ? shallow(opts, iterations) : deep(opts, iterations);
+  return withDiskLock(opts.path, opts.onNotice, () => (opts.mode === 'shallow' ? shallow(opts, iterations) : deep(opts, iterations)));
 }
 
 async function shallow(opts: RekeyDiskOptions, iterations: number): Promise<BulkResult> {

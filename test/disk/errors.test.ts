@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, openSync, readdirSync, truncateSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { DiskError, decryptDisk, diskInfo, encryptDisk, rekeyDisk } from '../../src/disk/index.js';
@@ -104,6 +104,24 @@ describe('disk errors', () => {
     expect(e.code).toBe('DISK_NO_SPACE');
     expect(e.message).toMatch(/not enough free space/);
     expect(existsSync(dst)).toBe(false);
+  });
+
+  it('one operation per disk at a time: DISK_BUSY, stale locks removed', async () => {
+    const sleeper = spawn('sleep', ['30']);
+    try {
+      writeFileSync(join(dir, '.disk.luks.vmcrypt-lock'), String(sleeper.pid));
+      const e = await failure(rekeyDisk({ path: luks, oldDek: k1.dek, newDek: k2.dek, mode: 'shallow' }));
+      expect(e.code).toBe('DISK_BUSY');
+    } finally {
+      sleeper.kill('SIGKILL');
+    }
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+    writeFileSync(join(dir, '.disk.luks.vmcrypt-lock'), String(dead));
+    const notices: string[] = [];
+    await rekeyDisk({ path: luks, oldDek: k1.dek, newDek: k2.dek, mode: 'shallow', onNotice: (m) => notices.push(m) });
+    expect(notices.join('\n')).toMatch(/removed stale lock/);
+    expect(existsSync(join(dir, '.disk.luks.vmcrypt-lock'))).toBe(false);
+    await rekeyDisk({ path: luks, oldDek: k2.dek, newDek: k1.dek, mode: 'shallow' });
   });
 
   it('cleans stale temporary files of a crashed run, with a message', async () => {
