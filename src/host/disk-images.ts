@@ -88,14 +88,6 @@ function secretObject(id: string, index: number): string[] {
   return ['--object', `secret,id=${id},format=raw,file=@SECRET${index}@`];
 }
 
-/** A LUKS1 file of `sizeBytes` (guest-visible) whose keyslot passphrase is the DEK hex. */
-export async function createLuksDisk(path: string, sizeBytes: number, dek: Buffer): Promise<void> {
-  await runQemuImg(
-    ['create', '-q', '-f', 'luks', ...secretObject('s0', 0), '-o', `key-secret=s0,iter-time=${LUKS_ITER_TIME_MS}`, path, String(sizeBytes)],
-    [passphraseOf(dek)],
-  );
-}
-
 export async function createRawDisk(path: string, sizeBytes: number): Promise<void> {
   await runQemuImg(['create', '-q', '-f', 'raw', path, String(sizeBytes)]);
 }

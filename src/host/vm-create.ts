@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { HostError } from './errors.js';
 import { CryptoMode } from './host-store.js';
 import { validateKeyId } from './key-cache.js';
-import { createLuksDisk, createRawDisk } from './disk-images.js';
+import { createEncryptedDisk } from '../disk/index.js';
+import { createRawDisk } from './disk-images.js';
 import { NVRAM_BYTES, writeNvram } from './nvram.js';
 import { LIMITS, type VmConfig, type VmDisk } from './vm-config.js';
 import { generateDek, wrapDekFor } from './vm-crypto.js';
@@ -74,7 +75,7 @@ export async function createVm(ctx: HostContext, spec: CreateVmSpec): Promise<{ 
         const file = `${spec.name}-${id}.luks`;
         const dek = generateDek();
         try {
-          await createLuksDisk(join(dir, file), d.sizeBytes, dek);
+          await createEncryptedDisk({ path: join(dir, file), sizeBytes: d.sizeBytes, dek });
           const wrappedDek = ctx.cache.with(enc.keyId, (kek) => wrapDekFor(kek, dek, enc.keyId));
           disks.push({ id, sizeBytes: d.sizeBytes, layers: [{ file, format: 'luks', wrappedDek }] });
         } finally {
