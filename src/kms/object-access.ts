@@ -4,7 +4,7 @@ import { Tag } from '../kmip/tags.js';
 import { ttlv } from '../kmip/ttlv/index.js';
 import type { OpContext } from './context.js';
 import { KmsError } from './errors.js';
-import { serializeAttributes, setSingle, toManagedObject, type ManagedObject } from './managed-object.js';
+import { instancesOf, serializeAttributes, setSingle, toManagedObject, type ManagedObject } from './managed-object.js';
 
 /** The Unique Identifier of the request, or the batch's ID Placeholder. */
 export function resolveUid(ctx: OpContext, uid: string | undefined): string {
@@ -13,14 +13,32 @@ export function resolveUid(ctx: OpContext, uid: string | undefined): string {
   return id;
 }
 
-/** Loads an object the caller owns: Item Not Found if absent, Permission Denied if someone else's. */
-export async function loadOwned(ctx: OpContext, uid: string | undefined): Promise<ManagedObject> {
+/**
+ * Custom attribute by which an owner lets another identity READ an object (Get, Get Attributes,
+ * Get Attribute List, Locate): one instance per grantee, value = the grantee's identity.
+ * Changes (attributes, lifecycle, Destroy) stay with the owner.
+ */
+export const GRANT_ATTRIBUTE = 'x-vmcrypt-grant';
+
+/** True if `identity` may read `obj`: its owner, or named by a grant. */
+export function mayRead(obj: ManagedObject, identity: string): boolean {
+  if (obj.record.owner === identity) return true;
+  return instancesOf(obj.attributes, GRANT_ATTRIBUTE).some((a) => a.value.type === 'TextString' && a.value.value === identity);
+}
+
+/**
+ * Loads an object for the caller: Item Not Found if absent, Permission Denied unless the caller
+ * owns it (`write`) or owns it or holds a grant (`read`).
+ */
+export async function loadOwned(ctx: OpContext, uid: string | undefined, access: 'read' | 'write' = 'write'): Promise<ManagedObject> {
   const id = resolveUid(ctx, uid);
   if (id.length > 256) throw new KmipError('KMIP_INVALID_FIELD', 'Unique Identifier longer than 256 characters');
   const record = await ctx.deps.store.get(id);
   if (record === undefined) throw new KmipError('KMIP_ITEM_NOT_FOUND', `no object with Unique Identifier ${id}`);
-  if (record.owner !== ctx.identity) throw new KmipError('KMIP_PERMISSION_DENIED', `object ${id} belongs to another identity`);
-  return toManagedObject(record);
+  if (record.owner === ctx.identity) return toManagedObject(record);
+  const obj = toManagedObject(record);
+  if (access === 'read' && mayRead(obj, ctx.identity)) return obj;
+  throw new KmipError('KMIP_PERMISSION_DENIED', `object ${id} belongs to another identity`);
 }
 
 // Each round of a contended object lets one writer through; generous, as rounds are cheap.

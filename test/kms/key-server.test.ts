@@ -243,4 +243,20 @@ describe('KeyServer operations', () => {
     const r = decodeResponseMessage(decodeTtlv(await h.server.handleMessage('alice', req)));
     expect(r.batchItems[0]?.resultReason).toBe(ResultReason.ResponseTooLarge);
   });
+
+  it('lets an owner grant read access with x-vmcrypt-grant; changes stay with the owner', async () => {
+    const id = await create('alice', 256, [attr.name('shared-kek')]);
+    const get = () => h.send('bob', [{ operation: Operation.Get, payload: encodeGetRequest({ uniqueIdentifier: id }) }]);
+    expect((await get()).batchItems[0]?.resultReason).toBe(ResultReason.PermissionDenied);
+    await h.send('alice', [{ operation: Operation.AddAttribute, payload: encodeAddAttributeRequest({ uniqueIdentifier: id, attribute: attr.text('x-vmcrypt-grant', 'bob') }) }]);
+    expect((await get()).batchItems[0]?.resultStatus).toBe(ResultStatus.Success);
+    const loc = await h.send('bob', [{ operation: Operation.Locate, payload: encodeLocateRequest({ attributes: [attr.name('shared-kek')] }) }]);
+    expect(decodeLocateResponse(loc.batchItems[0]?.payload).uniqueIdentifiers).toEqual([id]);
+    const act = await h.send('bob', [{ operation: Operation.Activate, payload: encodeActivateRequest({ uniqueIdentifier: id }) }]);
+    expect(act.batchItems[0]?.resultReason).toBe(ResultReason.PermissionDenied);
+    const add = await h.send('bob', [{ operation: Operation.AddAttribute, payload: encodeAddAttributeRequest({ uniqueIdentifier: id, attribute: attr.text('x-vmcrypt-grant', 'carol') }) }]);
+    expect(add.batchItems[0]?.resultReason).toBe(ResultReason.PermissionDenied);
+    const carol = await h.send('carol', [{ operation: Operation.Get, payload: encodeGetRequest({ uniqueIdentifier: id }) }]);
+    expect(carol.batchItems[0]?.resultReason).toBe(ResultReason.PermissionDenied);
+  });
 });

@@ -20,7 +20,7 @@ export const handleGet: OperationHandler = async (ctx, payload) => {
   if (format !== KeyFormatType.Raw && format !== KeyFormatType.TransparentSymmetricKey) {
     throw new KmipError('KMIP_KEY_FORMAT_NOT_SUPPORTED', `key format type ${format} is not supported for symmetric keys`);
   }
-  const obj = await loadOwned(ctx, req.uniqueIdentifier);
+  const obj = await loadOwned(ctx, req.uniqueIdentifier, 'read');
   const id = obj.record.id;
   if (obj.record.sealedKey === null) throw new KmipError('KMIP_ILLEGAL_OPERATION', `object ${id} is destroyed; its key material is gone`);
   const material = ctx.deps.sealer.unseal(id, obj.record.sealedKey);

@@ -5,11 +5,12 @@ import { versionAtLeast } from '../../kmip/message/protocol-version.js';
 import { decodeLocateRequest, encodeLocateResponse } from '../../kmip/ops/locate.js';
 import type { OperationHandler } from '../context.js';
 import { instancesOf, sameValue, stateOf, toManagedObject } from '../managed-object.js';
+import { GRANT_ATTRIBUTE, mayRead } from '../object-access.js';
 
 const MAX_FILTERS = 64;
 
 /**
- * Locate (KMIP 1.1 §4.9): the caller's objects whose attributes match every given attribute.
+ * Locate (KMIP 1.1 §4.9): the caller's (owned or granted) objects whose attributes match every given attribute.
  * Name matches on its text; two instances of a date attribute give an inclusive range
  * (§4.9); destroyed objects are found only when a State filter asks for them.
  * Maximum Items caps the answer; Offset Items and Located Items are KMIP 1.3+.
@@ -24,8 +25,11 @@ export const handleLocate: OperationHandler = async (ctx, payload) => {
   const filterOnState = byName.has(AttributeName.State);
 
   const matched: string[] = [];
-  for (const record of await ctx.deps.store.list({ owner: ctx.identity })) {
+  // Own objects, plus objects another identity granted read access to (x-vmcrypt-grant).
+  for (const record of await ctx.deps.store.list()) {
+    if (record.owner !== ctx.identity && !record.attributes.includes(GRANT_ATTRIBUTE)) continue; // cheap pre-filter
     const obj = toManagedObject(record);
+    if (!mayRead(obj, ctx.identity)) continue;
     if (!filterOnState) {
       const s = stateOf(obj.attributes);
       if (s === State.Destroyed || s === State.DestroyedCompromised) continue;
