@@ -1,11 +1,11 @@
-import { connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import type { X509Certificate } from 'node:crypto';
 import { KmipClientError, KmipClientErrorCode } from './errors.js';
 import { DEFAULT_MAX_RESPONSE_BYTES, ResponseFramer } from './response-framer.js';
-import { tlsConnectOptions, type TlsIdentity } from './tls-identity.js';
+import type { TlsIdentity } from './tls-identity.js';
+import { dialTls } from './dial.js';
 import type { KmipTransport, RoundTripOptions } from './transport.js';
-import { classifySocketError } from './socket-errors.js';
+import { socketError } from './socket-errors.js';
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 /** vSphere waits 60 s for a KMS that accepted the connection but does not answer. */
@@ -174,8 +174,14 @@ export class KmipConnection implements KmipTransport {
   }
 
   private async open(): Promise<Live> {
-    const raw = await this.connectTcp();
-    const socket = await this.handshake(raw);
+    const socket = await dialTls({
+      host: this.options.host,
+      port: this.options.port,
+      tls: this.options.tls,
+      connectTimeoutMs: this.connectTimeoutMs,
+      handshakeTimeoutMs: this.responseTimeoutMs,
+    });
+    this.lastPeer = socket.getPeerX509Certificate();
     if (this.closed) {
       socket.destroy();
       throw this.error(KmipClientErrorCode.closed, 'connection closed');
@@ -205,69 +211,13 @@ export class KmipConnection implements KmipTransport {
         waiter.resolve(m);
       }
     });
-    socket.on('error', (err) => this.fail(live, this.fromSocketError(err, 'connection failed')));
+    socket.on('error', (err) => this.fail(live, socketError(err, 'connection failed', this.server, KmipClientErrorCode.connectionLost)));
     socket.on('close', () => {
       this.fail(live, this.error(KmipClientErrorCode.connectionLost, 'connection closed by the server'));
     });
     socket.on('end', () => socket.end());
     this.live = live;
     return live;
-  }
-
-  private connectTcp(): Promise<Socket> {
-    return new Promise<Socket>((resolve, reject) => {
-      const raw = netConnect({ host: this.options.host, port: this.options.port });
-      const timer = setTimeout(() => {
-        raw.destroy();
-        reject(this.error(KmipClientErrorCode.unreachable, `TCP connect timed out after ${this.connectTimeoutMs} ms`));
-      }, this.connectTimeoutMs);
-      raw.once('connect', () => {
-        clearTimeout(timer);
-        raw.removeAllListeners('error');
-        // From here the TLS socket reports failures; this only keeps a late raw error from crashing.
-        raw.on('error', () => undefined);
-        raw.setNoDelay(true);
-        raw.setKeepAlive(true, 30_000);
-        resolve(raw);
-      });
-      raw.once('error', (err) => {
-        clearTimeout(timer);
-        raw.destroy();
-        reject(this.fromSocketError(err, 'cannot connect', KmipClientErrorCode.unreachable));
-      });
-    });
-  }
-
-  private handshake(raw: Socket): Promise<TLSSocket> {
-    return new Promise<TLSSocket>((resolve, reject) => {
-      const socket = tlsConnect({ ...tlsConnectOptions(this.options.host, this.options.tls), socket: raw });
-      const done = (err: Error | undefined): void => {
-        clearTimeout(timer);
-        socket.removeListener('error', onError);
-        socket.removeListener('close', onClose);
-        if (err === undefined) return resolve(socket);
-        socket.destroy();
-        reject(err);
-      };
-      const timer = setTimeout(
-        () => done(this.error(KmipClientErrorCode.timeout, `TLS handshake not answered within ${this.responseTimeoutMs} ms`)),
-        this.responseTimeoutMs,
-      );
-      const onError = (err: Error): void => done(this.fromSocketError(err, 'TLS handshake failed', KmipClientErrorCode.tls));
-      const onClose = (): void =>
-        done(this.error(KmipClientErrorCode.connectionLost, 'connection closed during the TLS handshake'));
-      socket.once('error', onError);
-      socket.once('close', onClose);
-      socket.once('secureConnect', () => {
-        this.lastPeer = socket.getPeerX509Certificate();
-        done(undefined);
-      });
-    });
-  }
-
-  private fromSocketError(err: Error, what: string, fallback?: KmipClientErrorCode): KmipClientError {
-    const code = classifySocketError(err, fallback ?? KmipClientErrorCode.connectionLost);
-    return new KmipClientError(code, `${what}: ${describe(err)}`, { cause: err, server: this.server });
   }
 
   private error(code: KmipClientErrorCode, message: string): KmipClientError {
@@ -284,9 +234,4 @@ const SERVER_FAILURES: ReadonlySet<string> = new Set([
 
 function isServerFailure(err: unknown): boolean {
   return err instanceof KmipClientError && SERVER_FAILURES.has(err.code);
-}
-
-function describe(err: Error): string {
-  const code = (err as NodeJS.ErrnoException).code;
-  return code === undefined || err.message.includes(code) ? err.message : `${code} ${err.message}`;
 }

@@ -1,4 +1,4 @@
-import { KmipClientErrorCode } from './errors.js';
+import { KmipClientError, KmipClientErrorCode } from './errors.js';
 
 /** errno codes meaning "nobody is there": the key provider moves on at once. */
 const UNREACHABLE = new Set([
@@ -31,4 +31,11 @@ export function classifySocketError(err: Error, fallback: KmipClientErrorCode): 
     return KmipClientErrorCode.tls;
   }
   return fallback;
+}
+
+/** A KmipClientError for a socket error: "<what>: <errno> <message>", original error as cause. */
+export function socketError(err: Error, what: string, server: string, fallback: KmipClientErrorCode): KmipClientError {
+  const errno = (err as NodeJS.ErrnoException).code;
+  const text = errno === undefined || err.message.includes(errno) ? err.message : `${errno} ${err.message}`;
+  return new KmipClientError(classifySocketError(err, fallback), `${what}: ${text}`, { cause: err, server });
 }
