@@ -1,6 +1,6 @@
 import { chmod, mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createCa, issueCertificate, readPemFile, writeCertificateFile, writePrivateKeyFile, CertificateUsage } from '../pki/index.js';
+import { createCa, issueCertificate, readPemFile, writeCertificateFile, writePrivateKeyFile, CertificateUsage, KeyAlgorithm } from '../pki/index.js';
 import { KmsError } from './errors.js';
 import { createMasterKeyFile } from './master-key.js';
 
@@ -56,7 +56,10 @@ export async function isInitialized(dataDir: string): Promise<boolean> {
  * for localhost/127.0.0.1 (+ extra names) and a client certificate for the manager.
  * Refuses a directory that already has a master key.
  */
-export async function initDataDir(dataDir: string, opts: { dnsNames?: readonly string[]; ipAddresses?: readonly string[] } = {}): Promise<InitResult> {
+export async function initDataDir(
+  dataDir: string,
+  opts: { dnsNames?: readonly string[]; ipAddresses?: readonly string[]; keyAlgorithm?: KeyAlgorithm } = {},
+): Promise<InitResult> {
   const paths = kmsPaths(dataDir);
   if (await exists(paths.masterKey)) {
     throw new KmsError('CONFIG_INVALID', `${dataDir} is already initialised (${paths.masterKey} exists)`);
@@ -65,7 +68,8 @@ export async function initDataDir(dataDir: string, opts: { dnsNames?: readonly s
   await chmod(dataDir, 0o700);
   await mkdir(paths.clientsDir, { recursive: true, mode: 0o700 });
   await createMasterKeyFile(paths.masterKey);
-  const ca = await createCa({ commonName: 'vmcrypt KMS CA' });
+  const keyAlgorithm = opts.keyAlgorithm ?? KeyAlgorithm.ECDSA_P256;
+  const ca = await createCa({ commonName: 'vmcrypt KMS CA', keyAlgorithm });
   await writeCertificateFile(paths.caCert, ca.certPem);
   await writePrivateKeyFile(paths.caKey, ca.keyPem);
   const server = await issueCertificate({
@@ -74,21 +78,26 @@ export async function initDataDir(dataDir: string, opts: { dnsNames?: readonly s
     usage: CertificateUsage.SERVER,
     dnsNames: ['localhost', ...(opts.dnsNames ?? [])],
     ipAddresses: ['127.0.0.1', ...(opts.ipAddresses ?? [])],
+    keyAlgorithm,
   });
   await writeCertificateFile(paths.serverCert, server.certPem);
   await writePrivateKeyFile(paths.serverKey, server.keyPem);
-  const manager = await issueClientCertificate(dataDir, MANAGER_CLIENT_NAME);
+  const manager = await issueClientCertificate(dataDir, MANAGER_CLIENT_NAME, keyAlgorithm);
   return { paths, manager };
 }
 
 /** Issues a client certificate (CN = name) from the data directory's CA. */
-export async function issueClientCertificate(dataDir: string, name: string): Promise<ClientCertificatePaths> {
+export async function issueClientCertificate(
+  dataDir: string,
+  name: string,
+  keyAlgorithm: KeyAlgorithm = KeyAlgorithm.ECDSA_P256,
+): Promise<ClientCertificatePaths> {
   if (!NAME_RE.test(name)) throw new KmsError('CONFIG_INVALID', `client name must match ${NAME_RE.source}`);
   const paths = kmsPaths(dataDir);
   if (!(await exists(paths.caKey))) throw new KmsError('CONFIG_INVALID', `${dataDir} has no CA; run vmcrypt kms init --data ${dataDir}`);
   if (await exists(paths.clientCert(name))) throw new KmsError('CONFIG_INVALID', `a client certificate named ${name} already exists`);
   const ca = { certPem: await readPemFile(paths.caCert), keyPem: await readPemFile(paths.caKey, { privateKey: true }) };
-  const c = await issueCertificate({ ca, commonName: name, usage: CertificateUsage.CLIENT });
+  const c = await issueCertificate({ ca, commonName: name, usage: CertificateUsage.CLIENT, keyAlgorithm });
   await writePrivateKeyFile(paths.clientKey(name), c.keyPem);
   await writeCertificateFile(paths.clientCert(name), c.certPem);
   return { name, cert: paths.clientCert(name), key: paths.clientKey(name) };

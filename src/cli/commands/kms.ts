@@ -3,13 +3,13 @@ import { parseCommandArgs, requireOption } from '../args.js';
 import { UsageError } from '../../errors.js';
 import { initDataDir, issueClientCertificate } from '../../kms/data-dir.js';
 import { serveKms, type RunningKms } from '../../kms/serve.js';
-import { certificateInfo, readPemFile } from '../../pki/index.js';
+import { certificateInfo, KeyAlgorithm, readPemFile } from '../../pki/index.js';
 
 const USAGE = {
-  init: 'vmcrypt kms init --data DIR [--dns NAME]… [--ip ADDR]… [--json]',
+  init: 'vmcrypt kms init --data DIR [--dns NAME]… [--ip ADDR]… [--key-type ecdsa-p256|rsa-2048] [--json]',
   serve:
     'vmcrypt kms serve --data DIR [--listen 127.0.0.1:5696] [--cert F --key F --ca F] [--pin SHA256]… [--store sqlite|etcd --etcd URL,URL] [--etcd-prefix P]',
-  'issue-client-cert': 'vmcrypt kms issue-client-cert --data DIR --name NAME [--json]',
+  'issue-client-cert': 'vmcrypt kms issue-client-cert --data DIR --name NAME [--key-type ecdsa-p256|rsa-2048] [--json]',
 } as const;
 
 const HELP = [
@@ -32,14 +32,29 @@ export function parseListen(text: string): { host: string; port: number } {
   return { host: m[1].replace(/^\[|\]$/g, ''), port };
 }
 
+/** --key-type: ECDSA P-256 (default) or RSA 2048 for clients that want RSA certificates. */
+function parseKeyType(value: string | undefined, usage: string): KeyAlgorithm {
+  if (value === undefined) return KeyAlgorithm.ECDSA_P256;
+  const known = Object.values(KeyAlgorithm) as string[];
+  if (!known.includes(value)) throw new UsageError(`--key-type must be ${known.join(' or ')}\nusage: ${usage}`);
+  return value as KeyAlgorithm;
+}
+
 async function init(args: readonly string[], io: CliIo): Promise<number> {
   const { values } = parseCommandArgs(
     args,
-    { data: { type: 'string' }, dns: { type: 'string', multiple: true }, ip: { type: 'string', multiple: true }, json: { type: 'boolean' } },
+    {
+      data: { type: 'string' },
+      dns: { type: 'string', multiple: true },
+      ip: { type: 'string', multiple: true },
+      'key-type': { type: 'string' },
+      json: { type: 'boolean' },
+    },
     USAGE.init,
   );
   const dir = requireOption(values.data, '--data', USAGE.init);
-  const r = await initDataDir(dir, { dnsNames: values.dns ?? [], ipAddresses: values.ip ?? [] });
+  const keyAlgorithm = parseKeyType(values['key-type'], USAGE.init);
+  const r = await initDataDir(dir, { dnsNames: values.dns ?? [], ipAddresses: values.ip ?? [], keyAlgorithm });
   const out = {
     dataDir: r.paths.dataDir,
     masterKey: r.paths.masterKey,
@@ -65,10 +80,15 @@ async function init(args: readonly string[], io: CliIo): Promise<number> {
 }
 
 async function issue(args: readonly string[], io: CliIo): Promise<number> {
-  const { values } = parseCommandArgs(args, { data: { type: 'string' }, name: { type: 'string' }, json: { type: 'boolean' } }, USAGE['issue-client-cert']);
-  const dir = requireOption(values.data, '--data', USAGE['issue-client-cert']);
-  const name = requireOption(values.name, '--name', USAGE['issue-client-cert']);
-  const c = await issueClientCertificate(dir, name);
+  const usage = USAGE['issue-client-cert'];
+  const { values } = parseCommandArgs(
+    args,
+    { data: { type: 'string' }, name: { type: 'string' }, 'key-type': { type: 'string' }, json: { type: 'boolean' } },
+    usage,
+  );
+  const dir = requireOption(values.data, '--data', usage);
+  const name = requireOption(values.name, '--name', usage);
+  const c = await issueClientCertificate(dir, name, parseKeyType(values['key-type'], usage));
   const fingerprint = certificateInfo(await readPemFile(c.cert)).sha256Fingerprint;
   if (values.json === true) io.out(JSON.stringify({ name: c.name, cert: c.cert, key: c.key, sha256Fingerprint: fingerprint }, null, 2));
   else {
