@@ -146,7 +146,12 @@ export class HostVms {
         throw new HostError('HOST_BAD_REQUEST', 'memory snapshots are not supported by this host; take a disk-only snapshot');
       });
     }
-    return this.#offline(uuid, 'a disk-only snapshot', (vmx) => withOpenVm(this.#ctx, vmx, (vm) => createSnapshot(vm, name, false)));
+    const e = this.#entry(uuid);
+    return this.#serial(uuid, () =>
+      withOpenVm(this.#ctx, e.vmx, (vm) =>
+        createSnapshot(vm, name, false, this.runtime.isRunning(uuid) ? (disk, path, dek) => this.runtime.attachOverlay(uuid, disk, path, dek) : undefined),
+      ),
+    );
   }
 
   snapshotRevert(uuid: string, id: string): Promise<void> {

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { access, open, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -26,6 +27,8 @@ interface RunningVm {
   readonly log: VmLog;
   readonly encrypted: boolean;
   paused: boolean;
+  /** Node name of each disk's active layer (changes with live snapshots). */
+  readonly topNodes: string[];
 }
 
 const QEMU_IO_RE = /^[A-Za-z0-9 ._-]{1,200}$/;
@@ -129,7 +132,8 @@ export class VmRuntime {
       } finally {
         for (const k of deks.values()) k.fill(0);
       }
-      const entry: RunningVm = { qemu, log, encrypted, paused: false };
+      const topNodes = vm.config.disks.map((d, i) => `d${i}l${d.layers.length - 1}`);
+      const entry: RunningVm = { qemu, log, encrypted, paused: false, topNodes };
       this.#running.set(vm.uuid, entry);
       const pidFile = join(this.#ctx.runDir, `${vm.uuid}.pid`);
       await writeFile(pidFile, String(qemu.pid), { mode: 0o600 });
@@ -172,6 +176,35 @@ export class VmRuntime {
     const r = this.#running.get(uuid);
     if (r === undefined) throw new HostError('HOST_POWER_STATE', `VM ${uuid} is powered off`);
     return r;
+  }
+
+  /**
+   * Live disk-only snapshot of one disk: the overlay file (already made by qemu-img) is
+   * opened by QEMU and put on top of the running chain (QMP blockdev-add +
+   * blockdev-snapshot). Its key goes in with QMP object-add over the QMP socket — not on a
+   * command line, not on disk.
+   */
+  async attachOverlay(uuid: string, disk: number, path: string, dek: Buffer | undefined): Promise<void> {
+    const r = this.#get(uuid);
+    if (r.paused) throw new HostError('HOST_POWER_STATE', 'resume the VM before a snapshot');
+    const top = r.topNodes[disk];
+    if (top === undefined) throw new HostError('HOST_BAD_REQUEST', `no disk ${disk}`);
+    const node = `d${disk}s${randomBytes(4).toString('hex')}`;
+    const spec: Record<string, unknown> = { driver: 'qcow2', 'node-name': node, file: { driver: 'file', filename: path }, backing: null };
+    if (dek !== undefined) {
+      const secretId = `sec-${node}`;
+      const pass = passphraseOf(dek);
+      try {
+        await r.qemu.qmp.execute('object-add', { 'qom-type': 'secret', id: secretId, format: 'base64', data: pass.toString('base64') });
+      } finally {
+        pass.fill(0);
+      }
+      spec['encrypt'] = { format: 'luks', 'key-secret': secretId };
+    }
+    await r.qemu.qmp.execute('blockdev-add', spec);
+    await r.qemu.qmp.execute('blockdev-snapshot', { node: top, overlay: node });
+    r.topNodes[disk] = node;
+    await r.log.append(`disk ${disk}: live snapshot overlay ${path}`);
   }
 
   /** Hard power off (QMP quit); resolves once QEMU is gone. */

@@ -11,31 +11,41 @@ import { layerDek, saveVm, type OpenVm } from './vm-open.js';
  * Disk-only snapshots as qcow2 overlays, one per disk per snapshot, each encrypted
  * (`encrypt.format=luks`) under its own layer DEK for encrypted VMs. A snapshot with
  * layerCount k froze layers [0, k) of every disk; writes go to the top layer.
- * All three operations run on a powered-off VM; the .vmx is committed before old files go.
+ * Create also works on a running VM (the overlay is attached through QMP, see
+ * VmRuntime.attachOverlay); revert and delete need it powered off. The .vmx is committed
+ * before old files go.
  */
 function newId(): string {
   return randomBytes(6).toString('hex');
 }
 
-async function addOverlay(vm: OpenVm, disk: VmDisk, tag: string): Promise<DiskLayer> {
+/**
+ * Attaches a just-made overlay to a running VM (QMP); gets the layer DEK (or undefined for a
+ * plain VM) before it is zeroed.
+ */
+export type LiveAttach = (disk: number, path: string, dek: Buffer | undefined) => Promise<void>;
+
+async function addOverlay(vm: OpenVm, disk: VmDisk, tag: string, live?: { index: number; attach: LiveAttach }): Promise<DiskLayer> {
   const top = disk.layers[disk.layers.length - 1];
   if (top === undefined) throw new HostError('HOST_VMX_INVALID', `${disk.id} has no layers`);
   const file = `${vm.doc.name}-${disk.id}-${tag}.qcow2`;
   const path = join(vm.dir, file);
   if (vm.doc.keySafe === undefined || vm.kek === undefined) {
     await createOverlay(path, top.file, top.format, disk.sizeBytes, undefined);
+    await live?.attach(live.index, path, undefined);
     return { file, format: 'qcow2' };
   }
   const dek = generateDek();
   try {
     await createOverlay(path, top.file, top.format, disk.sizeBytes, dek);
+    await live?.attach(live.index, path, dek);
     return { file, format: 'qcow2', wrappedDek: wrapDekFor(vm.kek, dek, vm.doc.keySafe.keyId) };
   } finally {
     dek.fill(0);
   }
 }
 
-export async function createSnapshot(vm: OpenVm, name: string, memory: boolean): Promise<VmSnapshot> {
+export async function createSnapshot(vm: OpenVm, name: string, memory: boolean, attach?: LiveAttach): Promise<VmSnapshot> {
   if (memory) {
     if (vm.doc.keySafe !== undefined) throw new HostError('HOST_UNSUPPORTED_ENCRYPTED', 'memory snapshots are not supported on encrypted VMs; take a disk-only snapshot');
     throw new HostError('HOST_BAD_REQUEST', 'memory snapshots are not supported by this host; take a disk-only snapshot');
@@ -48,8 +58,8 @@ export async function createSnapshot(vm: OpenVm, name: string, memory: boolean):
   const created: string[] = [];
   try {
     const disks: VmDisk[] = [];
-    for (const disk of vm.config.disks) {
-      const layer = await addOverlay(vm, disk, tag);
+    for (const [index, disk] of vm.config.disks.entries()) {
+      const layer = await addOverlay(vm, disk, tag, attach === undefined ? undefined : { index, attach });
       created.push(join(vm.dir, layer.file));
       disks.push({ ...disk, layers: [...disk.layers, layer] });
     }
@@ -57,7 +67,8 @@ export async function createSnapshot(vm: OpenVm, name: string, memory: boolean):
     await saveVm(vm, { ...vm.config, disks, snapshots: [...vm.config.snapshots, snap] });
     return snap;
   } catch (err) {
-    for (const f of created) await rm(f, { force: true });
+    // a running VM may already write into an attached overlay: keep the files then
+    if (attach === undefined) for (const f of created) await rm(f, { force: true });
     throw err;
   }
 }

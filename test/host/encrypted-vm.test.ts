@@ -123,10 +123,9 @@ describe('host agent: encrypted VM without a guest OS', () => {
     expect(qemuCmdline).toContain('secret,id=sec-d0l0,format=raw,file=');
   });
 
-  it('refuses suspend, memory snapshots and snapshots while running; dumps guest memory encrypted', async () => {
+  it('refuses suspend and memory snapshots; dumps guest memory encrypted', async () => {
     await expect(power('suspend')).rejects.toMatchObject({ code: 'HOST_UNSUPPORTED_ENCRYPTED' });
     await expect(c.call('POST', `/v1/vms/${vm.uuid}/snapshots`, { name: 'm', memory: true })).rejects.toMatchObject({ code: 'HOST_UNSUPPORTED_ENCRYPTED' });
-    await expect(c.call('POST', `/v1/vms/${vm.uuid}/snapshots`, { name: 's' })).rejects.toMatchObject({ code: 'HOST_POWER_STATE' });
     const { file } = await c.call<{ file: string }>('POST', `/v1/vms/${vm.uuid}/memory-dump`, {});
     expect(file).toMatch(/\.vmem\.sealed$/);
     const raw = await readFile(file, { encoding: null }).then((b) => b.subarray(0, 64 << 10));
@@ -142,6 +141,29 @@ describe('host agent: encrypted VM without a guest OS', () => {
     expect(first?.toString('latin1')).toBe('\x7fELF');
     expect(total).toBeGreaterThan(128 << 20);
     await power('off');
+  });
+
+  it('takes a disk-only snapshot of the running VM (overlay key through QMP), reverts to it powered off', async () => {
+    await power('on');
+    const snap = await c.call<{ id: string }>('POST', `/v1/vms/${vm.uuid}/snapshots`, { name: 'live-1' });
+    await io('write -P 0x44 0 4k');
+    expect(await io('read -P 0x44 0 4k')).toContain('read 4096/4096 bytes');
+    await expect(c.call('POST', `/v1/vms/${vm.uuid}/snapshots/${snap.id}/revert`, {})).rejects.toMatchObject({ code: 'HOST_POWER_STATE' });
+    const running = await c.call<Vm>('GET', `/v1/vms/${vm.uuid}`);
+    const cmdline = await readFile(`/proc/${running.qemuPid ?? 0}/cmdline`, 'utf8');
+    const doc = await readVmx(vm.vmx);
+    const { config, vmDek } = openVmx(doc, kek, vm.vmx);
+    const deks = [vmDek, ...config.disks.flatMap((d) => d.layers.map((l) => unwrapDek(kek, l.wrappedDek ?? '', 'kek-1')))];
+    expect(deks.length).toBe(3);
+    expect(await scanForKeys(data, [running.qemuPid ?? 0], deks)).toEqual([]);
+    expect(cmdline).not.toContain('qcow2');
+    await power('off');
+    await c.call('POST', `/v1/vms/${vm.uuid}/snapshots/${snap.id}/revert`, {});
+    await power('on');
+    expect(await io('read -P 0x5a 0 64k')).toContain('read 65536/65536 bytes');
+    await power('off');
+    vm = await c.call<Vm>('DELETE', `/v1/vms/${vm.uuid}/snapshots/${snap.id}`);
+    expect(vm.disks?.[0]?.layers.map((l) => l.format)).toEqual(['luks']);
   });
 
   it('kill -9 the agent (host reboot): VMs locked with the reason; push keys: unlocked, power on works', async () => {
