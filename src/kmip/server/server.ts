@@ -72,7 +72,12 @@ export async function startKmipServer(opts: KmipServerOptions): Promise<RunningK
       const msg = buf.subarray(0, size);
       buf = Buffer.from(buf.subarray(size));
       state.busy = true;
-      void opts.handler.handleMessage(identity, msg, peer).then((resp) => {
+      const answer = opts.handler.handleMessage(identity, msg, peer).catch((err: unknown) => {
+        // The handler is not supposed to reject; if it does, answer General Failure, keep serving.
+        log(`kms: ${peer} (${identity}): handler failed: ${err instanceof Error ? err.message : String(err)}`);
+        return opts.handler.rejectMessage(identity, new KmipError('KMIP_GENERAL_FAILURE', 'internal error'), peer);
+      });
+      void answer.then((resp) => {
         msg.fill(0); // a Register request carries key bytes
         state.busy = false;
         if (socket.destroyed) {
