@@ -1,5 +1,5 @@
 import { certificateInfo } from '../info.js';
-import { parseCertificates } from '../parse.js';
+import { commonNameOf, parseCertificates, type ParsedCertificate } from '../parse.js';
 import { checkServerTrustAnchor, checkValidity } from '../checks.js';
 import { PkiError, PkiErrorCode } from '../errors.js';
 import type { ProviderTrust } from './model.js';
@@ -11,9 +11,11 @@ import type { ProviderTrust } from './model.js';
  */
 export function trustServerCertificate(trust: ProviderTrust, pem: string, now: Date = new Date()): ProviderTrust {
   const certs = parseCertificates(pem, 'KMS certificate');
+  const known = [...certs, ...trust.trustedServerCerts.flatMap((p) => parseCertificates(p))];
   for (const c of certs) {
     checkValidity(c, now);
     checkServerTrustAnchor(c);
+    if (!c.node.ca) checkLeafAnchorable(c, known);
   }
   const have = new Set(trust.trustedServerCerts.map((p) => certificateInfo(p).sha256Fingerprint));
   const added = certs.filter((c) => !have.has(certificateInfo(c.pem).sha256Fingerprint)).map((c) => c.pem);
@@ -31,4 +33,21 @@ export function untrustServerCertificate(trust: ProviderTrust, fingerprint: stri
     throw new PkiError(PkiErrorCode.INVALID_ARGUMENT, `no trusted certificate has fingerprint ${fp.slice(0, 64)}`);
   }
   return { ...trust, trustedServerCerts: kept };
+}
+
+/**
+ * TLS stacks (OpenSSL under Node and Python) only anchor trust in a self-signed certificate or
+ * a CA: a CA-issued server leaf on its own would never verify. Accept such a leaf only when its
+ * issuer comes with it (same bundle) or is trusted already; else say which CA to upload.
+ */
+function checkLeafAnchorable(leaf: ParsedCertificate, known: readonly ParsedCertificate[]): void {
+  const selfSigned = leaf.node.checkIssued(leaf.node) && leaf.node.verify(leaf.node.publicKey);
+  if (selfSigned) return;
+  const issuer = known.find((k) => k.node.ca && leaf.node.checkIssued(k.node) && leaf.node.verify(k.node.publicKey));
+  if (issuer !== undefined) return;
+  throw new PkiError(
+    PkiErrorCode.WRONG_ISSUER,
+    `KMS certificate '${commonNameOf(leaf.cert.subjectName)}' is issued by '${commonNameOf(leaf.cert.issuerName)}', ` +
+      'which is not trusted: upload that CA certificate (or a bundle holding it) instead',
+  );
 }

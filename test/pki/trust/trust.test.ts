@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { createCa, createCsr, issueCertificate, signCsr } from '../../../src/pki/index.js';
+import { createCa, createCsr, createSelfSigned, issueCertificate, signCsr } from '../../../src/pki/index.js';
 import {
   acceptClientCertificate,
   acceptSignedCertificate,
@@ -33,6 +33,18 @@ describe('(a) trust the KMS CA or server certificate', () => {
     expect(trustSummary(t).trustedServerCerts.map((c) => c.subjectCn)).toEqual(['KMS CA', 'kms-a']);
     const fp = trustSummary(t).trustedServerCerts[1]?.sha256Fingerprint ?? '';
     expect(untrustServerCertificate(t, fp.toUpperCase()).trustedServerCerts).toHaveLength(1);
+  });
+
+  it('accepts a self-signed server certificate alone, refuses a CA-issued one without its CA', async () => {
+    const { ca, server } = await kmsPki();
+    const self = await createSelfSigned({ commonName: 'kms-self', usage: 'server' });
+    expect(trustServerCertificate(emptyTrust(), self.certPem).trustedServerCerts).toHaveLength(1);
+    expect(() => trustServerCertificate(emptyTrust(), server.certPem)).toThrow(
+      expect.objectContaining({ code: 'PKI_WRONG_ISSUER', message: expect.stringContaining("'KMS CA'") }),
+    );
+    // With the CA already trusted (or in the same bundle) the leaf is fine.
+    expect(trustServerCertificate(trustServerCertificate(emptyTrust(), ca.certPem), server.certPem).trustedServerCerts).toHaveLength(2);
+    expect(trustServerCertificate(emptyTrust(), server.certPem + ca.certPem).trustedServerCerts).toHaveLength(2);
   });
 
   it('refuses expired, client-only and garbage certificates', async () => {
