@@ -9,6 +9,7 @@ const USAGE = {
   init: 'vmcrypt kms init --data DIR [--dns NAME]… [--ip ADDR]… [--key-type ecdsa-p256|rsa-2048] [--json]',
   serve:
     'vmcrypt kms serve --data DIR [--listen 127.0.0.1:5696] [--cert F --key F --ca F] [--pin SHA256]… [--store sqlite|etcd --etcd URL,URL] [--etcd-prefix P]',
+  cluster: 'vmcrypt kms cluster up [--dir DIR] [--nodes 3] [--etcd-members 3] [--etcd-only] [--json]   (see docs/kms-cluster.md)',
   'issue-client-cert': 'vmcrypt kms issue-client-cert --data DIR --name NAME [--key-type ecdsa-p256|rsa-2048] [--json]',
 } as const;
 
@@ -169,7 +170,7 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
 
 export const kmsCommands: CommandGroup = {
   name: 'kms',
-  summary: 'key server (KMIP over mutual TLS): init, serve, issue-client-cert',
+  summary: 'key server (KMIP over mutual TLS): init, serve, issue-client-cert, cluster up',
   async run(args, io) {
     const [sub, ...rest] = args;
     switch (sub) {
@@ -179,6 +180,11 @@ export const kmsCommands: CommandGroup = {
         return serve(rest, io);
       case 'issue-client-cert':
         return issue(rest, io);
+      case 'cluster': {
+        // `kms cluster up`: etcd members + KMS nodes on loopback (src/cli/commands/kms-cluster.ts).
+        const { kmsClusterCommand } = await import('./kms-cluster.js');
+        return kmsClusterCommand(rest, io);
+      }
       case undefined:
       case '--help':
       case '-h':
