@@ -235,6 +235,9 @@ const routes: Route[] = [
   },
 ];
 
+/** Number of routes (the docs test checks docs/host-api.yaml documents each of them). */
+export const ROUTE_COUNT = routes.length;
+
 /** Finds the route; NOT_FOUND (404) or a 405 hint when the path exists with another method. */
 export function matchRoute(method: string, path: string): { handler: Handler; params: string[] } {
   let pathKnown = false;
