@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, vmcryptArgv } from '../helpers/cli.js';
 import { freePort } from '../helpers/net.js';
 import { startProcess, stopAll } from '../helpers/process.js';
+import { encodeRequestMessage } from '../../src/kmip/message/request.js';
+import { Operation } from '../../src/kmip/operations.js';
+import { encodeQueryRequest } from '../../src/kmip/ops/query.js';
+import { encodeTtlv } from '../../src/kmip/ttlv/index.js';
+import { createCa, issueCertificate, writeCertificateFile, writePrivateKeyFile, CertificateUsage } from '../../src/pki/index.js';
+import { canTalk } from './kmip-connection.js';
 
 const run = promisify(execFile);
 const vmcrypt = (...args: string[]) => run(process.execPath, [...vmcryptArgv(), ...args], { cwd: repoRoot });
@@ -70,5 +76,38 @@ describe('vmcrypt kms / lab CLI', () => {
     } finally {
       blocker.close();
     }
+  });
+
+  it('kms serve --cert/--key/--ca uses an operator PKI instead of the generated one', async () => {
+    const data = join(dir, 'byo');
+    await vmcrypt('kms', 'init', '--data', data);
+    const ca = await createCa({ commonName: 'operator CA' });
+    const srv = await issueCertificate({ ca, commonName: 'kms.example', usage: CertificateUsage.SERVER });
+    const client = await issueCertificate({ ca, commonName: 'operator-client', usage: CertificateUsage.CLIENT });
+    const files = { ca: join(dir, 'op-ca.crt'), cert: join(dir, 'op-srv.crt'), key: join(dir, 'op-srv.key') };
+    await writeCertificateFile(files.ca, ca.certPem);
+    await writeCertificateFile(files.cert, srv.certPem);
+    await writePrivateKeyFile(files.key, srv.keyPem);
+    const port = await freePort();
+    const kms = await startProcess(
+      process.execPath,
+      [...vmcryptArgv(), 'kms', 'serve', '--data', data, '--listen', `127.0.0.1:${port}`, '--cert', files.cert, '--key', files.key, '--ca', files.ca],
+      { cwd: repoRoot, ready: /kms listening on/ },
+    );
+    const query = encodeTtlv(
+      encodeRequestMessage({
+        header: { protocolVersion: { major: 1, minor: 1 }, batchCount: 1 },
+        batchItems: [{ operation: Operation.Query, payload: encodeQueryRequest({ queryFunctions: [1] }) }],
+      }),
+    );
+    expect(await canTalk(port, { ca: ca.certPem, cert: client.certPem, key: client.keyPem }, query)).toBe(true);
+    const generated = {
+      ca: await readFile(join(data, 'pki', 'ca.crt'), 'utf8'),
+      cert: await readFile(join(data, 'pki', 'clients', 'vmcrypt-manager.crt'), 'utf8'),
+      key: await readFile(join(data, 'pki', 'clients', 'vmcrypt-manager.key'), 'utf8'),
+    };
+    // The generated client CA is no longer trusted (and the server certificate is the operator's).
+    expect(await canTalk(port, { ...generated, ca: ca.certPem }, query)).toBe(false);
+    await kms.stop();
   });
 });
