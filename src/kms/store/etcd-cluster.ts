@@ -22,6 +22,11 @@ export interface EtcdClusterOptions {
   readonly etcdBinary?: string;
   readonly token?: string;
   readonly readyTimeoutMs?: number;
+  /**
+   * Serve clients over TLS (https://) with these PEM files, and require client certificates
+   * issued by `caFile` (--client-cert-auth). Peer traffic stays on loopback HTTP.
+   */
+  readonly clientTls?: { readonly caFile: string; readonly certFile: string; readonly keyFile: string };
   /** Where member output goes besides the in-memory tail (e.g. a log file stream). */
   readonly onOutput?: (member: string, chunk: string) => void;
 }
@@ -61,7 +66,7 @@ export async function startEtcdCluster(opts: EtcdClusterOptions): Promise<EtcdCl
   const token = opts.token ?? `vmcrypt-${process.pid}-${Date.now()}`;
   const initialCluster = opts.members.map((m) => `${m.name}=http://127.0.0.1:${m.peerPort}`).join(',');
   const members = opts.members.map((spec) =>
-    makeMember(spec, binary, join(opts.dataRoot, spec.name), initialCluster, token, opts.readyTimeoutMs ?? 60_000, opts.onOutput),
+    makeMember(spec, binary, join(opts.dataRoot, spec.name), initialCluster, token, opts.readyTimeoutMs ?? 60_000, opts.onOutput, opts.clientTls),
   );
   try {
     // Members of a new cluster only report ready once a quorum has formed: start them together.
@@ -87,8 +92,9 @@ function makeMember(
   token: string,
   readyTimeoutMs: number,
   onOutput: EtcdClusterOptions['onOutput'],
+  clientTls: EtcdClusterOptions['clientTls'],
 ): EtcdMember {
-  const clientUrl = `http://127.0.0.1:${spec.clientPort}`;
+  const clientUrl = `${clientTls === undefined ? 'http' : 'https'}://127.0.0.1:${spec.clientPort}`;
   const peerUrl = `http://127.0.0.1:${spec.peerPort}`;
   const args = [
     '--name', spec.name,
@@ -103,6 +109,9 @@ function makeMember(
     '--initial-cluster-state', 'new',
     '--logger', 'zap',
     '--log-outputs', 'stderr',
+    ...(clientTls === undefined
+      ? []
+      : ['--cert-file', clientTls.certFile, '--key-file', clientTls.keyFile, '--trusted-ca-file', clientTls.caFile, '--client-cert-auth']),
   ];
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();

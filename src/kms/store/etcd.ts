@@ -35,6 +35,13 @@ export interface EtcdKeyStoreOptions {
    * instead of writing keys that its peers could never unseal.
    */
   readonly masterKeyId?: string;
+  /**
+   * TLS to the etcd members (endpoints then use https://): the CA that issued the members'
+   * certificates, and this node's client certificate + key when etcd runs with
+   * --client-cert-auth. Without it the link is plain HTTP/2: fine on loopback, and key material
+   * is sealed either way, but attributes and owners would cross a network in clear.
+   */
+  readonly tls?: { readonly caPem: string; readonly certPem?: string; readonly keyPem?: string };
 }
 
 const DEFAULT_PREFIX = 'vmcrypt/kms/';
@@ -96,8 +103,26 @@ export class EtcdKeyStore implements KeyStore {
     this.prefix = opts.prefix ?? DEFAULT_PREFIX;
     this.opTimeoutMs = opts.opTimeoutMs ?? 8000;
     this.attemptTimeoutMs = opts.attemptTimeoutMs ?? 1500;
+    if (opts.tls !== undefined && this.endpoints.some((e) => !e.startsWith('https://'))) {
+      throw new KmsError(KmsErrorCode.CONFIG_INVALID, 'etcd TLS options need https:// endpoints');
+    }
+    if (opts.tls === undefined && this.endpoints.some((e) => e.startsWith('https://'))) {
+      throw new KmsError(KmsErrorCode.CONFIG_INVALID, 'https:// etcd endpoints need the etcd CA (and client certificate) options');
+    }
+    if ((opts.tls?.certPem === undefined) !== (opts.tls?.keyPem === undefined)) {
+      throw new KmsError(KmsErrorCode.CONFIG_INVALID, 'etcd client certificate and key go together');
+    }
     this.client = new Etcd3({
       hosts: [...this.endpoints],
+      ...(opts.tls === undefined
+        ? {}
+        : {
+            credentials: {
+              rootCertificate: Buffer.from(opts.tls.caPem),
+              ...(opts.tls.certPem === undefined ? {} : { certChain: Buffer.from(opts.tls.certPem) }),
+              ...(opts.tls.keyPem === undefined ? {} : { privateKey: Buffer.from(opts.tls.keyPem) }),
+            },
+          }),
       dialTimeout: this.attemptTimeoutMs,
       faultHandling: { global: noRetryPolicy(), host: () => skipFailedHostPolicy(1000) },
     });
