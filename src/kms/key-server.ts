@@ -56,11 +56,11 @@ export class KeyServer implements KmipMessageHandler {
       return this.#failure(identity, version, err, peer);
     }
     if (!isSupportedVersion(version)) {
-      const v = version;
+      // Answer in the newest version we speak, so the client can read the refusal.
       return this.#failure(
         identity,
-        version.major === 1 && version.minor > 4 ? { major: 1, minor: 4 } : version.major === 1 ? version : { major: 1, minor: 4 },
-        new KmipError('KMIP_UNSUPPORTED_VERSION', `protocol version ${v.major}.${v.minor} is not supported (1.0–1.4)`),
+        { major: 1, minor: 4 },
+        new KmipError('KMIP_UNSUPPORTED_VERSION', `protocol version ${version.major}.${version.minor} is not supported (1.0–1.4)`),
         peer,
       );
     }
