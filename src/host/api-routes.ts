@@ -60,9 +60,8 @@ const routes: Route[] = [
         const hostKeyId = validateKeyId(body['hostKeyId'], 'hostKeyId');
         if (cur === CryptoMode.INCAPABLE) throw new HostError('HOST_CRYPTO_MODE', 'prepare the host first (mode prepared)');
         if (!d.cache.has(hostKeyId)) throw new HostError('HOST_KEY_MISSING', `host key ${hostKeyId} is not in the key cache; push it first`);
-        if (cur === CryptoMode.SAFE && d.store.state.hostKeyId !== hostKeyId) {
-          // rekey of the host key: new dumps use the new key; old dumps keep theirs (crypto-util recrypt)
-        }
+        // already safe with another id = host key rotation: new dumps use the new key,
+        // old dumps keep theirs (crypto-util coredump recrypt moves them)
         await d.store.update((s) => ({ ...s, cryptoMode: CryptoMode.SAFE, hostKeyId }));
         d.events.post('host.cryptoSafe', `host is crypto-safe with host key ${hostKeyId}`);
       } else {

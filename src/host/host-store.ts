@@ -65,10 +65,17 @@ export class HostStore {
     return this.#state;
   }
 
-  async #save(): Promise<void> {
-    await writeAtomically(join(this.dataDir, 'host.json'), async (fh) => {
-      await fh.writeFile(JSON.stringify(this.#state, null, 2) + '\n');
-    });
+  #saving: Promise<void> = Promise.resolve();
+
+  /** Saves are chained so an older snapshot never lands after a newer one. */
+  #save(): Promise<void> {
+    const next = this.#saving.catch(() => undefined).then(() =>
+      writeAtomically(join(this.dataDir, 'host.json'), async (fh) => {
+        await fh.writeFile(JSON.stringify(this.#state, null, 2) + '\n');
+      }),
+    );
+    this.#saving = next;
+    return next;
   }
 }
 

@@ -95,6 +95,10 @@ export class VmRuntime {
     await withOpenVm(this.#ctx, vmxPath, async (vm) => {
       if (this.#running.has(vm.uuid)) throw new HostError('HOST_POWER_STATE', `VM ${vm.doc.name} is already powered on`);
       const encrypted = vm.doc.keySafe !== undefined;
+      // a host running encrypted VMs must seal its core dumps: crypto-safe only
+      if (encrypted && this.#ctx.store.state.cryptoMode !== 'safe') {
+        throw new HostError('HOST_CRYPTO_MODE', `host is in crypto mode '${this.#ctx.store.state.cryptoMode}': encrypted VMs run only on a crypto-safe host`);
+      }
       if (encrypted && (vm.config.serialPorts > 0 || vm.config.parallelPorts > 0)) {
         throw new HostError('HOST_UNSUPPORTED_ENCRYPTED', 'serial and parallel ports are not supported on encrypted VMs');
       }

@@ -241,4 +241,25 @@ describe('host agent: encrypted VM without a guest OS', () => {
     await power('on');
     await power('off');
   });
+
+  it('a second host sharing the datastore registers the VM: locked until its keys are pushed there', async () => {
+    const dataB = join(dir.path, 'data-b');
+    const agentB = await startAgentProcess(dataB, 'esx-b');
+    const cb = await pairedClient(agentB, id);
+    expect(agentB.thumbprint).not.toBe(agent.thumbprint);
+    await cb.call('POST', '/v1/datastores', { name: 'shared', path: join(data, 'datastores', 'local') });
+    const reg = await cb.call<Vm>('POST', '/v1/vms/register', { vmx: vm.vmx });
+    expect(reg).toMatchObject({ uuid: vm.uuid, crypto: { state: 'locked' } });
+    await cb.call('POST', '/v1/host/crypto-mode', { mode: 'prepared' });
+    await cb.call('POST', '/v1/keys', { keys: [{ keyId: 'kek-1', key: kek.toString('base64') }] });
+    expect((await cb.call<Vm>('GET', `/v1/vms/${vm.uuid}`)).crypto.state).toBe('unlocked');
+    await expect(cb.call('POST', `/v1/vms/${vm.uuid}/power`, { action: 'on' })).rejects.toMatchObject({ code: 'HOST_CRYPTO_MODE' });
+    await cb.call('POST', '/v1/keys', { keys: [{ keyId: 'hostkey-b', key: randomBytes(32).toString('base64') }] });
+    await cb.call('POST', '/v1/host/crypto-mode', { mode: 'safe', hostKeyId: 'hostkey-b' });
+    await cb.call('POST', `/v1/vms/${vm.uuid}/power`, { action: 'on' });
+    const out = await cb.call<{ output: string }>('POST', `/v1/vms/${vm.uuid}/qemu-io`, { command: 'read -P 0x66 0 4k' });
+    expect(out.output).toContain('read 4096/4096 bytes');
+    await cb.call('POST', `/v1/vms/${vm.uuid}/power`, { action: 'off' });
+    await agentB.proc.stop();
+  });
 });
