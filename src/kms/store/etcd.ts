@@ -47,6 +47,7 @@ export interface EtcdKeyStoreOptions {
 const DEFAULT_PREFIX = 'vmcrypt/kms/';
 const LIST_PAGE = 500;
 const MAX_ID = 256;
+const OWNER_CACHE = 10_000;
 
 function endpointsOf(list: readonly string[]): string[] {
   if (list.length === 0 || list.length > 16) {
@@ -97,6 +98,11 @@ export class EtcdKeyStore implements KeyStore {
   private readonly opTimeoutMs: number;
   private readonly attemptTimeoutMs: number;
   private closed = false;
+  /**
+   * Owners by id, learnt from reads and writes. Safe to cache: a record's owner never changes
+   * and records are never deleted (a destroyed key keeps its record without material).
+   */
+  private readonly owners = new Map<string, string>();
 
   constructor(opts: EtcdKeyStoreOptions) {
     this.endpoints = endpointsOf(opts.endpoints);
@@ -150,7 +156,10 @@ export class EtcdKeyStore implements KeyStore {
         },
         { deadline },
       );
-      if (res.succeeded) return { id: record.id, owner: record.owner, version: 1, attributes: record.attributes, sealedKey: record.sealedKey };
+      if (res.succeeded) {
+        this.rememberOwner(record.id, record.owner);
+        return { id: record.id, owner: record.owner, version: 1, attributes: record.attributes, sealedKey: record.sealedKey };
+      }
       const kv = firstKv(res.responses);
       if (kv !== undefined) {
         const existing = decodeKv(record.id, kv);
@@ -166,7 +175,10 @@ export class EtcdKeyStore implements KeyStore {
     return this.retry('get', async (deadline) => {
       const res = await this.client.kv.range({ key }, { deadline });
       const kv = res.kvs[0];
-      return kv === undefined ? undefined : decodeKv(id, kv).record;
+      if (kv === undefined) return undefined;
+      const { record } = decodeKv(id, kv);
+      this.rememberOwner(id, record.owner);
+      return record;
     });
   }
 
@@ -175,17 +187,23 @@ export class EtcdKeyStore implements KeyStore {
     const key = this.objKey(id);
     const token = randomBytes(16).toString('hex');
     return this.retry('update', async (deadline) => {
-      // Read first (linearizable): NOT_FOUND / CONFLICT early, and the owner, which never changes,
-      // for the new value. The txn below still guards against a write in between.
-      const current = await this.client.kv.range({ key }, { deadline });
-      const kv = current.kvs[0];
-      if (kv === undefined) throw new KmsError(KmsErrorCode.STORE_NOT_FOUND, `object ${id.slice(0, MAX_ID)} not found`);
-      const before = decodeKv(id, kv);
-      if (before.token === token) return before.record; // our earlier attempt committed
-      if (before.record.version !== expectedVersion) {
-        throw new KmsError(KmsErrorCode.STORE_CONFLICT, `object ${id.slice(0, MAX_ID)} changed (version ${before.record.version}, expected ${expectedVersion})`);
+      let owner = this.owners.get(id);
+      if (owner === undefined) {
+        // Unknown here yet: read first (linearizable) for the owner, which never changes, and to
+        // report NOT_FOUND / CONFLICT early. Usually the KMS has just read the record (cache hit),
+        // and the update is one round trip.
+        const current = await this.client.kv.range({ key }, { deadline });
+        const kv = current.kvs[0];
+        if (kv === undefined) throw new KmsError(KmsErrorCode.STORE_NOT_FOUND, `object ${id.slice(0, MAX_ID)} not found`);
+        const before = decodeKv(id, kv);
+        this.rememberOwner(id, before.record.owner);
+        if (before.token === token) return before.record; // our earlier attempt committed
+        if (before.record.version !== expectedVersion) {
+          throw new KmsError(KmsErrorCode.STORE_CONFLICT, `object ${id.slice(0, MAX_ID)} changed (version ${before.record.version}, expected ${expectedVersion})`);
+        }
+        owner = before.record.owner;
       }
-      const value = encodeValue(before.record.owner, change.attributes, change.sealedKey, token);
+      const value = encodeValue(owner, change.attributes, change.sealedKey, token);
       const res = await this.client.kv.txn(
         {
           compare: [{ key, target: 'Version', result: 'Equal', version: expectedVersion }],
@@ -195,14 +213,23 @@ export class EtcdKeyStore implements KeyStore {
         { deadline },
       );
       if (res.succeeded) {
-        return { id, owner: before.record.owner, version: expectedVersion + 1, attributes: change.attributes, sealedKey: change.sealedKey };
+        return { id, owner, version: expectedVersion + 1, attributes: change.attributes, sealedKey: change.sealedKey };
       }
       const after = firstKv(res.responses);
       if (after === undefined) throw new KmsError(KmsErrorCode.STORE_NOT_FOUND, `object ${id.slice(0, MAX_ID)} not found`);
       const now = decodeKv(id, after);
-      if (now.token === token) return now.record;
+      if (now.token === token) return now.record; // our earlier attempt committed
       throw new KmsError(KmsErrorCode.STORE_CONFLICT, `object ${id.slice(0, MAX_ID)} changed (version ${now.record.version}, expected ${expectedVersion})`);
     });
+  }
+
+  private rememberOwner(id: string, owner: string): void {
+    if (this.owners.has(id)) return;
+    if (this.owners.size >= OWNER_CACHE) {
+      const oldest = this.owners.keys().next();
+      if (oldest.done !== true) this.owners.delete(oldest.value);
+    }
+    this.owners.set(id, owner);
   }
 
   async list(filter?: { readonly owner?: string }): Promise<KeyRecord[]> {

@@ -57,6 +57,17 @@ describe('EtcdKeyStore contract', () => {
     expect((await nodeA.get(id))?.sealedKey).toBeNull();
   });
 
+  it('an update from a node that read the record earlier (one round trip) still detects conflicts', async () => {
+    const id = nodeA.newId();
+    await nodeA.insert({ id, owner: 'cached', attributes: '{"v":1}', sealedKey: null });
+    expect((await nodeC.get(id))?.version).toBe(1); // nodeC now knows the owner
+    await nodeB.update(id, 1, { attributes: '{"v":2}', sealedKey: null });
+    await expect(nodeC.update(id, 1, { attributes: '{"stale":true}', sealedKey: null })).rejects.toMatchObject({ code: 'STORE_CONFLICT' });
+    const v3 = await nodeC.update(id, 2, { attributes: '{"v":3}', sealedKey: Buffer.from('k') });
+    expect(v3).toMatchObject({ owner: 'cached', version: 3 });
+    expect(await nodeA.get(id)).toMatchObject({ owner: 'cached', version: 3, attributes: '{"v":3}' });
+  });
+
   it('concurrent writers: one insert per id wins, one update per version wins', async () => {
     const id = nodeA.newId();
     const ins = await Promise.allSettled([nodeA, nodeB, nodeC].map((n, i) => n.insert({ id, owner: `n${i}`, attributes: '{}', sealedKey: null })));
