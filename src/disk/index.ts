@@ -17,4 +17,5 @@ export { encryptDisk } from './encrypt.js';
 export { decryptDisk } from './decrypt.js';
 export { rekeyDisk } from './rekey.js';
 export { diskInfo } from './info.js';
+export { checkDiskKey } from './verify.js';
 export { DEFAULT_KEYSLOT_ITERATIONS } from './luks1/constants.js';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, openSync, readdirSync, truncateSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { DiskError, decryptDisk, diskInfo, encryptDisk, rekeyDisk } from '../../src/disk/index.js';
+import { DiskError, checkDiskKey, decryptDisk, diskInfo, encryptDisk, rekeyDisk } from '../../src/disk/index.js';
 import { makeKey, makeRaw, sha256File, tempDir, type KeyPair } from './helpers.js';
 
 const { dir, cleanup } = tempDir('vmcrypt-disk-errors-');
@@ -50,6 +50,8 @@ describe('disk errors', () => {
       expect(e.code).toBe('WRONG_KEY');
       expect(e.message).toMatch(/wrong key/);
     }
+    expect(await checkDiskKey(luks, k1.dek)).toEqual({ slot: 0 });
+    expect((await failure(checkDiskKey(luks, k2.dek))).code).toBe('WRONG_KEY');
     expect(sha256File(luks)).toBe(sum);
     expect(readdirSync(dir).filter((n) => n.includes('vmcrypt-tmp'))).toEqual([]);
   });
