@@ -58,6 +58,19 @@ describe('LUKS1 interop with QEMU and cryptsetup', () => {
     expect(await qemuSame(luks, k2, raw)).toBe(false);
   });
 
+  it('odd sizes (not a whole number of chunks) round-trip through QEMU', async () => {
+    const odd = join(dir, 'odd.img');
+    const data = (await import('node:crypto')).randomBytes((5 << 20) + 1536);
+    (await import('node:fs')).writeFileSync(odd, data);
+    const luks = join(dir, 'odd.luks');
+    await encryptDisk({ src: odd, dst: luks, dek: k1.dek });
+    expect((await diskInfo(luks)).virtualSizeBytes).toBe(data.length);
+    expect(await qemuSame(luks, k1, odd)).toBe(true);
+    const back = join(dir, 'odd.raw');
+    await decryptDisk({ src: luks, dst: back, dek: k1.dek });
+    expect(sha256File(back)).toBe(sha256File(odd));
+  });
+
   it('decrypts what qemu-img convert wrote, keeping zero regions as holes', async () => {
     const qluks = join(dir, 'q.luks');
     await qemuConvertToLuks(raw, qluks, k1);
