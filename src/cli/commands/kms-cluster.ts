@@ -17,7 +17,8 @@ import { startEtcdCluster, type EtcdCluster, type EtcdMemberSpec } from '../../k
  * restarts the same cluster with its keys.
  */
 export const KMS_CLUSTER_USAGE =
-  'vmcrypt kms cluster up [--dir DIR] [--nodes 3] [--etcd-members 3] [--etcd-only] [--json]';
+  'vmcrypt kms cluster up [--dir DIR] [--nodes 3] [--etcd-members 3] [--etcd-only] [--json]\n' +
+  '       vmcrypt kms cluster status (--dir DIR | --etcd URL,URL…) [--json]';
 
 interface ClusterLayout {
   readonly version: 1;
@@ -252,6 +253,7 @@ function runOnce(argv: readonly string[]): Promise<void> {
  */
 export async function kmsClusterCommand(args: readonly string[], io: CliIo): Promise<number> {
   const [verb, ...rest] = args;
+  if (verb === 'status') return clusterStatusCommand(rest, io);
   if (verb !== 'up') throw new UsageError(`unknown 'kms cluster ${verb ?? ''}'\nusage: ${KMS_CLUSTER_USAGE}`);
   const { values } = parseCommandArgs(
     rest,
@@ -296,4 +298,31 @@ export async function kmsClusterCommand(args: readonly string[], io: CliIo): Pro
   });
   await cluster.stop();
   return 0;
+}
+
+/** `kms cluster status`: each etcd member's health, and whether writes can commit. Exit 0 with quorum, 1 without. */
+async function clusterStatusCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parseCommandArgs(args, { dir: { type: 'string' }, etcd: { type: 'string' }, json: { type: 'boolean' } }, KMS_CLUSTER_USAGE);
+  // Loaded here: the etcd (gRPC) client is only needed by this verb, not by every `vmcrypt kms …`.
+  const { parseEtcdEndpoints } = await import('../../kms/store/etcd.js');
+  const { etcdClusterStatus } = await import('../../kms/store/etcd-status.js');
+  let endpoints: string[];
+  if (values.etcd !== undefined) endpoints = parseEtcdEndpoints(values.etcd);
+  else if (values.dir !== undefined) {
+    const path = join(resolve(values.dir), 'cluster.json');
+    if (!existsSync(path)) throw new UsageError(`${path} does not exist: is this a 'kms cluster up' directory?`);
+    const layout = await loadOrCreateLayout(resolve(values.dir), 0, 0);
+    endpoints = layout.etcd.map((m) => `http://127.0.0.1:${m.clientPort}`);
+  } else throw new UsageError(`give --dir or --etcd\nusage: ${KMS_CLUSTER_USAGE}`);
+  const status = await etcdClusterStatus(endpoints);
+  if (values.json === true) io.out(JSON.stringify(status));
+  else {
+    for (const m of status.members) {
+      const state = !m.reachable ? 'UNREACHABLE' : m.isLeader ? 'leader' : 'follower';
+      const detail = m.reachable ? `etcd ${m.version} term ${m.raftTerm} index ${m.raftIndex} db ${m.dbSizeBytes} B` : '';
+      io.out(`${m.endpoint.padEnd(26)} ${state.padEnd(12)} ${detail}${m.errors.length > 0 ? `  (${m.errors.join('; ')})` : ''}`);
+    }
+    io.out(status.quorum ? 'quorum: yes (writes can commit)' : 'quorum: NO — writes fail with STORE_UNAVAILABLE until a majority of members is back');
+  }
+  return status.quorum ? 0 : 1;
 }
