@@ -3,7 +3,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SecretFifos } from './secret-fifo.js';
-import { dekToHex } from '../crypto/dek.js';
 import { HostError } from './errors.js';
 
 export const QEMU_IMG = process.env['VMCRYPT_QEMU_IMG'] ?? 'qemu-img';
@@ -14,9 +13,21 @@ export const QEMU_IMG = process.env['VMCRYPT_QEMU_IMG'] ?? 'qemu-img';
  */
 const LUKS_ITER_TIME_MS = 10;
 
-/** The LUKS passphrase QEMU gets for a layer: the 64 hex characters of its DEK, as bytes. */
+const HEX = Buffer.from('0123456789abcdef', 'latin1');
+
+/**
+ * The LUKS passphrase QEMU gets for a layer: the 64 lowercase hex characters of its DEK, as
+ * bytes. Encoded straight into a Buffer (no intermediate JS string, which could not be wiped).
+ */
 export function passphraseOf(dek: Buffer): Buffer {
-  return Buffer.from(dekToHex(dek), 'latin1');
+  if (dek.length !== 32) throw new HostError('HOST_BAD_REQUEST', 'a layer DEK must be 32 bytes');
+  const out = Buffer.alloc(64);
+  for (let i = 0; i < 32; i++) {
+    const b = dek[i] ?? 0;
+    out[2 * i] = HEX[b >> 4] ?? 0;
+    out[2 * i + 1] = HEX[b & 15] ?? 0;
+  }
+  return out;
 }
 
 /** Where qemu-img's secret FIFOs are made (a private 0700 directory, set by the agent). */

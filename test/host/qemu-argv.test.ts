@@ -33,3 +33,11 @@ describe('buildQemuArgv', () => {
     expect(line).toContain('guest=vm,,1');
   });
 });
+
+describe('passphraseOf', () => {
+  it('is the lowercase hex of the DEK, as bytes', async () => {
+    const { passphraseOf } = await import('../../src/host/disk-images.js');
+    const dek = Buffer.from('00ff10a5' + '7'.repeat(56), 'hex');
+    expect(passphraseOf(dek).toString('latin1')).toBe(dek.toString('hex'));
+  });
+});
