@@ -124,12 +124,19 @@ interface WasmApi {
 }
 
 /** Instantiates the kernel with `bytes` of linear memory, or undefined where WebAssembly/SIMD is unavailable. */
+const compiled = new Map<number, object>();
+
 export function createXtsKernel(bytes: number): XtsKernel | undefined {
   try {
     const pages = Math.ceil(bytes / 65536);
     const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
     if (wasm === undefined) return undefined;
-    const inst = new wasm.Instance(new wasm.Module(kernelBytes(pages)));
+    let module = compiled.get(pages);
+    if (module === undefined) {
+      module = new wasm.Module(kernelBytes(pages));
+      compiled.set(pages, module);
+    }
+    const inst = new wasm.Instance(module);
     const ex = inst.exports as { pass1: XtsKernel['pass1']; pass2: XtsKernel['pass2']; mem: { buffer: ArrayBuffer } };
     return { memory: new Uint8Array(ex.mem.buffer), pass1: ex.pass1, pass2: ex.pass2 };
   } catch {
