@@ -212,6 +212,25 @@ const routes: Route[] = [
     handler: async (_q, res, p, d) => sendJson(res, 201, { file: await d.vms.memoryDump(p[0] ?? '') }),
   },
   {
+    method: 'POST', re: new RegExp(`^/v1/vms/${UUID}/rekey$`),
+    handler: async (req, res, p, d) => {
+      const body = await readJsonBody(req);
+      const to = { providerId: reqString(body, 'providerId', 256), keyId: validateKeyId(body['keyId']) };
+      sendJson(res, 200, await d.vms.rekey(p[0] ?? '', to, body['deep'] === true));
+    },
+  },
+  {
+    method: 'POST', re: new RegExp(`^/v1/vms/${UUID}/encrypt$`),
+    handler: async (req, res, p, d) => {
+      const body = await readJsonBody(req);
+      sendJson(res, 200, await d.vms.encrypt(p[0] ?? '', { providerId: reqString(body, 'providerId', 256), keyId: validateKeyId(body['keyId']) }));
+    },
+  },
+  {
+    method: 'POST', re: new RegExp(`^/v1/vms/${UUID}/decrypt$`),
+    handler: async (_q, res, p, d) => sendJson(res, 200, await d.vms.decrypt(p[0] ?? '')),
+  },
+  {
     method: 'GET', re: /^\/v1\/events$/,
     handler: async (req, res, _p, d) => {
       const after = Number(new URL(req.url ?? '/', 'https://host').searchParams.get('after') ?? '0');

@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import { HostError } from './errors.js';
 import { createSnapshot, deleteSnapshot, revertSnapshot } from './vm-snapshots.js';
+import { decryptVm, deepRekey, encryptVm, shallowRekey, type NewKey } from './vm-recrypt.js';
+import { CryptoMode } from './host-store.js';
 import { createVm, type CreateVmSpec } from './vm-create.js';
 import { cryptoStatusOf, withOpenVm, type CryptoStatus, type HostContext } from './vm-open.js';
 import { VmRuntime, type PowerState } from './vm-runtime.js';
@@ -160,6 +162,40 @@ export class HostVms {
 
   snapshotDelete(uuid: string, id: string): Promise<void> {
     return this.#offline(uuid, 'deleting a snapshot', (vmx) => withOpenVm(this.#ctx, vmx, (vm) => deleteSnapshot(vm, id)));
+  }
+
+  #requireKey(to: NewKey): void {
+    if (this.#ctx.store.state.cryptoMode !== CryptoMode.SAFE) throw new HostError('HOST_CRYPTO_MODE', 'encryption changes need a crypto-safe host');
+    if (!this.#ctx.cache.has(to.keyId)) throw new HostError('HOST_KEY_MISSING', `key ${to.keyId} is not in this host's key cache; push it first`);
+  }
+
+  /** Shallow (new KEK, rewrap; VM may run) or deep (new DEKs, data rewritten; powered off) rekey. */
+  rekey(uuid: string, to: NewKey, deep: boolean): Promise<VmSummary> {
+    this.#requireKey(to);
+    const e = this.#entry(uuid);
+    const run = async (): Promise<VmSummary> => {
+      await withOpenVm(this.#ctx, e.vmx, (vm) => (deep ? deepRekey(vm, this.#ctx.cache, to) : shallowRekey(vm, this.#ctx.cache, to)));
+      this.#ctx.events.post('vm.rekeyed', `VM ${uuid} ${deep ? 'deep' : 'shallow'} rekeyed to key ${to.keyId}`, { vmUuid: uuid });
+      return this.get(uuid);
+    };
+    return deep ? this.#offline(uuid, 'a deep rekey', run) : this.#serial(uuid, run);
+  }
+
+  encrypt(uuid: string, to: NewKey): Promise<VmSummary> {
+    this.#requireKey(to);
+    return this.#offline(uuid, 'encrypting a VM', async (vmx) => {
+      await withOpenVm(this.#ctx, vmx, (vm) => encryptVm(vm, this.#ctx.cache, to));
+      this.#ctx.events.post('vm.encrypted', `VM ${uuid} encrypted with key ${to.keyId}`, { vmUuid: uuid });
+      return this.get(uuid);
+    });
+  }
+
+  decrypt(uuid: string): Promise<VmSummary> {
+    return this.#offline(uuid, 'decrypting a VM', async (vmx) => {
+      await withOpenVm(this.#ctx, vmx, (vm) => decryptVm(vm));
+      this.#ctx.events.post('vm.decrypted', `VM ${uuid} decrypted`, { vmUuid: uuid });
+      return this.get(uuid);
+    });
   }
 
   qemuIo(uuid: string, disk: number, command: string): Promise<string> {
