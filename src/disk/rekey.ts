@@ -28,7 +28,9 @@ export async function rekeyDisk(opts: RekeyDiskOptions): Promise<BulkResult> {
   const iterations = checkIterations(opts.iterations);
   if (constantTimeEqual(opts.oldDek, opts.newDek)) throw new DiskError('DISK_BAD_INPUT', 'the new key is the same as the old key');
   if (opts.mode !== 'shallow' && opts.mode !== 'deep') throw new DiskError('DISK_BAD_INPUT', `unknown rekey mode ${String(opts.mode)}`);
-  return withDiskLock(opts.path, opts.onNotice, () => (opts.mode === 'shallow' ? shallow(opts, iterations) : deep(opts, iterations)));
+  return withDiskLock(opts.path, opts.onNotice, () =>
+    opts.mode === 'shallow' ? shallow(opts, iterations) : recrypt({ ...opts, src: opts.path, dst: opts.path }, iterations),
+  );
 }
 
 async function shallow(opts: RekeyDiskOptions, iterations: number): Promise<BulkResult> {
@@ -65,9 +67,16 @@ async function shallow(opts: RekeyDiskOptions, iterations: number): Promise<Bulk
   }
 }
 
-async function deep(opts: RekeyDiskOptions, iterations: number): Promise<BulkResult> {
+/**
+ * Re-encrypts every written sector of `src` under a new master key into `dst` (a new file beside
+ * it, renamed into place). dst === src is a deep rekey; another path is a clone with a new key.
+ */
+export async function recrypt(
+  opts: Omit<RekeyDiskOptions, 'path' | 'mode'> & { src: string; dst: string },
+  iterations: number,
+): Promise<BulkResult> {
   const started = performance.now();
-  const src = await openSource(opts.path);
+  const src = await openSource(opts.src);
   try {
     const { header: old, fileSize } = await readHeader(src);
     const { mk: oldMk } = await unlock(src, old, opts.oldDek);
@@ -76,13 +85,13 @@ async function deep(opts: RekeyDiskOptions, iterations: number): Promise<BulkRes
     try {
       const oldPayload = old.payloadOffset * SECTOR;
       const size = fileSize - oldPayload;
-      await cleanStale(opts.path, opts.onNotice);
+      await cleanStale(opts.dst, opts.onNotice);
       const h = newHeader(newMk);
       const payload = h.payloadOffset * SECTOR;
-      await ensureFreeSpace(opts.path, payload + Math.min(size, await allocatedBytes(opts.path)));
+      await ensureFreeSpace(opts.dst, payload + Math.min(size, await allocatedBytes(opts.src)));
       const material = fillKeyslot(h, 0, newMk, passphrase, iterations);
       const mode = (await src.stat()).mode & 0o7777;
-      const result = await writeAtomically(opts.path, async (out) => {
+      const result = await writeAtomically(opts.dst, async (out) => {
         await out.chmod(mode);
         await writeHeader(out, h, new Map([[0, material]]));
         await out.truncate(payload + size);

@@ -79,3 +79,15 @@ export interface RekeyDiskOptions {
   readonly onProgress?: ProgressFn;
   readonly onNotice?: NoticeFn;
 }
+
+export interface CloneDiskOptions {
+  readonly src: string;
+  readonly dst: string;
+  /** Opens src. */
+  readonly oldDek: Buffer;
+  /** Keyslot passphrase of the clone; a fresh master key is generated. */
+  readonly newDek: Buffer;
+  readonly iterations?: number;
+  readonly onProgress?: ProgressFn;
+  readonly onNotice?: NoticeFn;
+}

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { createEncryptedDisk, decryptDisk, diskInfo, encryptDisk, rekeyDisk } from '../../src/disk/index.js';
+import { cloneDisk, createEncryptedDisk, decryptDisk, diskInfo, encryptDisk, rekeyDisk } from '../../src/disk/index.js';
 import { luksOpts, makeKey, makeRaw, qemuConvertToLuks, qemuSame, run, secretObj, sha256File, tempDir, type KeyPair } from './helpers.js';
 
 // QEMU 7.2 (qemu-img, qemu-io) and cryptsetup are the oracles: our files must open there, and
@@ -108,5 +108,17 @@ describe('LUKS1 interop with QEMU and cryptsetup', () => {
     expect((await diskInfo(qluks)).uuid).not.toBe(uuid);
     expect(await qemuSame(qluks, k2, raw)).toBe(true);
     expect(existsSync(qluks)).toBe(true);
+  });
+
+  it('clone: a copy under its own DEK and master key that QEMU opens; the origin is untouched', async () => {
+    const origin = join(dir, 'origin.luks');
+    await encryptDisk({ src: raw, dst: origin, dek: k1.dek });
+    const sum = sha256File(origin);
+    const clone = join(dir, 'clone.luks');
+    await cloneDisk({ src: origin, dst: clone, oldDek: k1.dek, newDek: k2.dek });
+    expect(await qemuSame(clone, k2, raw)).toBe(true);
+    expect((await diskInfo(clone)).uuid).not.toBe((await diskInfo(origin)).uuid);
+    expect(sha256File(origin)).toBe(sum);
+    await expect(cloneDisk({ src: origin, dst: clone, oldDek: k1.dek, newDek: k2.dek })).rejects.toThrow(/already exists/);
   });
 });
