@@ -1,19 +1,14 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { access, open, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { access, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { HostError } from './errors.js';
 import { passphraseOf } from './disk-images.js';
 import { readNvram } from './nvram.js';
 import type { QemuDisk, QemuMachine } from './qemu-argv.js';
 import { startQemu, type RunningQemu } from './qemu-process.js';
-import { SealedStreamWriter } from './sealed-stream.js';
+import { dumpGuestMemory } from './guest-memory-dump.js';
 import { VmLog } from './vm-log.js';
 import { layerDek, withOpenVm, type HostContext, type OpenVm } from './vm-open.js';
-
-const run = promisify(execFile);
 
 export const PowerState = {
   POWERED_OFF: 'poweredOff',
@@ -271,54 +266,12 @@ export class VmRuntime {
     }
   }
 
-  /**
-   * Guest memory dump (QMP dump-guest-memory, ELF). For an encrypted VM QEMU writes into a
-   * FIFO that the agent reads and seals chunk by chunk under the VM DEK: the clear dump
-   * never touches the disk. Returns the dump file's path.
-   */
+  /** Guest memory dump (see guest-memory-dump.ts); returns the dump file's path. */
   async dumpGuestMemory(vmxPath: string, uuid: string): Promise<string> {
     const r = this.#get(uuid);
     return withOpenVm(this.#ctx, vmxPath, async (vm) => {
-      const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-      if (!r.encrypted || vm.vmDek === undefined || vm.doc.keySafe === undefined) {
-        const out = join(vm.dir, `${vm.doc.name}-${stamp}.vmem`);
-        await r.qemu.qmp.execute('dump-guest-memory', { paging: false, protocol: `file:${out}` });
-        return out;
-      }
-      const out = join(vm.dir, `${vm.doc.name}-${stamp}.vmem.sealed`);
-      const fifo = join(this.#ctx.runDir, `${uuid.slice(0, 8)}.dump.fifo`);
-      await rm(fifo, { force: true });
-      await run('mkfifo', ['-m', '0600', fifo]);
-      const fh = await open(out, 'wx', 0o600);
-      const writer = await SealedStreamWriter.start(fh, vm.vmDek, {
-        kind: 'guest-memory',
-        keyId: vm.doc.keySafe.keyId,
-        sealedWith: 'vm-dek',
-        vmUuid: uuid,
-        createdAt: new Date().toISOString(),
-      });
-      try {
-        const reading = (async () => {
-          const stream = createReadStream(fifo, { highWaterMark: 1 << 20 });
-          for await (const chunk of stream) {
-            await writer.write(chunk as Buffer);
-            (chunk as Buffer).fill(0);
-          }
-        })();
-        await r.qemu.qmp.execute('dump-guest-memory', { paging: false, protocol: `file:${fifo}` });
-        await reading;
-        await writer.finish();
-        await fh.sync();
-      } catch (err) {
-        writer.abort();
-        await fh.close();
-        await rm(out, { force: true });
-        throw err;
-      } finally {
-        await fh.close().catch(() => undefined);
-        await rm(fifo, { force: true });
-      }
-      await r.log.append(`guest memory dumped (encrypted) to ${out}`);
+      const out = await dumpGuestMemory(r.qemu.qmp, this.#ctx.runDir, vm);
+      await r.log.append(`guest memory dumped to ${out}`);
       return out;
     });
   }
