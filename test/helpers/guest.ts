@@ -63,7 +63,7 @@ async function buildTinyGuest(outDir: string): Promise<void> {
     const { stdout } = await run('apt-cache', ['depends', 'linux-image-cloud-amd64']);
     const kernelPkg = /Depends:\s*(linux-image-6\.1\.0-\d+-cloud-amd64)\b/.exec(stdout)?.[1];
     if (kernelPkg === undefined) throw new Error('no linux-image-6.1.0-*-cloud-amd64 package known to apt');
-    await run('apt-get', ['download', kernelPkg, 'busybox-static'], { cwd: work, timeout: 600_000 });
+    await run('apt-get', ['download', kernelPkg, 'busybox-static'], { cwd: work, timeout: 300_000 });
     const root = join(work, 'root');
     await mkdir(root);
     for (const deb of (await readdir(work)).filter((f) => f.endsWith('.deb'))) {
