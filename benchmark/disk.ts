@@ -47,6 +47,12 @@ async function timeAsync(fn: () => Promise<unknown>): Promise<number> {
   return (performance.now() - t) / 1000;
 }
 
+function timeCmd(cmd: string, args: string[]): number {
+  const t = performance.now();
+  execFileSync(cmd, args, { stdio: 'ignore' });
+  return (performance.now() - t) / 1000;
+}
+
 function opensslCeiling(): number {
   const out = execFileSync('openssl', ['speed', '-evp', 'aes-256-xts', '-seconds', quick ? '1' : '3', '-bytes', '16384'], {
     encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'],
@@ -72,6 +78,11 @@ try {
   fillRandom(raw, size);
   console.log(`load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')} on 2 cores (other sessions share the CPU when > ~0.5)`);
   console.log(`disk benchmark: ${size / 1024 / 1024} MiB of random data in ${dir}, ${quick ? 'BENCH_QUICK' : 'full'} run`);
+
+  // The I/O floor: a plain copy of the same file on the same filesystem (no crypto at all).
+  const cpSeconds = timeCmd('cp', ['--sparse=never', raw, join(dir, 'copy.img')]);
+  rmSync(join(dir, 'copy.img'));
+  console.log(row('cp (I/O only, no crypto)', cpSeconds));
 
   const ours: number[] = [];
   ours.push(await timeAsync(() => encryptDisk({ src: raw, dst: join(dir, 'ours.luks'), dek })));
@@ -114,7 +125,7 @@ try {
   console.log(`ours = peer = bytes of encrypt+decrypt+deep rekey / their total time`);
   console.log(
     `RESULT disk ours=${oursRate.toFixed(0)} peer=${peerRate.toFixed(0)} ratio=${(oursRate / peerRate).toFixed(2)} ceiling=${ceiling.toFixed(0)} ` +
-      `shallow_${shallow[0]} shallow_${shallow[1]}`,
+      `shallow_${shallow[0]} shallow_${shallow[1]} io_cp=${(size / MB / cpSeconds).toFixed(0)}`,
   );
 } finally {
   rmSync(dir, { recursive: true, force: true });

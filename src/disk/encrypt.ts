@@ -39,21 +39,22 @@ async function encryptLocked(opts: EncryptDiskOptions): Promise<BulkResult> {
       const h = newHeader(mk);
       const payload = h.payloadOffset * SECTOR;
       await ensureFreeSpace(opts.dst, payload + size);
-      const material = fillKeyslot(h, 0, mk, passphrase, iterations);
-      const result = await writeAtomically(opts.dst, async (out) => {
-        await writeHeader(out, h, new Map([[0, material]]));
-        await out.truncate(payload + size);
-        const pool = new XtsPool({ dstKey: mk });
-        try {
-          return await runBulk({
+      // Workers boot while PBKDF2, the AF split and the header write run.
+      const pool = new XtsPool({ dstKey: mk });
+      try {
+        const material = fillKeyslot(h, 0, mk, passphrase, iterations);
+        const result = await writeAtomically(opts.dst, async (out) => {
+          await writeHeader(out, h, new Map([[0, material]]));
+          await out.truncate(payload + size);
+          return runBulk({
             pool, op: 'encrypt', phase: 'encrypt', src, srcBase: 0, dst: out, dstBase: payload, length: size,
             holesInSource: false, onProgress: opts.onProgress,
           });
-        } finally {
-          await pool.close();
-        }
-      });
-      return { ...result, seconds: (performance.now() - started) / 1000 };
+        });
+        return { ...result, seconds: (performance.now() - started) / 1000 };
+      } finally {
+        await pool.close();
+      }
     } finally {
       zero(mk, passphrase);
     }

@@ -89,23 +89,24 @@ export async function recrypt(
       const h = newHeader(newMk);
       const payload = h.payloadOffset * SECTOR;
       await ensureFreeSpace(opts.dst, payload + Math.min(size, await allocatedBytes(opts.src)));
-      const material = fillKeyslot(h, 0, newMk, passphrase, iterations);
-      const mode = (await src.stat()).mode & 0o7777;
-      const result = await writeAtomically(opts.dst, async (out) => {
-        await out.chmod(mode);
-        await writeHeader(out, h, new Map([[0, material]]));
-        await out.truncate(payload + size);
-        const pool = new XtsPool({ srcKey: oldMk, dstKey: newMk });
-        try {
-          return await runBulk({
+      // Workers boot while PBKDF2, the AF split and the header write run.
+      const pool = new XtsPool({ srcKey: oldMk, dstKey: newMk });
+      try {
+        const material = fillKeyslot(h, 0, newMk, passphrase, iterations);
+        const mode = (await src.stat()).mode & 0o7777;
+        const result = await writeAtomically(opts.dst, async (out) => {
+          await out.chmod(mode);
+          await writeHeader(out, h, new Map([[0, material]]));
+          await out.truncate(payload + size);
+          return runBulk({
             pool, op: 'reencrypt', phase: 'rekey', src, srcBase: oldPayload, dst: out, dstBase: payload, length: size,
             holesInSource: true, onProgress: opts.onProgress,
           });
-        } finally {
-          await pool.close();
-        }
-      });
-      return { ...result, seconds: (performance.now() - started) / 1000 };
+        });
+        return { ...result, seconds: (performance.now() - started) / 1000 };
+      } finally {
+        await pool.close();
+      }
     } finally {
       zero(oldMk, newMk, passphrase);
     }
