@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { cloneDisk, createEncryptedDisk, decryptDisk, diskInfo, encryptDisk, rekeyDisk } from '../../src/disk/index.js';
+import { checkDiskKey, cloneDisk, createEncryptedDisk, decryptDisk, diskInfo, encryptDisk, rekeyDisk } from '../../src/disk/index.js';
 import { luksOpts, makeKey, makeRaw, qemuConvertToLuks, qemuSame, run, secretObj, sha256File, tempDir, type KeyPair } from './helpers.js';
 
 // QEMU 7.2 (qemu-img, qemu-io) and cryptsetup are the oracles: our files must open there, and
@@ -48,6 +48,16 @@ describe('LUKS1 interop with QEMU and cryptsetup', () => {
     await decryptDisk({ src: file, dst: out, dek: k1.dek });
     const plain = (await import('node:fs')).readFileSync(out);
     expect(plain.subarray(1 << 20, 3 << 20).every((b) => b === 0x5a)).toBe(true);
+  });
+
+  it('opens a LUKS1 header that cryptsetup luksFormat wrote', async () => {
+    const file = join(dir, 'cs.luks');
+    (await import('node:fs')).writeFileSync(file, '');
+    (await import('node:fs')).truncateSync(file, 8 << 20);
+    await run('cryptsetup', ['luksFormat', '-q', '--type', 'luks1', '--pbkdf-force-iterations', '1000', '--key-file', k1.secret, file]);
+    expect((await diskInfo(file)).payloadOffsetBytes).toBe(4096 * 512);
+    expect(await checkDiskKey(file, k1.dek)).toEqual({ slot: 0 });
+    await expect(checkDiskKey(file, k2.dek)).rejects.toThrow(/wrong key/);
   });
 
   it('encrypt raw→LUKS: qemu-img compare finds the same data', async () => {
