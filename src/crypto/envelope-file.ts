@@ -4,6 +4,7 @@ import { CryptoError } from './errors.js';
 import { abytes, constantTimeEqual } from './guards.js';
 import { KEY_CHECK_BYTES, keyCheckValue } from './key-check.js';
 import { writeAtomically } from '../disk/atomic-file.js';
+import { readAt } from '../disk/positional-io.js';
 
 /**
  * Streaming GCM envelope for big files (core dumps): the plaintext is cut into chunks, each
@@ -31,16 +32,6 @@ function chunkNonce(prefix: Buffer, index: number, final: boolean): Buffer {
   return n;
 }
 
-async function readFull(fh: import('node:fs/promises').FileHandle, buf: Buffer, pos: number): Promise<number> {
-  let got = 0;
-  while (got < buf.length) {
-    const { bytesRead } = await fh.read(buf, got, buf.length - got, pos + got);
-    if (bytesRead === 0) break;
-    got += bytesRead;
-  }
-  return got;
-}
-
 export async function sealFile(key: Buffer, src: string, dst: string, aad: Buffer, chunkSize = FILE_CHUNK_BYTES): Promise<void> {
   abytes(key, 32, 'key');
   abytes(aad, undefined, 'aad');
@@ -64,7 +55,7 @@ export async function sealFile(key: Buffer, src: string, dst: string, aad: Buffe
       let outPos = header.length;
       const buf = Buffer.alloc(chunkSize);
       for (let i = 0; i < chunks; i++) {
-        const n = await readFull(input, buf, i * chunkSize);
+        const n = await readAt(input, buf, i * chunkSize);
         const c = createCipheriv('aes-256-gcm', key, chunkNonce(prefix, i, i === chunks - 1));
         c.setAAD(fullAad);
         const ct = Buffer.concat([c.update(buf.subarray(0, n)), c.final(), c.getAuthTag()]);
@@ -85,7 +76,7 @@ export async function openFile(key: Buffer, src: string, dst: string, aad: Buffe
   try {
     const size = (await input.stat()).size;
     const header = Buffer.alloc(HEADER);
-    if ((await readFull(input, header, 0)) < HEADER || !header.subarray(0, 4).equals(MAGIC)) {
+    if ((await readAt(input, header, 0)) < HEADER || !header.subarray(0, 4).equals(MAGIC)) {
       throw new CryptoError('MALFORMED', 'encrypted file: not a vmcrypt file envelope (bad magic or too short)');
     }
     if (header[4] !== 1 || header[5] !== 1 || header.readUInt16BE(6) !== 0) {
@@ -107,7 +98,7 @@ export async function openFile(key: Buffer, src: string, dst: string, aad: Buffe
     await writeAtomically(dst, async (out) => {
       const buf = Buffer.alloc(sealed);
       for (let i = 0; i < chunks; i++) {
-        const n = await readFull(input, buf, HEADER + i * sealed);
+        const n = await readAt(input, buf, HEADER + i * sealed);
         const d = createDecipheriv('aes-256-gcm', key, chunkNonce(prefix, i, i === chunks - 1));
         d.setAAD(fullAad);
         d.setAuthTag(buf.subarray(n - TAG, n));

@@ -1,6 +1,7 @@
 import { statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DiskError } from './errors.js';
+import { formatBytes } from './units.js';
 
 /** Headroom kept free beyond the new file (metadata, temp header): 16 MiB. */
 const MARGIN = 16 << 20;
@@ -16,18 +17,7 @@ export async function ensureFreeSpace(target: string, neededBytes: number): Prom
   if (free < neededBytes + MARGIN) {
     throw new DiskError(
       'DISK_NO_SPACE',
-      `not enough free space in ${dirname(target)}: need ${fmt(neededBytes + MARGIN)} for the new file, ${fmt(free)} free`,
+      `not enough free space in ${dirname(target)}: need ${formatBytes(neededBytes + MARGIN)} for the new file, ${formatBytes(free)} free`,
     );
   }
-}
-
-function fmt(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v.toFixed(u === 0 ? 0 : 1)} ${units[u]}`;
 }

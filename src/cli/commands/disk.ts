@@ -4,6 +4,7 @@ import { parseCommandArgs, requireOption } from '../args.js';
 import { UsageError } from '../../errors.js';
 import { dekFromHex } from '../../crypto/dek.js';
 import { zero } from '../../crypto/guards.js';
+import { formatBytes } from '../../disk/units.js';
 import {
   DEFAULT_KEYSLOT_ITERATIONS, DiskError, createEncryptedDisk, decryptDisk, diskInfo, encryptDisk, rekeyDisk,
   type BulkResult, type DiskInfo, type DiskProgress,
@@ -64,17 +65,6 @@ function parseIterations(v: string | boolean | undefined): number | undefined {
   return Number(v);
 }
 
-export function humanBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v.toFixed(u === 0 ? 0 : 1)} ${units[u]}`;
-}
-
 function clock(seconds: number): string {
   if (!Number.isFinite(seconds)) return '--:--';
   const s = Math.round(seconds);
@@ -103,7 +93,7 @@ function progressBar(io: CliIo): { onProgress?: (p: DiskProgress) => void; finis
       const fill = Math.round(frac * width);
       process.stderr.write(
         `\r${p.phase} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${(frac * 100).toFixed(0).padStart(3)}% ` +
-          `${humanBytes(p.doneBytes)}/${humanBytes(p.totalBytes)} ${humanBytes(rate)}/s ETA ${clock(eta)}  `,
+          `${formatBytes(p.doneBytes)}/${formatBytes(p.totalBytes)} ${formatBytes(rate)}/s ETA ${clock(eta)}  `,
       );
       drawn = true;
     },
@@ -120,16 +110,16 @@ function printResult(io: CliIo, json: boolean, what: string, r: BulkResult, extr
     return;
   }
   const rate = r.seconds > 0 ? r.bytes / r.seconds : 0;
-  io.out(`${what}: ${humanBytes(r.bytes)} in ${r.seconds.toFixed(2)} s (${humanBytes(rate)}/s, ${humanBytes(r.holeBytes)} left as holes)`);
+  io.out(`${what}: ${formatBytes(r.bytes)} in ${r.seconds.toFixed(2)} s (${formatBytes(rate)}/s, ${formatBytes(r.holeBytes)} left as holes)`);
 }
 
 function printInfo(io: CliIo, info: DiskInfo): void {
   io.out(`file:            ${info.path}`);
   io.out(`format:          LUKS1 (${info.cipher}, ${info.masterKeyBits}-bit master key, ${info.hash})`);
   io.out(`uuid:            ${info.uuid}`);
-  io.out(`virtual size:    ${humanBytes(info.virtualSizeBytes)} (${info.virtualSizeBytes} bytes)`);
+  io.out(`virtual size:    ${formatBytes(info.virtualSizeBytes)} (${info.virtualSizeBytes} bytes)`);
   io.out(`payload offset:  ${info.payloadOffsetBytes} bytes`);
-  io.out(`file size:       ${humanBytes(info.fileSizeBytes)}, allocated ${humanBytes(info.allocatedBytes)}`);
+  io.out(`file size:       ${formatBytes(info.fileSizeBytes)}, allocated ${formatBytes(info.allocatedBytes)}`);
   io.out(`mk digest iters: ${info.mkDigestIterations}`);
   for (const k of info.keyslots) {
     io.out(`keyslot ${k.index}:       ${k.active ? `ENABLED (${k.iterations} PBKDF2 iterations, material at sector ${k.keyMaterialOffsetSectors})` : 'disabled'}`);
@@ -158,7 +148,7 @@ async function run(args: readonly string[], io: CliIo): Promise<number> {
         const iterations = parseIterations(values.iterations);
         const info = await createEncryptedDisk({ path: file, sizeBytes: size, dek, ...(iterations === undefined ? {} : { iterations }) });
         if (values.json === true) io.out(JSON.stringify(info));
-        else io.out(`created ${file}: LUKS1 ${info.cipher}, virtual size ${humanBytes(info.virtualSizeBytes)}`);
+        else io.out(`created ${file}: LUKS1 ${info.cipher}, virtual size ${formatBytes(info.virtualSizeBytes)}`);
       } finally {
         zero(dek);
       }

@@ -1,28 +1,10 @@
 import type { FileHandle } from 'node:fs/promises';
 import { DiskError } from '../errors.js';
+import { readAt, writeAt } from '../positional-io.js';
 import { zero } from '../../crypto/guards.js';
 import { PHDR_BYTES, SECTOR } from './constants.js';
 import { keyMaterialSectors, parseHeader, serializeHeader, type LuksHeader } from './header.js';
 import { passphraseFromDek, tryKeyslot } from './keyslot.js';
-
-/** Reads exactly buf.length bytes at pos, or fewer at end of file; returns the count. */
-export async function readAt(fh: FileHandle, buf: Buffer, pos: number): Promise<number> {
-  let got = 0;
-  while (got < buf.length) {
-    const { bytesRead } = await fh.read(buf, got, buf.length - got, pos + got);
-    if (bytesRead === 0) break;
-    got += bytesRead;
-  }
-  return got;
-}
-
-export async function writeAt(fh: FileHandle, buf: Buffer, pos: number): Promise<void> {
-  let done = 0;
-  while (done < buf.length) {
-    const { bytesWritten } = await fh.write(buf, done, buf.length - done, pos + done);
-    done += bytesWritten;
-  }
-}
 
 export async function readHeader(fh: FileHandle): Promise<{ header: LuksHeader; fileSize: number }> {
   const fileSize = (await fh.stat()).size;
