@@ -1,4 +1,6 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { constants } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
 
 /**
  * One audit record per batch item: who asked what about which object, and the result.
@@ -18,23 +20,82 @@ export interface AuditEntry {
 
 export interface AuditLog {
   record(entry: AuditEntry): void;
+  /** Resolves once every entry recorded before the call is durable (fsync'd); rejects if it cannot be. */
+  flush(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** Appends JSON lines to a file (mode 0600). */
-export function openFileAuditLog(path: string): AuditLog {
-  const stream: WriteStream = createWriteStream(path, { flags: 'a', mode: 0o600 });
-  stream.on('error', (err) => process.stderr.write(`kms: audit log ${path}: ${err.message}\n`));
+/**
+ * Appends JSON lines to a file (mode 0600). Group commit: entries recorded while one write +
+ * fdatasync is running go out together in the next one, so many connections share an fsync.
+ * A failed write keeps its lines queued: the next flush tries them again.
+ */
+export async function openFileAuditLog(path: string): Promise<AuditLog> {
+  let fh: FileHandle;
+  let created = false;
+  try {
+    fh = await open(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_EXCL, 0o600);
+    created = true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    fh = await open(path, 'a', 0o600);
+  }
+  if (created) {
+    // A new file survives a crash only once its directory entry is on disk.
+    await fh.sync();
+    const dir = await open(dirname(path), 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+  }
+  let pending: string[] = [];
+  let recorded = 0;
+  let durable = 0;
+  let running: Promise<void> | undefined;
+
+  const writeOut = async (): Promise<void> => {
+    while (pending.length > 0) {
+      const lines = pending;
+      pending = [];
+      try {
+        await fh.write(lines.join(''));
+        await fh.datasync();
+      } catch (err) {
+        pending = lines.concat(pending);
+        throw err;
+      }
+      durable += lines.length;
+    }
+  };
+
+  const flush = async (): Promise<void> => {
+    const wanted = recorded;
+    while (durable < wanted) {
+      running ??= writeOut().finally(() => (running = undefined));
+      await running;
+    }
+  };
+
   return {
     record(entry) {
-      stream.write(JSON.stringify(entry) + '\n');
+      pending.push(JSON.stringify(entry) + '\n');
+      recorded++;
     },
-    close: () => new Promise<void>((resolve) => stream.end(() => resolve())),
+    flush,
+    async close() {
+      try {
+        await flush();
+      } finally {
+        await fh.close();
+      }
+    },
   };
 }
 
-/** Keeps entries in memory (tests, `kms serve --audit -`). */
+/** Keeps entries in memory (tests). */
 export function memoryAuditLog(): AuditLog & { readonly entries: AuditEntry[] } {
   const entries: AuditEntry[] = [];
-  return { entries, record: (e) => void entries.push(e), close: async () => {} };
+  return { entries, record: (e) => void entries.push(e), flush: async () => {}, close: async () => {} };
 }

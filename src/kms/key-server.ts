@@ -38,7 +38,24 @@ export class KeyServer implements KmipMessageHandler {
     return this.#failure(identity, FALLBACK_VERSION, error, peer);
   }
 
+  /**
+   * The response is released only once the audit entries of this message are durable: if the
+   * audit log cannot be written, the client gets General Failure instead (no key leaves unaudited).
+   */
   async handleMessage(identity: string, request: Buffer, peer?: string): Promise<Buffer> {
+    const out = await this.#handle(identity, request, peer);
+    try {
+      await this.#deps.audit.flush();
+      return out;
+    } catch (err) {
+      out.fill(0);
+      process.stderr.write(`kms: audit log: ${err instanceof Error ? err.message : String(err)}\n`);
+      const item = failureItem(undefined, undefined, new KmipError('KMIP_GENERAL_FAILURE', 'audit log unavailable'));
+      return encodeTtlv(encodeResponseMessage({ header: this.#header(FALLBACK_VERSION, 1), batchItems: [item] }));
+    }
+  }
+
+  async #handle(identity: string, request: Buffer, peer: string | undefined): Promise<Buffer> {
     let root: TtlvItem;
     try {
       root = decodeTtlv(request, this.#limits);

@@ -60,7 +60,14 @@ export async function serveKms(opts: ServeOptions): Promise<RunningKms> {
   } finally {
     master.fill(0);
   }
-  const audit: AuditLog = openFileAuditLog(paths.auditLog);
+  let audit: AuditLog;
+  try {
+    audit = await openFileAuditLog(paths.auditLog);
+  } catch (err) {
+    await store.close();
+    sealer.destroy();
+    throw new KmsError('CONFIG_INVALID', `cannot open audit log ${paths.auditLog}: ${(err as Error).message}`, { cause: err });
+  }
   const keyServer = new KeyServer({ store, sealer, audit, now: () => new Date(), randomBytes });
   let server;
   try {
