@@ -14,6 +14,7 @@ function diffuse(block: Buffer, hash: string): void {
     idx.writeUInt32BE(i, 0);
     const h = createHash(hash).update(idx).update(block.subarray(off, off + n)).digest();
     h.copy(block, off, 0, n);
+    h.fill(0); // derived from key material
   }
 }
 

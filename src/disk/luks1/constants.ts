@@ -23,5 +23,16 @@ export const PAYLOAD_OFFSET_SECTORS = 4096;
 export const DEFAULT_KEYSLOT_ITERATIONS = 20_000;
 /** Master-key digest iterations: the LUKS1 minimum cryptsetup enforces. */
 export const MK_DIGEST_ITERATIONS = 1000;
-/** Upper bound we accept when reading a header (QEMU's own default reaches ~10^7). */
-export const MAX_ITERATIONS = 100_000_000;
+/**
+ * Upper bound of one PBKDF2 iteration count (keyslot or master-key digest) we write or accept.
+ * 2^24 ≈ 16.8 M: several times what `cryptsetup luksFormat` or QEMU's 2-second default calibrate
+ * to on a fast CPU (a few million), so real headers pass; one such keyslot costs ~10–40 s here.
+ */
+export const MAX_ITERATIONS = 1 << 24;
+/**
+ * Upper bound of the PBKDF2 work one unlock may cost on a hostile header: the sum, over the active
+ * keyslots, of (keyslot iterations × digest blocks per key + master-key digest iterations).
+ * 2^26 block-iterations ≈ 20–40 s on this class of machine instead of the hours that 8 keyslots
+ * at 2^32−1 iterations each would take.
+ */
+export const MAX_UNLOCK_WORK = 1 << 26;

@@ -33,7 +33,7 @@ export async function unlock(fh: FileHandle, h: LuksHeader, dek: Buffer): Promis
       if (!ks.active) continue;
       const material = Buffer.alloc(keyMaterialSectors(h.keyBytes, ks.stripes) * SECTOR);
       await readAt(fh, material, ks.keyMaterialOffset * SECTOR);
-      const mk = tryKeyslot(h, ks, material, passphrase);
+      const mk = await tryKeyslot(h, ks, material, passphrase);
       if (mk !== undefined) return { mk, slot: i };
     }
   } finally {

@@ -1,7 +1,7 @@
 import { DiskError } from '../errors.js';
 import {
   AF_STRIPES, DIGEST_BYTES, KEYSLOT_DISABLED, KEYSLOT_ENABLED, KEYSLOTS, LUKS_MAGIC, LUKS_VERSION,
-  MAX_ITERATIONS, PHDR_BYTES, SALT_BYTES, SECTOR,
+  MAX_ITERATIONS, MAX_UNLOCK_WORK, PHDR_BYTES, SALT_BYTES, SECTOR,
 } from './constants.js';
 
 /** One of the 8 keyslot entries of the phdr (LUKS1 spec §2.3, 48 bytes each). */
@@ -27,7 +27,8 @@ export interface LuksHeader {
   keyslots: Keyslot[];
 }
 
-const SUPPORTED_HASHES = ['sha1', 'sha256', 'sha512'];
+/** Supported LUKS hash specs and their digest sizes (PBKDF2 cost is per digest-sized block). */
+const DIGEST_SIZES: Readonly<Record<string, number>> = { sha1: 20, sha256: 32, sha512: 64 };
 /** Largest payload offset we accept (64 MiB): bounds what we read before the payload. */
 const MAX_PAYLOAD_SECTORS = 131072;
 
@@ -44,6 +45,16 @@ function corrupt(what: string): DiskError {
 /** Bytes of AF-split key material of one keyslot, rounded up to whole sectors. */
 export function keyMaterialSectors(keyBytes: number, stripes: number): number {
   return Math.ceil((keyBytes * stripes) / SECTOR);
+}
+
+/**
+ * Worst-case PBKDF2 cost of opening a disk, in digest-block iterations: every enabled keyslot
+ * derives keyBytes (ceil(keyBytes / digest) blocks per iteration) and then checks the master key
+ * digest (20 bytes: one block).
+ */
+export function unlockWork(h: Pick<LuksHeader, 'hashSpec' | 'keyBytes' | 'mkDigestIterations' | 'keyslots'>): number {
+  const blocks = Math.ceil(h.keyBytes / (DIGEST_SIZES[h.hashSpec] ?? 20));
+  return h.keyslots.reduce((sum, k) => (k.active ? sum + k.iterations * blocks + h.mkDigestIterations : sum), 0);
 }
 
 /**
@@ -75,7 +86,7 @@ export function parseHeader(buf: Buffer, fileSize: number): LuksHeader {
   if (h.cipherName !== 'aes' || h.cipherMode !== 'xts-plain64') {
     throw new DiskError('DISK_UNSUPPORTED', `cipher ${JSON.stringify(`${h.cipherName}-${h.cipherMode}`.slice(0, 70))} is not supported (only aes-xts-plain64)`);
   }
-  if (!SUPPORTED_HASHES.includes(h.hashSpec)) {
+  if (!Object.hasOwn(DIGEST_SIZES, h.hashSpec)) {
     throw new DiskError('DISK_UNSUPPORTED', `hash ${JSON.stringify(h.hashSpec.slice(0, 32))} is not supported (sha1, sha256, sha512)`);
   }
   if (h.keyBytes !== 32 && h.keyBytes !== 64) throw corrupt(`key size ${h.keyBytes} bytes (expected 32 or 64 for aes-xts)`);
@@ -93,13 +104,17 @@ export function parseHeader(buf: Buffer, fileSize: number): LuksHeader {
       keyMaterialOffset: buf.readUInt32BE(off + 40),
       stripes: buf.readUInt32BE(off + 44),
     };
+    // Layout checks hold for disabled slots too (as QEMU checks them): a shallow rekey writes new
+    // key material where a disabled slot points, which must be neither payload nor another slot.
+    if (ks.stripes !== AF_STRIPES) throw corrupt(`keyslot ${i} AF stripes ${ks.stripes} (expected ${AF_STRIPES})`);
+    const end = ks.keyMaterialOffset + keyMaterialSectors(h.keyBytes, ks.stripes);
+    if (ks.keyMaterialOffset * SECTOR < PHDR_BYTES || end > h.payloadOffset) {
+      throw corrupt(`keyslot ${i} key material offset ${ks.keyMaterialOffset} lies outside the header area`);
+    }
+    const overlapped = h.keyslots.findIndex((o) => ks.keyMaterialOffset < o.keyMaterialOffset + keyMaterialSectors(h.keyBytes, o.stripes) && o.keyMaterialOffset < end);
+    if (overlapped !== -1) throw corrupt(`keyslot ${i} key material overlaps keyslot ${overlapped}`);
     if (ks.active) {
       if (ks.iterations < 1 || ks.iterations > MAX_ITERATIONS) throw corrupt(`keyslot ${i} iterations ${ks.iterations}`);
-      if (ks.stripes !== AF_STRIPES) throw corrupt(`keyslot ${i} AF stripes ${ks.stripes} (expected ${AF_STRIPES})`);
-      const end = ks.keyMaterialOffset + keyMaterialSectors(h.keyBytes, ks.stripes);
-      if (ks.keyMaterialOffset * SECTOR < PHDR_BYTES || end > h.payloadOffset) {
-        throw corrupt(`keyslot ${i} key material offset ${ks.keyMaterialOffset} lies outside the header area`);
-      }
       if (end * SECTOR > fileSize) {
         throw new DiskError('DISK_TRUNCATED', `truncated LUKS disk: keyslot ${i} key material ends at byte ${end * SECTOR}, the file has ${fileSize}`);
       }
@@ -107,6 +122,10 @@ export function parseHeader(buf: Buffer, fileSize: number): LuksHeader {
     h.keyslots.push(ks);
   }
   if (!h.keyslots.some((k) => k.active)) throw corrupt('no keyslot is enabled');
+  const work = unlockWork(h);
+  if (work > MAX_UNLOCK_WORK) {
+    throw corrupt(`PBKDF2 iterations of the enabled keyslots add up to ${work} block-iterations, more than the ${MAX_UNLOCK_WORK} we spend opening a disk`);
+  }
   if (h.payloadOffset * SECTOR > fileSize) {
     throw new DiskError('DISK_TRUNCATED', `truncated LUKS disk: payload starts at byte ${h.payloadOffset * SECTOR}, the file has ${fileSize}`);
   }

@@ -1,4 +1,5 @@
-import { pbkdf2Sync, randomBytes, randomUUID } from 'node:crypto';
+import { pbkdf2, pbkdf2Sync, randomBytes, randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
 import { XtsCipher } from '../../crypto/xts.js';
 import { constantTimeEqual, zero } from '../../crypto/guards.js';
 import { afMerge, afSplit } from './af.js';
@@ -73,12 +74,16 @@ export function fillKeyslot(h: LuksHeader, index: number, mk: Buffer, passphrase
   return material;
 }
 
+const pbkdf2Async = promisify(pbkdf2);
+
 /**
  * Tries `passphrase` on one active keyslot whose encrypted material is given; returns the master
- * key when its digest matches, else undefined (wrong passphrase or damaged keyslot).
+ * key when its digest matches, else undefined (wrong passphrase or damaged keyslot). The PBKDF2
+ * runs (up to MAX_ITERATIONS each, header-controlled) are off the event loop, so a daemon using
+ * this module keeps answering while a disk opens.
  */
-export function tryKeyslot(h: LuksHeader, ks: Keyslot, material: Buffer, passphrase: Buffer): Buffer | undefined {
-  const slotKey = pbkdf2Sync(passphrase, ks.salt, ks.iterations, h.keyBytes, h.hashSpec);
+export async function tryKeyslot(h: LuksHeader, ks: Keyslot, material: Buffer, passphrase: Buffer): Promise<Buffer | undefined> {
+  const slotKey = await pbkdf2Async(passphrase, ks.salt, ks.iterations, h.keyBytes, h.hashSpec);
   const plain = Buffer.from(material);
   const xts = new XtsCipher(slotKey);
   xts.decrypt(plain, 0);
@@ -86,7 +91,8 @@ export function tryKeyslot(h: LuksHeader, ks: Keyslot, material: Buffer, passphr
   zero(slotKey);
   const mk = afMerge(plain, h.keyBytes, ks.stripes, h.hashSpec);
   zero(plain);
-  if (constantTimeEqual(masterKeyDigest(mk, h), h.mkDigest)) return mk;
+  const digest = await pbkdf2Async(mk, h.mkDigestSalt, h.mkDigestIterations, DIGEST_BYTES, h.hashSpec);
+  if (constantTimeEqual(digest, h.mkDigest)) return mk;
   zero(mk);
   return undefined;
 }
