@@ -1,4 +1,5 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeAtomically } from '../disk/atomic-file.js';
 import { HostError } from './errors.js';
 import { openWith, sealWith } from './vm-crypto.js';
 
@@ -6,10 +7,12 @@ import { openWith, sealWith } from './vm-crypto.js';
 export const NVRAM_BYTES = 128 * 1024;
 const MAX_NVRAM_FILE = NVRAM_BYTES + 4096;
 
-/** Writes `NAME.nvram`: sealed under the VM DEK (AAD = "<uuid>:nvram") or plain. */
+/** Writes `NAME.nvram` durably (temp, fsync, rename, dir fsync): sealed under the VM DEK (AAD = "<uuid>:nvram") or plain. */
 export async function writeNvram(path: string, uuid: string, data: Buffer, vmDek: Buffer | undefined): Promise<void> {
   const out = vmDek === undefined ? data : sealWith(vmDek, data, `${uuid}:nvram`);
-  await writeFile(path, out, { mode: 0o600 });
+  await writeAtomically(path, async (fh) => {
+    await fh.writeFile(out);
+  });
 }
 
 /** Reads and (for encrypted VMs) authenticates `NAME.nvram`; the caller zeroes the result. */

@@ -1,6 +1,7 @@
-import { rename, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { decryptDisk, encryptDisk, rekeyDisk } from '../disk/index.js';
+import { cloneDisk, decryptDisk, encryptDisk } from '../disk/index.js';
 import { HostError } from './errors.js';
 import type { KeyCache } from './key-cache.js';
 import { NVRAM_BYTES, readNvram, writeNvram } from './nvram.js';
@@ -59,33 +60,33 @@ export async function shallowRekey(vm: OpenVm, cache: KeyCache, to: NewKey): Pro
 export async function deepRekey(vm: OpenVm, cache: KeyCache, to: NewKey): Promise<void> {
   if (vm.doc.keySafe === undefined || vm.vmDek === undefined) throw new HostError('HOST_BAD_REQUEST', 'the VM is not encrypted');
   requireNoSnapshots(vm, 'a deep rekey');
+  const vmDek = vm.vmDek;
   const newVmDek = generateDek();
   try {
-    await cache.withAsync(to.keyId, async (newKek) => {
-      const disks: VmDisk[] = [];
-      for (const d of vm.config.disks) {
-        const layer = d.layers[0];
-        if (layer === undefined) continue;
-        const oldDek = layerDek(vm, layer);
-        const newDek = generateDek();
-        try {
-          await rekeyDisk({ path: join(vm.dir, layer.file), oldDek, newDek, mode: 'deep' });
-          disks.push({ ...d, layers: [{ ...layer, wrappedDek: wrapDekFor(newKek, newDek, to.keyId) }] });
-        } finally {
-          oldDek.fill(0);
-          newDek.fill(0);
+    await cache.withAsync(to.keyId, (newKek) =>
+      commitRewrite(vm, async (made) => {
+        const disks: VmDisk[] = [];
+        for (const d of vm.config.disks) {
+          const layer = d.layers[0];
+          if (layer === undefined) continue;
+          // a copy under a new name: the old disk (and its DEK in the old .vmx) stays valid
+          // until the new .vmx is committed
+          const file = rewrittenName(layer.file);
+          const oldDek = layerDek(vm, layer);
+          const newDek = generateDek();
+          try {
+            await cloneDisk({ src: join(vm.dir, layer.file), dst: join(vm.dir, file), oldDek, newDek });
+            made.push(join(vm.dir, file));
+            disks.push({ ...d, layers: [{ ...layer, file, wrappedDek: wrapDekFor(newKek, newDek, to.keyId) }] });
+          } finally {
+            oldDek.fill(0);
+            newDek.fill(0);
+          }
         }
-      }
-      const nvram = await readNvram(join(vm.dir, vm.config.nvram), vm.uuid, vm.vmDek);
-      try {
-        await writeNvram(join(vm.dir, vm.config.nvram), vm.uuid, nvram, newVmDek);
-      } finally {
-        nvram.fill(0);
-      }
-      const keySafe: KeySafe = { providerId: to.providerId, keyId: to.keyId, wrappedDek: wrapDekFor(newKek, newVmDek, to.keyId) };
-      await writeVmx(vm.vmxPath, encodeVmx({ ...clearOf(vm.doc), keySafe }, { ...vm.config, disks }, newVmDek));
-      await rotateLog(vm, newVmDek, 'deep rekey: new VM DEK');
-    });
+        const keySafe: KeySafe = { providerId: to.providerId, keyId: to.keyId, wrappedDek: wrapDekFor(newKek, newVmDek, to.keyId) };
+        return { clear: { ...clearOf(vm.doc), keySafe }, disks, oldDek: vmDek, newDek: newVmDek, why: 'deep rekey: new VM DEK' };
+      }),
+    );
   } finally {
     newVmDek.fill(0);
   }
@@ -98,52 +99,42 @@ export async function encryptVm(vm: OpenVm, cache: KeyCache, to: NewKey): Promis
     throw new HostError('HOST_UNSUPPORTED_ENCRYPTED', 'remove the serial/parallel ports first: they are not supported on encrypted VMs');
   }
   const vmDek = generateDek();
-  const made: string[] = [];
   try {
-    await cache.withAsync(to.keyId, async (kek) => {
-      const disks: VmDisk[] = [];
-      for (const d of vm.config.disks) {
-        const layer = d.layers[0];
-        if (layer === undefined) continue;
-        const file = layer.file.replace(/\.raw$/, '') + '.luks';
-        const dek = generateDek();
-        try {
-          await encryptDisk({ src: join(vm.dir, layer.file), dst: join(vm.dir, file), dek });
-          made.push(join(vm.dir, file));
-          disks.push({ ...d, layers: [{ file, format: 'luks', wrappedDek: wrapDekFor(kek, dek, to.keyId) }] });
-        } finally {
-          dek.fill(0);
+    await cache.withAsync(to.keyId, (kek) =>
+      commitRewrite(vm, async (made) => {
+        const disks: VmDisk[] = [];
+        for (const d of vm.config.disks) {
+          const layer = d.layers[0];
+          if (layer === undefined) continue;
+          const file = `${stemOf(layer.file)}.luks`;
+          const dek = generateDek();
+          try {
+            await encryptDisk({ src: join(vm.dir, layer.file), dst: join(vm.dir, file), dek });
+            made.push(join(vm.dir, file));
+            disks.push({ ...d, layers: [{ file, format: 'luks', wrappedDek: wrapDekFor(kek, dek, to.keyId) }] });
+          } finally {
+            dek.fill(0);
+          }
         }
-      }
-      const nvram = await readNvram(join(vm.dir, vm.config.nvram), vm.uuid, undefined).catch(() => Buffer.alloc(NVRAM_BYTES));
-      const config: VmConfig = { ...vm.config, disks };
-      const keySafe: KeySafe = { providerId: to.providerId, keyId: to.keyId, wrappedDek: wrapDekFor(kek, vmDek, to.keyId) };
-      const text = encodeVmx({ ...clearOf(vm.doc), storagePolicy: 'VM Encryption Policy', keySafe }, config, vmDek);
-      await writeNvram(join(vm.dir, `${vm.config.nvram}.new`), vm.uuid, nvram, vmDek);
-      nvram.fill(0);
-      await rename(join(vm.dir, `${vm.config.nvram}.new`), join(vm.dir, vm.config.nvram));
-      await writeVmx(vm.vmxPath, text);
-      await rotateLog(vm, vmDek, `encrypted with key ${to.keyId}`);
-    });
-  } catch (err) {
-    for (const f of made) await rm(f, { force: true });
-    throw err;
+        const keySafe: KeySafe = { providerId: to.providerId, keyId: to.keyId, wrappedDek: wrapDekFor(kek, vmDek, to.keyId) };
+        return { clear: { ...clearOf(vm.doc), storagePolicy: 'VM Encryption Policy', keySafe }, disks, oldDek: undefined, newDek: vmDek, why: `encrypted with key ${to.keyId}` };
+      }),
+    );
   } finally {
     vmDek.fill(0);
   }
-  for (const d of vm.config.disks) for (const l of d.layers) await rm(join(vm.dir, l.file), { force: true });
 }
 
 export async function decryptVm(vm: OpenVm): Promise<void> {
   if (vm.doc.keySafe === undefined || vm.vmDek === undefined) throw new HostError('HOST_CONFLICT', 'the VM is not encrypted');
   requireNoSnapshots(vm, 'decrypting a VM');
-  const made: string[] = [];
-  try {
+  const vmDek = vm.vmDek;
+  await commitRewrite(vm, async (made) => {
     const disks: VmDisk[] = [];
     for (const d of vm.config.disks) {
       const layer = d.layers[0];
       if (layer === undefined) continue;
-      const file = layer.file.replace(/\.luks$/, '') + '.raw';
+      const file = `${stemOf(layer.file)}.raw`;
       const dek = layerDek(vm, layer);
       try {
         await decryptDisk({ src: join(vm.dir, layer.file), dst: join(vm.dir, file), dek });
@@ -153,25 +144,65 @@ export async function decryptVm(vm: OpenVm): Promise<void> {
       }
       disks.push({ ...d, layers: [{ file, format: 'raw' }] });
     }
-    const nvram = await readNvram(join(vm.dir, vm.config.nvram), vm.uuid, vm.vmDek);
-    await writeNvram(join(vm.dir, `${vm.config.nvram}.new`), vm.uuid, nvram, undefined);
-    nvram.fill(0);
-    await rename(join(vm.dir, `${vm.config.nvram}.new`), join(vm.dir, vm.config.nvram));
     const { keySafe: _k, ...clear } = clearOf(vm.doc);
-    await writeVmx(vm.vmxPath, encodeVmx({ ...clear, storagePolicy: 'Datastore Default' }, { ...vm.config, disks }, undefined));
-    await rotateLog(vm, undefined, 'decrypted');
-  } catch (err) {
-    for (const f of made) await rm(f, { force: true });
-    throw err;
-  }
-  for (const d of vm.config.disks) for (const l of d.layers) await rm(join(vm.dir, l.file), { force: true });
+    return { clear: { ...clear, storagePolicy: 'Datastore Default' }, disks, oldDek: vmDek, newDek: undefined, why: 'decrypted' };
+  });
 }
 
-/** The log changes key with the VM: the old one is removed (it was sealed under the old DEK). */
-async function rotateLog(vm: OpenVm, dek: Buffer | undefined, why: string): Promise<void> {
-  const path = join(vm.dir, vm.config.log);
-  await rm(path, { force: true });
-  const log = await VmLog.open(path, vm.uuid, dek);
-  await log.append(`new log: ${why}`);
-  await log.close();
+/** What a rewrite commits: the new clear part, disks, and the VM DEK before/after (undefined = plain). */
+interface Rewrite {
+  readonly clear: Omit<VmxDocument, 'encrypted' | 'config'>;
+  readonly disks: VmDisk[];
+  readonly oldDek: Buffer | undefined;
+  readonly newDek: Buffer | undefined;
+  readonly why: string;
+}
+
+/**
+ * The one commit point of deep rekey, encrypt and decrypt: every new file (disks from
+ * `build`, NVRAM and log under the new VM DEK) is written under a NEW name beside the old
+ * ones, then the .vmx naming them is replaced atomically, then the old files go. A failure
+ * or crash before the .vmx rename leaves the VM exactly as it was (new files are removed or
+ * are unreferenced leftovers); after it, the VM is complete under its new keys.
+ */
+async function commitRewrite(vm: OpenVm, build: (made: string[]) => Promise<Rewrite>): Promise<void> {
+  const made: string[] = [];
+  let committed = false;
+  try {
+    const r = await build(made);
+    const nvramFile = rewrittenName(vm.config.nvram);
+    const logFile = rewrittenName(vm.config.log);
+    const nvram = await readNvram(join(vm.dir, vm.config.nvram), vm.uuid, r.oldDek).catch((err: unknown) => {
+      if (r.oldDek !== undefined) throw err;
+      return Buffer.alloc(NVRAM_BYTES); // a plain VM's missing NVRAM starts blank
+    });
+    try {
+      made.push(join(vm.dir, nvramFile));
+      await writeNvram(join(vm.dir, nvramFile), vm.uuid, nvram, r.newDek);
+    } finally {
+      nvram.fill(0);
+    }
+    made.push(join(vm.dir, logFile));
+    const log = await VmLog.open(join(vm.dir, logFile), vm.uuid, r.newDek);
+    await log.append(`new log: ${r.why}`).finally(() => log.close());
+    const config: VmConfig = { ...vm.config, disks: r.disks, nvram: nvramFile, log: logFile };
+    await writeVmx(vm.vmxPath, encodeVmx(r.clear, config, r.newDek));
+    committed = true;
+  } finally {
+    if (!committed) for (const f of made) await rm(f, { force: true });
+  }
+  const old = [...vm.config.disks.flatMap((d) => d.layers.map((l) => l.file)), vm.config.nvram, vm.config.log];
+  for (const f of old) await rm(join(vm.dir, f), { force: true });
+}
+
+const REWRITTEN_RE = /^(.+?)(?:-k[0-9a-f]{8})?(\.[A-Za-z0-9]+)?$/;
+
+/** A file name without its extension and rewrite tag: `vm-disk0-k0a1b2c3d.luks` → `vm-disk0`. */
+function stemOf(file: string): string {
+  return REWRITTEN_RE.exec(file)?.[1] ?? file;
+}
+
+/** A fresh name beside `file` (STEM-kXXXXXXXX.EXT) for its rewritten copy. */
+export function rewrittenName(file: string): string {
+  return `${stemOf(file)}-k${randomBytes(4).toString('hex')}${REWRITTEN_RE.exec(file)?.[2] ?? ''}`;
 }

@@ -76,7 +76,11 @@ describe('host agent: encrypt, rekey and decrypt a VM', () => {
     await power('off');
     vm = await c.call<Vm>('POST', `/v1/vms/${vm.uuid}/rekey`, { providerId: 'kp', keyId: 'k1', deep: true });
     expect(vm.crypto.keyId).toBe('k1');
-    const after = await readFile(join(vmDir, 'r1-disk0.luks'));
+    // rewritten beside the old disk under a new name, switched by the .vmx commit
+    const file = vm.disks?.[0]?.layers[0]?.file ?? '';
+    expect(file).toMatch(/^r1-disk0-k[0-9a-f]{8}\.luks$/);
+    await expect(stat(join(vmDir, 'r1-disk0.luks'))).rejects.toThrow();
+    const after = await readFile(join(vmDir, file));
     expect(after.subarray(after.length - (4 << 20), after.length - (4 << 20) + 65536).equals(before.subarray(before.length - (4 << 20), before.length - (4 << 20) + 65536))).toBe(false);
     await readBack();
   });
