@@ -1,5 +1,5 @@
 import { open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
 /**
@@ -22,9 +22,14 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+/** Temp files writeAtomically of this process is writing now (absolute paths). */
+const writing = new Set<string>();
+
 /**
- * Removes temp files a crashed run left beside `target` (their writer process is gone).
- * Returns the paths removed so the caller can say so.
+ * Removes temp files a crashed run left beside `target` (their writer process is gone, or it is
+ * this process but no writeAtomically of ours is using the file). Returns the paths removed so the
+ * caller can say so. Call it holding the disk lock of `target` (lock.ts): the lock is what tells
+ * a crashed run from one of another process that is still writing.
  */
 export async function cleanStaleTemps(target: string): Promise<string[]> {
   const dir = dirname(target);
@@ -41,8 +46,8 @@ export async function cleanStaleTemps(target: string): Promise<string[]> {
     const m = /^(\d+)-[0-9a-f]+$/.exec(name.slice(prefix.length));
     if (m === null || m[1] === undefined) continue;
     const pid = Number(m[1]);
-    if (pid !== process.pid && pidAlive(pid)) continue;
     const p = join(dir, name);
+    if (pid === process.pid ? writing.has(resolve(p)) : pidAlive(pid)) continue;
     try {
       await unlink(p);
       removed.push(p);
@@ -69,6 +74,7 @@ export async function fsyncDir(dir: string): Promise<void> {
 export async function writeAtomically<T>(target: string, write: (fh: FileHandle, tmpPath: string) => Promise<T>): Promise<T> {
   const tmp = tempPathFor(target);
   const fh = await open(tmp, 'wx', 0o600);
+  writing.add(resolve(tmp));
   let ok = false;
   try {
     const result = await write(fh, tmp);
@@ -83,5 +89,6 @@ export async function writeAtomically<T>(target: string, write: (fh: FileHandle,
       await fh.close().catch(() => undefined);
       await unlink(tmp).catch(() => undefined);
     }
+    writing.delete(resolve(tmp));
   }
 }

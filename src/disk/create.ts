@@ -7,6 +7,7 @@ import { ensureAbsent } from './preflight.js';
 import { ensureFreeSpace } from './space.js';
 import { checkDek, checkIterations } from './options.js';
 import { describe } from './info.js';
+import { withDiskLock } from './lock.js';
 import { MASTER_KEY_BYTES, SECTOR } from './luks1/constants.js';
 import { fillKeyslot, newHeader, passphraseFromDek } from './luks1/keyslot.js';
 import { writeHeader } from './luks1/file.js';
@@ -23,6 +24,12 @@ export async function createEncryptedDisk(opts: CreateDiskOptions): Promise<Disk
   if (!Number.isSafeInteger(opts.sizeBytes) || opts.sizeBytes <= 0 || opts.sizeBytes % SECTOR !== 0) {
     throw new DiskError('DISK_BAD_INPUT', 'size must be a positive multiple of 512 bytes');
   }
+  // Under the disk lock like every other writer of a disk path: a concurrent encrypt/clone to the
+  // same path must not take our temp file for a crash leftover.
+  return withDiskLock(opts.path, undefined, () => createLocked(opts, iterations));
+}
+
+async function createLocked(opts: CreateDiskOptions, iterations: number): Promise<DiskInfo> {
   await ensureAbsent(opts.path);
   const mk = randomBytes(MASTER_KEY_BYTES);
   const passphrase = passphraseFromDek(opts.dek);
