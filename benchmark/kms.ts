@@ -199,18 +199,22 @@ try {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    ours.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (/kms listening on/.test(out)) resolve();
+  let a: Awaited<ReturnType<typeof workload>>;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let out = '';
+      ours.stdout?.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (/kms listening on/.test(out)) resolve();
+      });
+      ours.once('exit', () => reject(new Error(`kms serve exited: ${out}`)));
     });
-    ours.once('exit', () => reject(new Error(`kms serve exited: ${out}`)));
-  });
-  console.log(`ours: vmcrypt kms serve on 127.0.0.1:${ourPort}, ${connections} connections, ${seconds} s`);
-  const a = await workload(ourPort, tls);
-  console.log(`ours: ${a.ops} ops, ${a.opsPerSec.toFixed(0)} ops/s, ${a.errors} errors`);
-  await stopChild(ours);
+    console.log(`ours: vmcrypt kms serve on 127.0.0.1:${ourPort}, ${connections} connections, ${seconds} s`);
+    a = await workload(ourPort, tls);
+    console.log(`ours: ${a.ops} ops, ${a.opsPerSec.toFixed(0)} ops/s, ${a.errors} errors`);
+  } finally {
+    await stopChild(ours);
+  }
 
   // Peer: PyKMIP 0.10 server, same certificates, SQLite database in the temp dir.
   const peerPort = await freePort();
@@ -234,18 +238,34 @@ try {
       '',
     ].join('\n'),
   );
-  const peer = spawn('/usr/bin/pykmip-server', ['-f', conf, '-l', join(peerDir, 'server.log')], { cwd: peerDir, stdio: ['ignore', 'ignore', 'pipe'] });
+  // detached: its own process group, so stopping it also stops PyKMIP's multiprocessing child.
+  const peer = spawn('/usr/bin/pykmip-server', ['-f', conf, '-l', join(peerDir, 'server.log')], {
+    cwd: peerDir,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
+  });
   let peerErr = '';
   peer.stderr?.on('data', (d: Buffer) => (peerErr += d.toString()));
+  let b: Awaited<ReturnType<typeof workload>>;
   try {
-    await waitForPort(peerPort, peer);
-  } catch (err) {
-    throw new Error(`${(err as Error).message}\n${peerErr}`);
+    try {
+      await waitForPort(peerPort, peer);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n${peerErr}`);
+    }
+    console.log(`peer: pykmip-server on 127.0.0.1:${peerPort}, ${connections} connections, ${seconds} s`);
+    b = await workload(peerPort, tls);
+    console.log(`peer: ${b.ops} ops, ${b.opsPerSec.toFixed(0)} ops/s, ${b.errors} errors`);
+  } finally {
+    await stopChild(peer);
+    if (peer.pid !== undefined) {
+      try {
+        process.kill(-peer.pid, 'SIGKILL');
+      } catch {
+        // the group is already gone
+      }
+    }
   }
-  console.log(`peer: pykmip-server on 127.0.0.1:${peerPort}, ${connections} connections, ${seconds} s`);
-  const b = await workload(peerPort, tls);
-  console.log(`peer: ${b.ops} ops, ${b.opsPerSec.toFixed(0)} ops/s, ${b.errors} errors`);
-  await stopChild(peer);
 
   const load = loadavg()[0]?.toFixed(2) ?? '?';
   console.log(
