@@ -8,6 +8,18 @@ import { buildQemuArgv, countSecrets, type QemuMachine } from './qemu-argv.js';
 export const QEMU_BINARY = process.env['VMCRYPT_QEMU'] ?? 'qemu-system-x86_64';
 const MAX_CAPTURED_OUTPUT = 64 * 1024;
 
+/**
+ * What QEMU is exec'd through (each tool execs the next, so the pid stays QEMU's):
+ * - `setpriv --pdeathsig KILL` (prctl PR_SET_PDEATHSIG): when the agent dies, even by SIGKILL,
+ *   the kernel kills its QEMUs — no orphan keeps running with disk keys in its memory, and a
+ *   restarted agent (= rebooted host) finds every VM powered off.
+ * - `prlimit --core=0`: a crashing QEMU leaves no core file (it would hold the disk keys and
+ *   guest RAM in clear).
+ * - `stdbuf -oL`: HMP `qemu-io` prints its results with printf to QEMU's stdout; line
+ *   buffering makes them arrive while the VM runs instead of at exit.
+ */
+export const QEMU_LAUNCHER = ['setpriv', '--pdeathsig', 'KILL', '--', 'prlimit', '--core=0', '--', 'stdbuf', '-oL'] as const;
+
 export interface RunningQemu {
   readonly pid: number;
   readonly qmp: QmpClient;
@@ -32,9 +44,7 @@ export async function startQemu(
 ): Promise<RunningQemu> {
   const fifos = await SecretFifos.create(secretDir, countSecrets(machine));
   const { argv, secrets } = buildQemuArgv(machine, fifos.paths);
-  // stdbuf -oL: HMP `qemu-io` prints its results with printf to QEMU's stdout; line
-  // buffering makes them arrive while the VM runs instead of at exit.
-  const child = spawn('stdbuf', ['-oL', QEMU_BINARY, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(QEMU_LAUNCHER[0], [...QEMU_LAUNCHER.slice(1), QEMU_BINARY, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
   let captured = '';
   const taps = new Set<(text: string) => void>();
   const capture = (d: Buffer): void => {

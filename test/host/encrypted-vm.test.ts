@@ -25,6 +25,16 @@ interface Vm {
   snapshots?: Array<{ id: string; name: string }>;
 }
 
+/** Polls until `pid` is gone or a zombie (bounded: false if it still runs after 30 s). */
+async function exitsEventually(pid: number): Promise<boolean> {
+  for (let i = 0; i < 300; i++) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    if (stat === '' || /^\d+ \(.*\) Z /.test(stat)) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
+
 describe('host agent: encrypted VM without a guest OS', () => {
   let dir: { path: string; remove(): Promise<void> };
   let data: string;
@@ -121,6 +131,9 @@ describe('host agent: encrypted VM without a guest OS', () => {
     const qemuCmdline = await readFile(`/proc/${vm.qemuPid ?? 0}/cmdline`, 'utf8');
     expect(qemuCmdline).toContain('accel=tcg');
     expect(qemuCmdline).toContain('secret,id=sec-d0l0,format=raw,file=');
+    // a crashing QEMU leaves no core file with keys or guest RAM in clear
+    expect(qemuCmdline).toContain('dump-guest-core=off');
+    expect(await readFile(`/proc/${vm.qemuPid ?? 0}/limits`, 'utf8')).toMatch(/^Max core file size\s+0\s+0\s/m);
   });
 
   it('refuses suspend and memory snapshots; dumps guest memory encrypted', async () => {
@@ -167,8 +180,11 @@ describe('host agent: encrypted VM without a guest OS', () => {
   });
 
   it('kill -9 the agent (host reboot): VMs locked with the reason; push keys: unlocked, power on works', async () => {
-    await power('on');
+    const qemuPid = (await power('on')).qemuPid ?? 0;
+    expect(qemuPid).toBeGreaterThan(0);
     await agent.proc.kill();
+    // QEMU dies with its agent (parent-death signal), before any new agent could reap it
+    expect(await exitsEventually(qemuPid)).toBe(true);
     agent = await startAgentProcess(data, 'esx-a');
     expect(agent.pairingToken).toBeUndefined();
     const { HostClient: Client } = await import('../../src/host/client.js');
