@@ -112,8 +112,9 @@ export async function startHostAgent(opts: AgentOptions): Promise<RunningAgent> 
       stopped = true;
       server.close();
       server.closeAllConnections();
-      await vms.runtime.powerOffAll();
+      // keys first: powering off needs none, and a slow power-off must not keep them alive
       cache.clear();
+      await vms.runtime.powerOffAll();
       await rm(join(opts.dataDir, AGENT_PID_FILE), { force: true });
     },
     async dump(reason: string) {

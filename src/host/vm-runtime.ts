@@ -30,6 +30,8 @@ const QEMU_IO_RE = /^[A-Za-z0-9 ._-]{1,200}$/;
 /** A qemu-io result line: the summary of a read/write, a verification failure or an error. */
 const QEMU_IO_END = /(ops\/sec\)|Pattern verification failed|[Ee]rror|failed)[^\n]*\n/;
 const QEMU_IO_OUTPUT_WAIT_MS = 5000;
+/** How long QEMU gets to quit before it is killed. */
+const POWER_OFF_GRACE_MS = 10_000;
 
 /** Runs VMs under QEMU and tracks them; one QEMU process per powered-on VM. */
 export class VmRuntime {
@@ -206,13 +208,17 @@ export class VmRuntime {
     await r.log.append(`disk ${disk}: live snapshot overlay ${path}`);
   }
 
-  /** Hard power off (QMP quit); resolves once QEMU is gone. */
+  /** Hard power off (QMP quit, SIGKILL after a grace period); resolves once QEMU is gone. */
   async powerOff(uuid: string): Promise<void> {
     const r = this.#get(uuid);
-    await r.qemu.qmp.execute('quit').catch(() => undefined);
-    const t = setTimeout(() => r.qemu.child.kill('SIGKILL'), 10_000);
-    await r.qemu.exited;
-    clearTimeout(t);
+    // armed before QMP is asked: a hung QEMU never answers `quit`
+    const t = setTimeout(() => r.qemu.child.kill('SIGKILL'), POWER_OFF_GRACE_MS);
+    try {
+      await r.qemu.qmp.execute('quit').catch(() => undefined);
+      await r.qemu.exited;
+    } finally {
+      clearTimeout(t);
+    }
     // let the exit handler finish its bookkeeping
     while (this.#running.has(uuid)) await new Promise((res) => setTimeout(res, 10));
   }

@@ -11,6 +11,7 @@ interface Vm {
   encrypted: boolean;
   crypto: { state: string };
   powerState: string;
+  qemuPid?: number;
   disks?: Array<{ layers: Array<{ file: string; format: string }> }>;
 }
 
@@ -66,5 +67,20 @@ describe('host agent: unencrypted VM', () => {
     await power('on');
     expect(await io('read -P 0x3c 0 8k')).toContain('read 8192/8192 bytes');
     await power('off');
+  });
+
+  it('powers off a hung QEMU that never answers QMP quit (killed after the grace period)', async () => {
+    const pid = (await power('on')).qemuPid ?? 0;
+    expect(pid).toBeGreaterThan(0);
+    process.kill(pid, 'SIGSTOP');
+    try {
+      expect((await power('off')).powerState).toBe('poweredOff');
+    } finally {
+      try {
+        process.kill(pid, 'SIGKILL'); // never leave a stopped QEMU behind if the test failed
+      } catch {
+        // already gone
+      }
+    }
   });
 });
