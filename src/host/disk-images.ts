@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SecretFifos } from './secret-fifo.js';
+import { FEED_TIMEOUT_MS, SecretFifos } from './secret-fifo.js';
 import { HostError } from './errors.js';
 
 export const QEMU_IMG = process.env['VMCRYPT_QEMU_IMG'] ?? 'qemu-img';
@@ -44,15 +44,18 @@ export function runQemuImg(args: readonly string[], secrets: readonly Buffer[] =
   return runQemuTool(QEMU_IMG, args, secrets);
 }
 
-/** Same as runQemuImg for another QEMU tool (`qemu-io` for support reads and tests). */
-export async function runQemuTool(binary: string, args: readonly string[], secrets: readonly Buffer[] = []): Promise<string> {
+/**
+ * Same as runQemuImg for another QEMU tool (`qemu-io` for support reads and tests).
+ * `feedTimeoutMs`: how long the tool may take to open each secret FIFO.
+ */
+export async function runQemuTool(binary: string, args: readonly string[], secrets: readonly Buffer[] = [], feedTimeoutMs = FEED_TIMEOUT_MS): Promise<string> {
   // qemu-img's PBKDF calibration sometimes fails under heavy CPU contention ("Unable to get
   // accurate CPU usage"); it is harmless to retry. Copies are kept for the retries only.
   const spare = secrets.map((s) => Buffer.from(s));
   try {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await runQemuToolOnce(binary, args, attempt === 1 ? secrets : spare.map((s) => Buffer.from(s)));
+        return await runQemuToolOnce(binary, args, attempt === 1 ? secrets : spare.map((s) => Buffer.from(s)), feedTimeoutMs);
       } catch (err) {
         if (attempt >= 4 || !(err instanceof HostError) || !err.message.includes('accurate CPU usage')) throw err;
       }
@@ -62,7 +65,7 @@ export async function runQemuTool(binary: string, args: readonly string[], secre
   }
 }
 
-async function runQemuToolOnce(binary: string, args: readonly string[], secrets: readonly Buffer[]): Promise<string> {
+async function runQemuToolOnce(binary: string, args: readonly string[], secrets: readonly Buffer[], feedTimeoutMs: number): Promise<string> {
   let dir = secretDir;
   let ownDir = false;
   if (dir === undefined && secrets.length > 0) {
@@ -81,11 +84,17 @@ async function runQemuToolOnce(binary: string, args: readonly string[], secrets:
       child.once('exit', (c) => resolve(c));
     });
     const gone = (): boolean => child.exitCode !== null || child.signalCode !== null;
-    const feeding = fifos.feed(secrets, () => !gone()).catch((err: unknown) => err);
+    const feeding = fifos.feed(secrets, () => !gone(), feedTimeoutMs).catch((err: unknown) => {
+      // a tool that has not opened its FIFO by now would block in open() forever once we
+      // stop offering the secret: end it instead of waiting for an exit that never comes
+      child.kill('SIGKILL');
+      return err;
+    });
     const code = await exited.catch((err: Error) => {
       throw new HostError('HOST_QEMU_FAILED', `cannot run ${binary}: ${err.message}`);
     });
-    await feeding;
+    const feedError = await feeding;
+    if (feedError instanceof HostError && code !== 0) throw feedError;
     if (code !== 0) throw new HostError('HOST_QEMU_FAILED', `${binary} ${args[0] ?? ''} failed: ${out.trim().slice(0, 500)}`);
     return out;
   } finally {

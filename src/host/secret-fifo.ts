@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { HostError } from './errors.js';
 
 const run = promisify(execFile);
-const FEED_TIMEOUT_MS = 60_000;
+export const FEED_TIMEOUT_MS = 60_000;
 
 /**
  * Hands secrets to QEMU / qemu-img through named pipes (FIFOs) in a private 0700 directory:
@@ -32,14 +32,14 @@ export class SecretFifos {
   /**
    * Writes each secret into its FIFO once the reader has opened it, in order (QEMU opens
    * them in command-line order), then closes it so the reader sees EOF. Secrets are zeroed.
-   * `alive()` false (the reader exited) stops the wait.
+   * `alive()` false (the reader exited) stops the wait; so does `timeoutMs` per FIFO.
    */
-  async feed(secrets: readonly Buffer[], alive: () => boolean): Promise<void> {
+  async feed(secrets: readonly Buffer[], alive: () => boolean, timeoutMs = FEED_TIMEOUT_MS): Promise<void> {
     try {
       for (const [i, path] of this.paths.entries()) {
         const secret = secrets[i];
         if (secret === undefined) throw new HostError('HOST_QEMU_FAILED', 'missing secret');
-        const deadline = Date.now() + FEED_TIMEOUT_MS;
+        const deadline = Date.now() + timeoutMs;
         for (;;) {
           try {
             // O_NONBLOCK: fails with ENXIO until a reader has the FIFO open (no blocked thread)
