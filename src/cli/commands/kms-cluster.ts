@@ -9,6 +9,7 @@ import type { CliIo } from '../command.js';
 import { parseCommandArgs } from '../args.js';
 import { UsageError, VmcryptError } from '../../errors.js';
 import { startEtcdCluster, type EtcdCluster, type EtcdMemberSpec } from '../../kms/store/etcd-cluster.js';
+import { diesWithParent } from '../../kms/store/etcd-cluster-child.js';
 
 /**
  * `vmcrypt kms cluster up`: a KMS cluster on loopback for tests and the lab — N etcd members
@@ -168,7 +169,8 @@ function makeKmsNode(name: string, port: number, argv: readonly string[], timeou
     async start() {
       if (alive()) return;
       out = '';
-      const c = spawn(process.execPath, [...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const run = diesWithParent(process.execPath, argv);
+      const c = spawn(run.cmd, run.args, { stdio: ['ignore', 'pipe', 'pipe'] });
       child = c;
       exited = new Promise((r) => c.once('exit', () => r()));
       const onData = (d: Buffer): void => {
@@ -236,7 +238,8 @@ export async function startKmsCluster(opts: StartKmsClusterOptions): Promise<Kms
 
 function runOnce(argv: readonly string[]): Promise<void> {
   return new Promise((res, rej) => {
-    const c = spawn(process.execPath, [...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const run = diesWithParent(process.execPath, argv);
+    const c = spawn(run.cmd, run.args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     c.stdout?.on('data', (d: Buffer) => (out += d.toString()));
     c.stderr?.on('data', (d: Buffer) => (out += d.toString()));
@@ -295,6 +298,7 @@ export async function kmsClusterCommand(args: readonly string[], io: CliIo): Pro
   await new Promise<void>((res) => {
     process.once('SIGINT', res);
     process.once('SIGTERM', res);
+    process.once('SIGHUP', res); // terminal closed: stop the children too
   });
   await cluster.stop();
   return 0;

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KmsError, KmsErrorCode } from '../errors.js';
+import { diesWithParent } from './etcd-cluster-child.js';
 
 /**
  * Brings up etcd 3.4 members on loopback (for tests, the lab and `kms cluster up`): one
@@ -141,7 +142,8 @@ function makeMember(
       if (alive()) return;
       await mkdir(dataDir, { recursive: true, mode: 0o700 });
       out = '';
-      const c = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      const run = diesWithParent(binary, args);
+      const c = spawn(run.cmd, run.args, { stdio: ['ignore', 'pipe', 'pipe'] });
       child = c;
       exited = new Promise<void>((resolve) => c.once('exit', () => resolve()));
       await new Promise<void>((resolve, reject) => {

@@ -1,5 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startKmsCluster } from '../../../src/cli/commands/kms-cluster.js';
@@ -74,6 +76,70 @@ describe('kms cluster up (3 etcd members + 3 KMS nodes)', () => {
     } finally {
       await Promise.all(clients.map((c) => c.close()));
       await cluster.stop();
+    }
+  });
+});
+
+/** Pids whose parent is `ppid` (from /proc/<pid>/stat: "pid (comm) state ppid …"). */
+async function childrenOf(ppid: number): Promise<number[]> {
+  const out: number[] = [];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(fields[1]) === ppid) out.push(Number(name));
+  }
+  return out;
+}
+
+/** Running (a zombie waiting for a reaper counts as gone). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+describe('kms cluster up killed hard', () => {
+  it.runIf(process.platform === 'linux')('SIGKILL of `kms cluster up` takes its etcd members and KMS nodes with it', async () => {
+    const { vmcryptArgv } = await import('../../helpers/cli.js');
+    const dir = await mkdtemp(join(tmpdir(), 'vmcrypt-kms-cluster-'));
+    dirs.push(dir);
+    const up = spawn(process.execPath, [...vmcryptArgv(), 'kms', 'cluster', 'up', '--dir', dir, '--etcd-members', '1', '--nodes', '1', '--json'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<void>((r) => up.once('exit', () => r()));
+    let children: number[] = [];
+    try {
+      let out = '';
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`kms cluster up not ready:\n${out}`)), 120_000);
+        const onData = (d: Buffer): void => {
+          out += d.toString();
+          if (/"kms":\[/.test(out)) {
+            clearTimeout(t);
+            resolve();
+          }
+        };
+        up.stdout.on('data', onData);
+        up.stderr.on('data', onData);
+        up.once('exit', (code) => reject(new Error(`kms cluster up exited (${code}):\n${out}`)));
+      });
+      // The etcd member and the KMS node (tsx may have a helper child of its own: not ours).
+      const cmdline = (pid: number): string => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+      children = (await childrenOf(up.pid as number)).filter((pid) => /\/etcd |kms serve/.test(cmdline(pid)));
+      expect(children.map(cmdline).map((c) => (c.includes('kms serve') ? 'kms' : 'etcd')).sort()).toEqual(['etcd', 'kms']);
+      up.kill('SIGKILL');
+      await exited;
+      // The kernel signals them when their parent dies; wait for them to be reaped by init.
+      for (let i = 0; i < 200 && children.some(alive); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(children.filter(alive)).toEqual([]);
+    } finally {
+      up.kill('SIGKILL');
+      await exited;
+      for (const pid of children.filter(alive)) process.kill(pid, 'SIGKILL');
     }
   });
 });
