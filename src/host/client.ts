@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { request } from 'node:https';
-import type { TLSSocket } from 'node:tls';
+import { connect, type TLSSocket } from 'node:tls';
 import { HostError, type HostErrorCode } from './errors.js';
 
 /**
@@ -43,28 +43,45 @@ export class HostClient {
     return (await this.#call(method, path, body, false)).json as T;
   }
 
-  #call(method: string, path: string, body: unknown, probe: boolean): Promise<{ json: unknown; thumbprint: string }> {
+  /**
+   * Opens the mutual-TLS connection and checks the host's thumbprint BEFORE anything is
+   * written: a request body may carry KEKs (POST /v1/keys), so it must never reach an
+   * unverified peer. (The host's self-signed certificate is pinned, not CA-verified.)
+   */
+  #connect(u: URL): Promise<{ socket: TLSSocket; thumbprint: string }> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({
+        host: u.hostname, port: Number(u.port || 443), cert: this.#opts.certPem, key: this.#opts.keyPem,
+        rejectUnauthorized: false, // pinned by thumbprint right below, like ESXi in vCenter
+      });
+      socket.once('error', reject);
+      socket.once('secureConnect', () => {
+        socket.off('error', reject);
+        const raw = socket.getPeerCertificate().raw;
+        const tp = raw === undefined ? '' : createHash('sha256').update(raw).digest('hex');
+        const want = this.#opts.thumbprint?.replace(/[\s:]/g, '').toLowerCase();
+        if (want !== undefined && !(want.length === tp.length && timingSafeEqual(Buffer.from(want), Buffer.from(tp)))) {
+          socket.destroy();
+          reject(new HostError('HOST_FORBIDDEN', `host thumbprint ${tp} does not match the pinned ${want}`));
+          return;
+        }
+        resolve({ socket, thumbprint: tp });
+      });
+    });
+  }
+
+  async #call(method: string, path: string, body: unknown, probe: boolean): Promise<{ json: unknown; thumbprint: string }> {
     const u = new URL(path, this.#opts.url);
+    const { socket, thumbprint: tp } = await this.#connect(u);
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body), 'utf8');
     return new Promise((resolve, reject) => {
       const req = request(
         {
           host: u.hostname, port: u.port, path: u.pathname + u.search, method,
-          cert: this.#opts.certPem, key: this.#opts.keyPem,
-          rejectUnauthorized: false, // the host is pinned by thumbprint below, like ESXi in vCenter
-          agent: false,
+          createConnection: () => socket,
           headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': payload.length },
         },
         (res) => {
-          const sock = res.socket as TLSSocket;
-          const raw = sock.getPeerCertificate().raw;
-          const tp = raw === undefined ? '' : createHash('sha256').update(raw).digest('hex');
-          const want = this.#opts.thumbprint?.replace(/[\s:]/g, '').toLowerCase();
-          if (want !== undefined && !(want.length === tp.length && timingSafeEqual(Buffer.from(want), Buffer.from(tp)))) {
-            res.destroy();
-            reject(new HostError('HOST_FORBIDDEN', `host thumbprint ${tp} does not match the pinned ${want}`));
-            return;
-          }
           if (probe) {
             res.resume();
             resolve({ json: null, thumbprint: tp });
