@@ -17,6 +17,8 @@ import type { HostContext } from './vm-open.js';
 
 export const AGENT_VERSION = '0.1.0';
 export const AGENT_PID_FILE = 'agent.pid';
+/** Simultaneous connections to the API (one manager needs a handful). */
+export const MAX_CONNECTIONS = 128;
 
 export interface AgentOptions {
   readonly dataDir: string;
@@ -91,8 +93,11 @@ export async function startHostAgent(opts: AgentOptions): Promise<RunningAgent> 
       })();
     },
   );
+  // bounds for untrusted peers: connection count (idle TLS connections cost memory) and the
+  // time to send a request (bodies are ≤ 1 MiB); responses may take longer (bulk ops)
+  server.maxConnections = MAX_CONNECTIONS;
   server.headersTimeout = 30_000;
-  server.requestTimeout = 600_000;
+  server.requestTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => resolve());
