@@ -38,7 +38,7 @@ describe('XTS on bulk ECB', () => {
   it('matches per-sector OpenSSL XTS over many sectors, slices and 64-bit sector numbers', () => {
     const key = randomBytes(64);
     const x = new XtsCipher(key);
-    const data = randomBytes(600 * 1024); // > one 256 KiB slice, not a multiple of it
+    const data = randomBytes(600 * 1024); // several 64 KiB slices, not a multiple of one
     for (const first of [0, 4095, 2 ** 32 - 3, 2 ** 40 + 7]) {
       const buf = Buffer.from(data);
       x.encrypt(buf, first);
