@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { KmipConnection } from '../../../src/kmip/client/connection.js';
 import { KmipClientError } from '../../../src/kmip/client/errors.js';
 import { freePort } from '../../helpers/net.js';
@@ -60,6 +61,30 @@ describe('KmipConnection (real mTLS sockets)', () => {
     });
     expect(await codeOf(conn.roundTrip(emptyRequest()))).toBe('KMIP_CLIENT_TLS');
     await conn.close();
+  });
+
+  it('checks the dialed IP against the server certificate by default (no name override)', async () => {
+    // The certificate names localhost and 127.0.0.1; the same server reached as 127.0.0.2 is refused.
+    const s = createTlsServer({ cert: pki.server.certPem, key: pki.server.keyPem, ca: pki.ca.certPem, requestCert: true }, (sock) => {
+      sock.on('error', () => undefined);
+      sock.on('data', () => void sock.write(emptyResponse()));
+    });
+    s.on('tlsClientError', () => undefined);
+    await new Promise<void>((resolve) => s.listen(0, '127.0.0.2', () => resolve()));
+    const port = (s.address() as import('node:net').AddressInfo).port;
+    try {
+      const conn = new KmipConnection({ host: '127.0.0.2', port, tls: clientIdentity(pki) });
+      const err = await conn.roundTrip(emptyRequest()).catch((e: unknown) => e);
+      expect((err as KmipClientError).code).toBe('KMIP_CLIENT_TLS');
+      expect((err as KmipClientError).message).toMatch(/127\.0\.0\.2/);
+      await conn.close();
+      // Control: the same server, checked against a name its certificate has, is accepted.
+      const named = new KmipConnection({ host: '127.0.0.2', port, tls: { ...clientIdentity(pki), serverName: '127.0.0.1' } });
+      expect(await named.roundTrip(emptyRequest())).toEqual(emptyResponse());
+      await named.close();
+    } finally {
+      await new Promise<void>((resolve) => s.close(() => resolve()));
+    }
   });
 
   it('refuses a server whose certificate is from an untrusted CA', async () => {
