@@ -1,23 +1,11 @@
-import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CryptographicUsageMask } from '../../src/kmip/enums.js';
 import { KmipClient } from '../../src/kmip/client/index.js';
-import { vmcryptArgv } from '../helpers/cli.js';
 import { stopAll } from '../helpers/process.js';
 import { startPykmip, type PykmipServer } from '../helpers/pykmip.js';
-import { makeManagerIdentity, pairedClient, startAgentProcess, tempDir } from './harness.js';
-
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const child = spawn(process.execPath, [...vmcryptArgv(), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await new Promise<number>((resolve) => child.once('exit', (c) => resolve(c ?? -1)));
-  return { code, out, err };
-}
+import { makeManagerIdentity, pairedClient, runCli, startAgentProcess, tempDir } from './harness.js';
 
 // The host key comes from a real key provider (PyKMIP): the test, as the manager, creates it
 // over KMIP and pushes it; crypto-util later fetches it by the id in the dump header with the
@@ -61,16 +49,16 @@ describe('crypto-util with the host key fetched from the key provider over KMIP'
     expect(dump.keyId).toBe(hostKeyId);
     const file = join(dump.location, dump.file);
     const out = join(dir.path, 'report.json');
-    const dec = await cli(['crypto-util', 'coredump', 'decrypt', file, '--out', out, ...creds]);
+    const dec = await runCli(['crypto-util', 'coredump', 'decrypt', file, '--out', out, ...creds]);
     expect(dec.err).toBe('');
     expect(dec.code).toBe(0);
     expect(JSON.parse(await readFile(out, 'utf8'))).toMatchObject({ host: 'esx-k' });
-    const wrongId = await cli(['crypto-util', 'coredump', 'decrypt', file, '--out', out + '.x', ...creds, '--key-id', newKeyId]);
+    const wrongId = await runCli(['crypto-util', 'coredump', 'decrypt', file, '--out', out + '.x', ...creds, '--key-id', newKeyId]);
     expect(wrongId.err).toContain('HOST_COREDUMP_WRONG_KEY');
-    const re = await cli(['crypto-util', 'coredump', 'recrypt', file, ...creds, '--new-key-id', newKeyId, '--json']);
+    const re = await runCli(['crypto-util', 'coredump', 'recrypt', file, ...creds, '--new-key-id', newKeyId, '--json']);
     expect(re.code).toBe(0);
     expect(JSON.parse(re.out)).toEqual({ file, oldKeyId: hostKeyId, newKeyId });
-    const again = await cli(['crypto-util', 'coredump', 'decrypt', file, '--out', out + '.2', ...creds]);
+    const again = await runCli(['crypto-util', 'coredump', 'decrypt', file, '--out', out + '.2', ...creds]);
     expect(again.code).toBe(0);
     expect(await readFile(out + '.2', 'utf8')).toBe(await readFile(out, 'utf8'));
   });

@@ -1,22 +1,10 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostClient } from '../../src/host/client.js';
-import { vmcryptArgv } from '../helpers/cli.js';
 import { stopAll } from '../helpers/process.js';
-import { makeManagerIdentity, pairedClient, startAgentProcess, tempDir, type AgentProcess, type ManagerIdentity } from './harness.js';
-
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const child = spawn(process.execPath, [...vmcryptArgv(), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await new Promise<number>((resolve) => child.once('exit', (c) => resolve(c ?? -1)));
-  return { code, out, err };
-}
+import { makeManagerIdentity, pairedClient, runCli, startAgentProcess, tempDir, type AgentProcess, type ManagerIdentity } from './harness.js';
 
 describe('host core dumps in crypto-safe mode', () => {
   let dir: { path: string; remove(): Promise<void> };
@@ -49,7 +37,7 @@ describe('host core dumps in crypto-safe mode', () => {
   });
 
   it('`vmcrypt host diagnostics` makes the agent write a dump sealed with the host key', async () => {
-    const r = await cli(['host', 'diagnostics', '--data', data, '--json']);
+    const r = await runCli(['host', 'diagnostics', '--data', data, '--json']);
     expect(r.code).toBe(0);
     const dump = JSON.parse(r.out) as { file: string; location: string; encrypted: boolean; keyId: string };
     expect(dump).toMatchObject({ encrypted: true, keyId: 'hostkey-1', location: join(data, 'coredumps') });
@@ -80,7 +68,7 @@ describe('host core dumps in crypto-safe mode', () => {
     const events = await c.call<{ events: Array<{ type: string; file?: string; location?: string }> }>('GET', '/v1/events');
     expect(events.events.filter((e) => e.type === 'coredump.exists').map((e) => e.file).sort()).toEqual(files.sort());
     // restarted safe host without its host key: no dump rather than a clear one
-    const r = await cli(['host', 'diagnostics', '--data', data]);
+    const r = await runCli(['host', 'diagnostics', '--data', data]);
     expect(r.code).not.toBe(0);
     expect(r.err).toContain('HOST_COREDUMP_SUPPRESSED');
     expect((await readdir(join(data, 'coredumps'))).filter((f) => f.endsWith('.vmdump')).length).toBe(2);
@@ -90,22 +78,22 @@ describe('host core dumps in crypto-safe mode', () => {
     const dumps = join(data, 'coredumps');
     const file = join(dumps, (await readdir(dumps)).find((f) => f.endsWith('.vmdump')) ?? '');
     const out = join(dir.path, 'dump.json');
-    const wrong = await cli(['crypto-util', 'coredump', 'decrypt', file, '--out', out, '--key-file', otherKeyFile]);
+    const wrong = await runCli(['crypto-util', 'coredump', 'decrypt', file, '--out', out, '--key-file', otherKeyFile]);
     expect(wrong.code).not.toBe(0);
     expect(wrong.err).toContain('HOST_COREDUMP_WRONG_KEY');
     await expect(stat(out)).rejects.toThrow();
-    const ok = await cli(['crypto-util', 'coredump', 'decrypt', file, '--out', out, '--key-file', hostKeyFile]);
+    const ok = await runCli(['crypto-util', 'coredump', 'decrypt', file, '--out', out, '--key-file', hostKeyFile]);
     expect(ok.code).toBe(0);
     const report = JSON.parse(await readFile(out, 'utf8')) as { host: string; report: { header: unknown } };
     expect(report.host).toBe('esx-d');
     expect(report.report.header).toBeDefined();
     expect((await stat(out)).mode & 0o777).toBe(0o600);
-    const re = await cli(['crypto-util', 'coredump', 'recrypt', file, '--key-file', hostKeyFile, '--new-key-file', otherKeyFile, '--new-key-id', 'hostkey-2']);
+    const re = await runCli(['crypto-util', 'coredump', 'recrypt', file, '--key-file', hostKeyFile, '--new-key-file', otherKeyFile, '--new-key-id', 'hostkey-2']);
     expect(re.code).toBe(0);
-    const infoOut = await cli(['crypto-util', 'coredump', 'info', file, '--json']);
+    const infoOut = await runCli(['crypto-util', 'coredump', 'info', file, '--json']);
     expect(JSON.parse(infoOut.out)).toMatchObject({ kind: 'coredump', keyId: 'hostkey-2' });
-    expect((await cli(['crypto-util', 'coredump', 'decrypt', file, '--out', out + '2', '--key-file', hostKeyFile])).code).not.toBe(0);
-    expect((await cli(['crypto-util', 'coredump', 'decrypt', file, '--out', out + '2', '--key-file', otherKeyFile])).code).toBe(0);
+    expect((await runCli(['crypto-util', 'coredump', 'decrypt', file, '--out', out + '2', '--key-file', hostKeyFile])).code).not.toBe(0);
+    expect((await runCli(['crypto-util', 'coredump', 'decrypt', file, '--out', out + '2', '--key-file', otherKeyFile])).code).toBe(0);
     expect(await readFile(out + '2', 'utf8')).toBe(await readFile(out, 'utf8'));
   });
 });

@@ -49,6 +49,17 @@ export async function tempDir(prefix: string): Promise<{ path: string; remove():
   return { path, remove: () => rm(path, { recursive: true, force: true }) };
 }
 
+/** Runs `vmcrypt ARGS` as a process to completion (any exit code). */
+export async function runCli(args: readonly string[]): Promise<{ code: number; out: string; err: string }> {
+  const child = spawn(process.execPath, [...vmcryptArgv(), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number>((resolve) => child.once('exit', (c) => resolve(c ?? -1)));
+  return { code, out, err };
+}
+
 /** Runs a program to completion; rejects on non-zero exit. Secrets go on fd 3, 4, … */
 export async function runProgram(cmd: string, args: readonly string[], secrets: readonly Buffer[] = []): Promise<string> {
   const child = spawn(cmd, [...args], { stdio: ['ignore', 'pipe', 'pipe', ...secrets.map(() => 'pipe' as const)] });
