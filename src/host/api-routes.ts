@@ -102,7 +102,13 @@ const routes: Route[] = [
   {
     method: 'DELETE', re: /^\/v1\/keys\/([\x21-\x7e]{1,768})$/,
     handler: async (_q, res, p, d) => {
-      const keyId = validateKeyId(decodeURIComponent(p[0] ?? ''));
+      let raw: string;
+      try {
+        raw = decodeURIComponent(p[0] ?? '');
+      } catch {
+        throw new HostError('HOST_BAD_REQUEST', 'key id in the path is not valid percent-encoding');
+      }
+      const keyId = validateKeyId(raw);
       if (!d.cache.remove(keyId)) throw new HostError('HOST_NOT_FOUND', `key ${keyId} is not in the cache`);
       d.events.post('key.removed', `key ${keyId} removed from the key cache`);
       sendJson(res, 200, { keyIds: d.cache.ids() });
