@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DiskError } from '../errors.js';
-import type { BulkOp, WorkerInit, WorkerJob, WorkerReply } from './protocol.js';
+import type { BulkOp, WorkerClose, WorkerInit, WorkerJob, WorkerReply } from './protocol.js';
 
 /**
  * How to start a worker: compiled (dist/…/xts-worker.js) it is a plain worker file. From the
@@ -27,6 +27,12 @@ export function workerEntry(): { entry: URL | string; eval: boolean } {
 interface Slot {
   readonly worker: Worker;
   busy: number;
+  exited: boolean;
+}
+
+/** A private copy of a key in its own ArrayBuffer, to be transferred (moved, not cloned) to one worker. */
+function keyCopy(key: Buffer | undefined): Uint8Array | undefined {
+  return key === undefined ? undefined : new Uint8Array(key);
 }
 
 /** A fixed set of XTS worker threads (default: one per core). Keys are copied into each worker once. */
@@ -38,15 +44,17 @@ export class XtsPool {
 
   constructor(keys: { srcKey?: Buffer; dstKey?: Buffer }, threads = availableParallelism()) {
     const { entry, eval: isEval } = workerEntry();
-    const init: WorkerInit = {
-      ...(keys.srcKey === undefined ? {} : { srcKey: new Uint8Array(keys.srcKey) }),
-      ...(keys.dstKey === undefined ? {} : { dstKey: new Uint8Array(keys.dstKey) }),
-    };
-    try {
-      for (let i = 0; i < Math.max(1, threads); i++) {
+    for (let i = 0; i < Math.max(1, threads); i++) {
+      // Each worker gets its own copies, transferred: a structured clone would leave the key bytes
+      // in a serialisation buffer nobody zeroes. After the transfer our views are detached (empty).
+      const srcKey = keyCopy(keys.srcKey);
+      const dstKey = keyCopy(keys.dstKey);
+      const init: WorkerInit = { ...(srcKey === undefined ? {} : { srcKey }), ...(dstKey === undefined ? {} : { dstKey }) };
+      const transferList = [srcKey?.buffer, dstKey?.buffer].filter((b): b is ArrayBuffer => b !== undefined);
+      try {
         // execArgv []: the parent's flags (e.g. --input-type from `node -e`) must not leak into workers.
-        const worker = new Worker(entry, { workerData: init, eval: isEval, execArgv: [] });
-        const slot: Slot = { worker, busy: 0 };
+        const worker = new Worker(entry, { workerData: init, transferList, eval: isEval, execArgv: [] });
+        const slot: Slot = { worker, busy: 0, exited: false };
         worker.on('message', (r: WorkerReply) => {
           slot.busy--;
           const p = this.#pending.get(r.id);
@@ -56,14 +64,14 @@ export class XtsPool {
         });
         worker.on('error', (err) => this.#fail(err));
         worker.on('exit', (code) => {
+          slot.exited = true;
           if (code !== 0) this.#fail(new Error(`worker exited with code ${code}`));
         });
         this.#slots.push(slot);
+      } finally {
+        // Detached (empty) when the transfer happened; wiped here if the Worker could not start.
+        for (const k of [srcKey, dstKey]) if (k !== undefined && k.buffer.byteLength > 0) k.fill(0);
       }
-    } finally {
-      // The structured clone made per worker is theirs; our copies go now.
-      init.srcKey?.fill(0);
-      init.dstKey?.fill(0);
     }
   }
 
@@ -86,7 +94,18 @@ export class XtsPool {
     });
   }
 
+  /** Asks every worker to wipe its cipher scratch memory and exit; terminates any that does not within 2 s. */
   async close(): Promise<void> {
-    await Promise.all(this.#slots.map((s) => s.worker.terminate()));
+    await Promise.all(
+      this.#slots.map(async (s) => {
+        if (s.exited) return;
+        const exited = new Promise<void>((resolve) => s.worker.once('exit', () => resolve()));
+        const close: WorkerClose = { close: true };
+        s.worker.postMessage(close);
+        const timer = setTimeout(() => void s.worker.terminate(), 2000);
+        await exited;
+        clearTimeout(timer);
+      }),
+    );
   }
 }

@@ -1,4 +1,5 @@
 /** Messages between the bulk engine and its worker threads. */
+/** Key bytes arrive in ArrayBuffers transferred to the worker (no serialised copy); it zeroes them. */
 export interface WorkerInit {
   /** Master key that decrypts the source payload (decrypt, deep rekey). */
   readonly srcKey?: Uint8Array;
@@ -7,6 +8,11 @@ export interface WorkerInit {
 }
 
 export type BulkOp = 'encrypt' | 'decrypt' | 'reencrypt';
+
+/** Sent by XtsPool.close(): the worker wipes its cipher state and exits. */
+export interface WorkerClose {
+  readonly close: true;
+}
 
 export interface WorkerJob {
   readonly id: number;

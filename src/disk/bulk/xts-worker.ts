@@ -1,7 +1,7 @@
 // Worker thread of the bulk engine: XTS over one chunk at a time, keys held only in this thread.
 import { parentPort, workerData } from 'node:worker_threads';
 import { XtsCipher } from '../../crypto/xts.js';
-import type { WorkerInit, WorkerJob, WorkerReply } from './protocol.js';
+import type { WorkerClose, WorkerInit, WorkerJob, WorkerReply } from './protocol.js';
 
 const init = workerData as WorkerInit;
 function cipher(key: Uint8Array | undefined): XtsCipher | undefined {
@@ -21,7 +21,15 @@ function isZero(buf: Buffer): boolean {
   return buf.equals(zeros.subarray(0, buf.length));
 }
 
-parentPort?.on('message', (job: WorkerJob) => {
+parentPort?.on('message', (msg: WorkerJob | WorkerClose) => {
+  if ('close' in msg) {
+    // Scratch memory (WebAssembly kernel, tweaks) held plaintext and tweaks: wipe before exiting.
+    src?.destroy();
+    dst?.destroy();
+    parentPort?.close();
+    return;
+  }
+  const job = msg;
   const buf = Buffer.from(job.data, 0, job.length);
   let zero = false;
   try {
