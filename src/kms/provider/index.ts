@@ -1,5 +1,5 @@
 /** Public entry of key providers: ordered key servers with failover, site-local order, health. */
-export { KeyProvider, type KeyProviderDeps, type ProviderHealth } from './key-provider.js';
+export { KeyProvider, CREATE_TAG_PREFIX, type KeyProviderDeps, type ProviderHealth } from './key-provider.js';
 export {
   resolveProviderConfig,
   DEFAULT_HUNG_TIMEOUT_MS,

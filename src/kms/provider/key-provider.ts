@@ -1,4 +1,5 @@
-import type { Attribute } from '../../kmip/attributes.js';
+import { randomUUID } from 'node:crypto';
+import { attr, AttributeName, type Attribute } from '../../kmip/attributes.js';
 import type { ProtocolVersion } from '../../kmip/message/protocol-version.js';
 import type { QueryResponse } from '../../kmip/ops/query.js';
 import type { BatchOutcome, OpCall, ResultOf } from '../../kmip/client/call.js';
@@ -10,7 +11,13 @@ import { discoverVersionsCall, queryCall } from '../../kmip/client/calls/server.
 import { checkServerHealth, HealthStatus, type HealthCheckOptions, type ServerHealth } from '../../kmip/client/health.js';
 import { resolveProviderConfig, type KeyProviderConfig, type KeyServerConfig, type ResolvedKeyProviderConfig } from './config.js';
 import type { FailedAttempt } from './errors.js';
-import { DownList, runWithFailover, systemClock, type Clock } from './failover.js';
+import { DownList, failureKind, FailureKind, runWithFailover, systemClock, type Clock } from './failover.js';
+
+/**
+ * Prefix of the extra Name every `KeyProvider.create` gives its key: "vmcrypt-create-<uuid>",
+ * one per call. It makes a Create retried on the next server idempotent (see `create`).
+ */
+export const CREATE_TAG_PREFIX = 'vmcrypt-create-';
 
 type ResolvedServer = ResolvedKeyProviderConfig['servers'][number];
 
@@ -83,8 +90,33 @@ export class KeyProvider {
   query(functions?: readonly number[]): Promise<QueryResponse> {
     return this.send(queryCall(functions));
   }
-  create(spec?: CreateKeySpec): Promise<string> {
-    return this.send(createKeyCall(spec));
+  /**
+   * Creates an AES key on the first usable server. A Create whose server died or hung after the
+   * request was written may have been applied there (and replicated): before creating again on
+   * the next server, the provider looks for the key by the call's own tag (an extra Name,
+   * CREATE_TAG_PREFIX + uuid, after the caller's name) and returns it if it exists, so one call
+   * never leaves two keys behind, one of them unknown to the caller but bearing its name.
+   */
+  create(spec: CreateKeySpec = {}): Promise<string> {
+    const tag = `${CREATE_TAG_PREFIX}${randomUUID()}`;
+    // Attribute Index of this Name instance: the caller's names come first (PyKMIP requires it).
+    const names = (spec.name === undefined ? 0 : 1) + (spec.attributes ?? []).filter((a) => a.name === AttributeName.Name).length;
+    const tagAttr = names === 0 ? attr.name(tag) : { ...attr.name(tag), index: names };
+    const call = createKeyCall({ ...spec, attributes: [...(spec.attributes ?? []), tagAttr] });
+    let mayExist = false;
+    return this.run(async (c) => {
+      if (mayExist) {
+        const [found] = await c.send(locateCall({ name: tag, maximumItems: 1 }));
+        if (found !== undefined) return found;
+      }
+      try {
+        return await c.send(call);
+      } catch (err) {
+        const kind = failureKind(err);
+        if (kind === FailureKind.hung || kind === FailureKind.lost || kind === FailureKind.protocol) mayExist = true;
+        throw err;
+      }
+    });
   }
   /** The caller zeroes `material` once used. */
   get(uid: string, format?: keyof typeof KeyFormat): Promise<FetchedKey> {

@@ -110,6 +110,7 @@ describe('key provider over a 3-node KMS cluster on etcd', () => {
 
   it('fails over to another KMS node when the one in use is killed mid-stream', async () => {
     failovers.length = 0;
+    const first = keys.size;
     const { failed } = await stream(30, async (i) => {
       if (i === 10) await nodes[0]?.kill();
     });
@@ -117,6 +118,8 @@ describe('key provider over a 3-node KMS cluster on etcd', () => {
     expect(failovers.length).toBeGreaterThan(0);
     expect(failovers.every((f) => f.server === 'kms0')).toBe(true);
     await assertNoKeyLost();
+    // One create() call, one key: a Create retried on the next node never left a second key with its name.
+    for (let n = first; n < keys.size; n++) expect(await provider.locate({ name: `stream-${n}` }), `stream-${n}`).toHaveLength(1);
   });
 
   it('refuses writes with a clear error without quorum, loses nothing, and resumes when members return', async () => {

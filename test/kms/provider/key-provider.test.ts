@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { KeyProvider, KeyProviderError } from '../../../src/kms/provider/index.js';
+import { CREATE_TAG_PREFIX, KeyProvider, KeyProviderError } from '../../../src/kms/provider/index.js';
+import { nameValueOf } from '../../../src/kmip/attributes.js';
+import { ObjectType } from '../../../src/kmip/enums.js';
+import { Operation } from '../../../src/kmip/operations.js';
+import { decodeCreateRequest, encodeCreateResponse } from '../../../src/kmip/ops/create.js';
+import { decodeLocateRequest, encodeLocateResponse } from '../../../src/kmip/ops/locate.js';
 import { KmipClient, KmipClientError, KmipClientErrorCode, type KmipTransport } from '../../../src/kmip/client/index.js';
 import { decodeRequestMessage } from '../../../src/kmip/message/request.js';
 import { encodeResponseMessage } from '../../../src/kmip/message/response.js';
@@ -110,5 +115,73 @@ describe('KeyProvider', () => {
       'KEY_PROVIDER_CONFIG_INVALID',
     );
     expect(bad({ name: 'x', tls, hungTimeoutMs: 1500, servers: [{ name: 'a', host: 'h', port: 1 }] })).toBe('accepted');
+  });
+});
+
+/**
+ * Two servers over one replicated key table (as KMS nodes over etcd). Server `a` applies the
+ * first Create it gets and then loses the connection before answering (a node killed between
+ * commit and reply); `b` answers everything.
+ */
+function replicatedPair() {
+  const keys = new Map<string, string[]>(); // uid → names
+  let aFailedOnce = false;
+  const answer = (bytes: Buffer): Buffer => {
+    const req = decodeRequestMessage(decodeTtlv(bytes));
+    const item = req.batchItems[0];
+    let payload;
+    if (item?.operation === Operation.Create) {
+      const uid = `key-${keys.size + 1}`;
+      const names = decodeCreateRequest(item.payload).templateAttribute.attributes.filter((a) => a.name === 'Name').map(nameValueOf);
+      keys.set(uid, names);
+      payload = encodeCreateResponse({ objectType: ObjectType.SymmetricKey, uniqueIdentifier: uid });
+    } else if (item?.operation === Operation.Locate) {
+      const wanted = decodeLocateRequest(item.payload).attributes.map(nameValueOf);
+      const uids = [...keys].filter(([, names]) => wanted.every((w) => names.includes(w))).map(([uid]) => uid);
+      payload = encodeLocateResponse({ uniqueIdentifiers: uids });
+    } else throw new Error(`unexpected operation ${item?.operation}`);
+    return encodeTtlv(
+      encodeResponseMessage({
+        header: { protocolVersion: req.header.protocolVersion, timeStamp: 0n, batchCount: 1 },
+        batchItems: [
+          { operation: item.operation, uniqueBatchItemId: item.uniqueBatchItemId as Buffer, resultStatus: ResultStatus.Success, payload },
+        ],
+      }),
+    );
+  };
+  const fake = (server: string, name: string): KmipTransport => ({
+    server,
+    async roundTrip(bytes) {
+      const response = answer(bytes);
+      if (name === 'a' && !aFailedOnce) {
+        aFailedOnce = true;
+        throw new KmipClientError(KmipClientErrorCode.connectionLost, 'connection closed by the server', { server });
+      }
+      return response;
+    },
+    peerCertificate: () => undefined,
+    close: async () => undefined,
+  });
+  const p = new KeyProvider(
+    { name: 'replicated', tls, servers: ['a', 'b'].map((name, i) => ({ name, host: '127.0.0.1', port: 6000 + i })) },
+    { connect: (s) => new KmipClient(fake(`${s.host}:${s.port}`, s.name)) },
+  );
+  return { p, keys };
+}
+
+describe('KeyProvider.create retried after the server may have applied it', () => {
+  it('returns the key the first server made instead of making a second one with the same name', async () => {
+    const { p, keys } = replicatedPair();
+    const uid = await p.create({ name: 'vm-42-kek' });
+    expect(keys.size).toBe(1);
+    expect(uid).toBe('key-1');
+    const names = keys.get(uid) ?? [];
+    expect(names[0]).toBe('vm-42-kek'); // the caller's name first, then the call's tag
+    expect(names[1]).toMatch(new RegExp(`^${CREATE_TAG_PREFIX}[0-9a-f-]{36}$`));
+    // A later create is a new key with its own tag.
+    const second = await p.create({ name: 'vm-43-kek' });
+    expect(second).toBe('key-2');
+    expect(keys.get(second)?.[1]).not.toBe(names[1]);
+    await p.close();
   });
 });
