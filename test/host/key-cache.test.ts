@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { KeyCache } from '../../src/host/key-cache.js';
 import { HostError } from '../../src/host/errors.js';
 
@@ -20,6 +20,30 @@ describe('KeyCache', () => {
     cache.put('a', Buffer.alloc(32, 1));
     cache.clear();
     expect(cache.size).toBe(0);
+  });
+
+  it('really zeroes the memory it held: on remove, on overwrite and on clear (agent exit)', () => {
+    const cache = new KeyCache();
+    // the copy put() makes is the cache's own memory: catch it as it is made
+    const held = (keyId: string, fill: number): Buffer => {
+      const from = vi.spyOn(Buffer, 'from');
+      try {
+        cache.put(keyId, Buffer.alloc(32, fill));
+        const copy = from.mock.results.map((r) => r.value as unknown).find((v): v is Buffer => Buffer.isBuffer(v) && v.length === 32);
+        if (copy === undefined) throw new Error('no copy made');
+        expect(copy.every((b) => b === fill)).toBe(true);
+        return copy;
+      } finally {
+        from.mockRestore();
+      }
+    };
+    const removed = held('a', 1);
+    const replaced = held('b', 2);
+    held('b', 3);
+    const cleared = held('c', 4);
+    cache.remove('a');
+    cache.clear();
+    for (const b of [removed, replaced, cleared]) expect(b.every((x) => x === 0)).toBe(true);
   });
 
   it('refuses bad ids and lengths, reports a missing key with its id', () => {
