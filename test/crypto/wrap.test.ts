@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { generateDek, dekFromHex, dekToHex } from '../../src/crypto/dek.js';
+import { generateDek, dekFromHex, dekFromHexBytes, dekToHex } from '../../src/crypto/dek.js';
 import { unwrapDek, wrapDek, WRAP_PREFIX } from '../../src/crypto/wrap.js';
 import { abytes, constantTimeEqual, zero } from '../../src/crypto/guards.js';
 import { CryptoError } from '../../src/crypto/errors.js';
@@ -21,6 +21,12 @@ describe('DEK and key wrap', () => {
     expect(dekFromHex(`  ${dekToHex(dek)}\n`).equals(dek)).toBe(true);
     expect(code(() => dekFromHex('abc'))).toBe('MALFORMED');
     expect(code(() => dekFromHex('zz'.repeat(32)))).toBe('MALFORMED');
+    // The key-file path parses bytes, never a string, with the same rules.
+    expect(dekFromHexBytes(Buffer.from(`\t${dekToHex(dek).toUpperCase()}\r\n`)).equals(dek)).toBe(true);
+    expect(code(() => dekFromHexBytes(Buffer.from('abc')))).toBe('MALFORMED');
+    expect(code(() => dekFromHexBytes(Buffer.from(`${dekToHex(dek).slice(0, 63)}g`)))).toBe('MALFORMED');
+    expect(code(() => dekFromHexBytes(Buffer.from(`${dekToHex(dek).slice(0, 32)} ${dekToHex(dek).slice(32, 63)}`)))).toBe('MALFORMED');
+    expect(() => dekFromHexBytes(Buffer.from('0'.repeat(63) + 'z'))).toThrow(/exactly 64 hex characters \(got 64 characters\)$/);
   });
 
   it('wraps and unwraps, bound to the key id', () => {

@@ -2,7 +2,7 @@ import { open } from 'node:fs/promises';
 import type { CliIo, CommandGroup } from '../command.js';
 import { parseCommandArgs, requireOption } from '../args.js';
 import { UsageError } from '../../errors.js';
-import { dekFromHex } from '../../crypto/dek.js';
+import { dekFromHexBytes } from '../../crypto/dek.js';
 import { zero } from '../../crypto/guards.js';
 import { formatBytes } from '../../disk/units.js';
 import {
@@ -40,7 +40,7 @@ async function readKeyFile(path: string): Promise<Buffer> {
     const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
     if (bytesRead === buf.length) throw new DiskError('DISK_BAD_INPUT', `key file ${path} is too large for a 64-hex-character key`);
     try {
-      return dekFromHex(buf.subarray(0, bytesRead).toString('latin1'));
+      return dekFromHexBytes(buf.subarray(0, bytesRead));
     } catch (err) {
       throw new DiskError('DISK_BAD_INPUT', `key file ${path}: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -186,9 +186,10 @@ async function run(args: readonly string[], io: CliIo): Promise<number> {
       const [file] = positionals;
       if (file === undefined || positionals.length !== 1) throw new UsageError(`expected FILE\nusage: ${USAGE.rekey}`);
       const oldDek = await readKeyFile(requireOption(values['key-file'], '--key-file', USAGE.rekey));
-      const newDek = await readKeyFile(requireOption(values['new-key-file'], '--new-key-file', USAGE.rekey));
+      let newDek: Buffer | undefined;
       const bar = progressBar(io);
       try {
+        newDek = await readKeyFile(requireOption(values['new-key-file'], '--new-key-file', USAGE.rekey));
         const iterations = parseIterations(values.iterations);
         const mode = values.deep === true ? 'deep' : 'shallow';
         const r = await rekeyDisk({
