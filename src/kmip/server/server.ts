@@ -5,6 +5,7 @@ import { clientIdentity } from './identity.js';
 import type { KmipServerOptions, RunningKmipServer } from './types.js';
 
 const DEFAULT_MAX = 1024 * 1024;
+const DEFAULT_MESSAGE_TIMEOUT_MS = 30_000;
 
 /**
  * KMIP over TLS (KMIP Profiles 1.4 §3.1 "Basic Authentication Suite": TLS, port 5696): TLS 1.2+, client certificate
@@ -16,6 +17,7 @@ const DEFAULT_MAX = 1024 * 1024;
 export async function startKmipServer(opts: KmipServerOptions): Promise<RunningKmipServer> {
   const pinned = new Set((opts.pinnedFingerprints ?? []).map((f) => f.replace(/[\s:]/g, '').toLowerCase()));
   const maxMessageSize = opts.maxMessageSize ?? DEFAULT_MAX;
+  const messageTimeoutMs = opts.messageTimeoutMs ?? DEFAULT_MESSAGE_TIMEOUT_MS;
   const log = opts.log ?? (() => {});
   const connections = new Map<TLSSocket, { busy: boolean; closing: boolean }>();
   let stopping = false;
@@ -29,11 +31,14 @@ export async function startKmipServer(opts: KmipServerOptions): Promise<RunningK
     // certificate can pass; without pins the handshake itself refuses unknown clients.
     rejectUnauthorized: pinned.size === 0,
     minVersion: 'TLSv1.2',
-    handshakeTimeout: 15_000,
+    handshakeTimeout: opts.handshakeTimeoutMs ?? 15_000,
   });
   server.maxConnections = opts.maxConnections ?? 1024;
   server.on('tlsClientError', (err, socket) => {
     log(`kms: refused TLS client ${socket.remoteAddress ?? '?'}: ${err.message}`);
+    // With a listener on this event Node leaves the socket open: a peer that never finishes (or
+    // botches) its handshake would hold a connection slot forever.
+    socket.destroy();
   });
 
   server.on('secureConnection', (socket: TLSSocket) => {
@@ -49,8 +54,18 @@ export async function startKmipServer(opts: KmipServerOptions): Promise<RunningK
     socket.setNoDelay(true);
     socket.setTimeout(opts.idleTimeoutMs ?? 300_000, () => socket.destroy());
     socket.on('error', () => {});
-    socket.on('close', () => connections.delete(socket));
     let buf: Buffer = Buffer.alloc(0);
+    // The idle timeout restarts on every byte: a client trickling one byte at a time would hold
+    // its connection forever. A started message must be complete within messageTimeoutMs.
+    let partial: NodeJS.Timeout | undefined;
+    const stopPartialClock = (): void => {
+      clearTimeout(partial);
+      partial = undefined;
+    };
+    socket.on('close', () => {
+      stopPartialClock();
+      connections.delete(socket);
+    });
 
     const pump = (): void => {
       if (state.busy || socket.destroyed) return;
@@ -62,13 +77,22 @@ export async function startKmipServer(opts: KmipServerOptions): Promise<RunningK
         log(`kms: ${peer} (${identity}): ${e.message}; closing`);
         buf = Buffer.alloc(0);
         socket.end(opts.handler.rejectMessage(identity, e, peer));
+        // A peer that never closes its side must not keep the slot for the whole idle timeout.
+        socket.setTimeout(Math.min(messageTimeoutMs, opts.idleTimeoutMs ?? 300_000));
         return;
       }
       if (size === undefined || buf.length < size) {
         if (state.closing) socket.end();
         else socket.resume();
+        if (buf.length > 0) {
+          partial ??= setTimeout(() => {
+            log(`kms: ${peer} (${identity}): message incomplete after ${messageTimeoutMs} ms; closing`);
+            socket.destroy();
+          }, messageTimeoutMs);
+        }
         return;
       }
+      stopPartialClock();
       const msg = buf.subarray(0, size);
       buf = Buffer.from(buf.subarray(size));
       state.busy = true;

@@ -26,6 +26,11 @@ export interface KmipServerOptions {
   readonly maxMessageSize?: number;
   /** Connection closed after this long without a request (default 300 s). */
   readonly idleTimeoutMs?: number;
+  /** Connection closed if a message, once its first byte arrived, is not complete after this long (default 30 s). */
+  readonly messageTimeoutMs?: number;
+  /** Connections that have not finished the TLS handshake after this long are dropped (default 15 s). */
+  readonly handshakeTimeoutMs?: number;
+  /** Open connections (handshaking ones included) beyond which new ones are dropped (default 1024). */
   readonly maxConnections?: number;
   /** Connection-level events (refused handshakes, framing errors) for the operator log. */
   readonly log?: (line: string) => void;

@@ -1,0 +1,155 @@
+import { connect as tcpConnect } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { KmipError } from '../../../src/kmip/errors.js';
+import { startKmipServer, type RunningKmipServer } from '../../../src/kmip/server/server.js';
+import type { KmipMessageHandler, KmipServerOptions } from '../../../src/kmip/server/types.js';
+import { Tag } from '../../../src/kmip/tags.js';
+import { encodeTtlv, ttlv } from '../../../src/kmip/ttlv/index.js';
+import { createCa, createSelfSigned, certificateInfo, issueCertificate, CertificateUsage } from '../../../src/pki/index.js';
+import type { CertificateAndKey } from '../../../src/pki/index.js';
+import { canTalk, openRawConnection, type TlsMaterial } from '../../kms/kmip-connection.js';
+
+/**
+ * The TLS front end on its own, with a handler that answers every message with the caller's
+ * identity: connection limits, timeouts for idle and half-sent messages, client identities.
+ */
+let ca: CertificateAndKey;
+let serverCert: CertificateAndKey;
+let client: TlsMaterial;
+const servers: RunningKmipServer[] = [];
+const logs: string[] = [];
+
+const ping = encodeTtlv(ttlv.struct(Tag.RequestMessage, [ttlv.int(Tag.BatchCount, 1)]));
+
+const handler: KmipMessageHandler = {
+  handleMessage: async (identity) => encodeTtlv(ttlv.struct(Tag.ResponseMessage, [ttlv.text(Tag.UniqueIdentifier, identity)])),
+  rejectMessage: (_identity, error: KmipError) => encodeTtlv(ttlv.struct(Tag.ResponseMessage, [ttlv.text(Tag.ResultMessage, error.code)])),
+};
+
+async function start(extra: Partial<KmipServerOptions> = {}): Promise<RunningKmipServer> {
+  const s = await startKmipServer({
+    host: '127.0.0.1',
+    port: 0,
+    certPem: serverCert.certPem,
+    keyPem: serverCert.keyPem,
+    caPem: ca.certPem,
+    handler,
+    log: (l) => logs.push(l),
+    ...extra,
+  });
+  servers.push(s);
+  return s;
+}
+
+/** The identity the server saw for this TLS material, or null if refused. */
+async function identityOf(port: number, tls: TlsMaterial): Promise<string | null> {
+  let c;
+  try {
+    c = await openRawConnection(port, tls);
+  } catch {
+    return null;
+  }
+  try {
+    const r = await c.exchange(ping).catch(() => null);
+    if (r === null) return null;
+    return r.subarray(16, 16 + r.readUInt32BE(12)).toString('utf8');
+  } finally {
+    c.close();
+  }
+}
+
+beforeAll(async () => {
+  ca = await createCa({ commonName: 'server test CA' });
+  serverCert = await issueCertificate({ ca, commonName: 'kms', usage: CertificateUsage.SERVER, ipAddresses: ['127.0.0.1'] });
+  const c = await issueCertificate({ ca, commonName: 'alice', usage: CertificateUsage.CLIENT });
+  client = { ca: ca.certPem, cert: c.certPem, key: c.keyPem };
+});
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close(100)));
+}, 10_000);
+afterAll(() => {
+  logs.length = 0;
+});
+
+describe('KMIP TLS front end', () => {
+  it('closes a connection whose message never completes, even if bytes keep trickling in', async () => {
+    const s = await start({ messageTimeoutMs: 300, idleTimeoutMs: 600_000 });
+    const c = await openRawConnection(s.port, client);
+    c.write(Buffer.from('4200780100000100', 'hex')); // announces 256 bytes
+    const trickle = setInterval(() => {
+      if (!c.socket.destroyed) c.write(Buffer.alloc(1));
+    }, 50);
+    try {
+      expect(await c.read(10_000)).toBeNull();
+    } finally {
+      clearInterval(trickle);
+      c.close();
+    }
+    expect(logs.some((l) => l.includes('message incomplete'))).toBe(true);
+    expect(await identityOf(s.port, client)).toBe('alice'); // others still served
+  });
+
+  it('keeps a connection that completes its messages, however slowly they are split', async () => {
+    const s = await start({ messageTimeoutMs: 5_000 });
+    const c = await openRawConnection(s.port, client);
+    try {
+      for (let i = 0; i < 3; i++) {
+        c.write(ping.subarray(0, 5));
+        await new Promise((r) => setTimeout(r, 20));
+        c.write(ping.subarray(5));
+        expect(await c.read()).not.toBeNull();
+      }
+    } finally {
+      c.close();
+    }
+  });
+
+  it('drops a TCP peer that never starts the TLS handshake', async () => {
+    const s = await start({ handshakeTimeoutMs: 300 });
+    const sock = tcpConnect(s.port, '127.0.0.1');
+    sock.on('error', () => {});
+    await new Promise<void>((resolve) => sock.on('close', () => resolve()));
+    expect(sock.destroyed).toBe(true);
+  });
+
+  it('refuses connections beyond maxConnections and accepts again once one closes', async () => {
+    const s = await start({ maxConnections: 2 });
+    const a = await openRawConnection(s.port, client);
+    const b = await openRawConnection(s.port, client);
+    expect(await a.exchange(ping)).not.toBeNull();
+    expect(await b.exchange(ping)).not.toBeNull();
+    expect(await canTalk(s.port, client, ping)).toBe(false);
+    a.close();
+    let ok = false;
+    for (let i = 0; i < 50 && !ok; i++) {
+      ok = await canTalk(s.port, client, ping);
+      if (!ok) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(ok).toBe(true);
+    b.close();
+  });
+
+  it('identities: CA-issued CN, pinned fingerprint; refusals when pins are configured', async () => {
+    const pinned = await createSelfSigned({ commonName: 'vcenter', usage: CertificateUsage.CLIENT });
+    const fp = certificateInfo(pinned.certPem).sha256Fingerprint.replace(/:/g, '').toLowerCase();
+    const s = await start({ pinnedFingerprints: [fp] });
+    expect(await identityOf(s.port, client)).toBe('alice');
+    expect(await identityOf(s.port, { ca: ca.certPem, cert: pinned.certPem, key: pinned.keyPem })).toBe(`sha256:${fp}`);
+    // With pins, the handshake lets unverified certificates through to the pin check: no certificate
+    // at all, or an unpinned one from another CA, must still be refused.
+    expect(await identityOf(s.port, { ca: ca.certPem })).toBeNull();
+    const other = await createCa({ commonName: 'other CA' });
+    const stranger = await issueCertificate({ ca: other, commonName: 'alice', usage: CertificateUsage.CLIENT });
+    expect(await identityOf(s.port, { ca: ca.certPem, cert: stranger.certPem, key: stranger.keyPem })).toBeNull();
+  });
+
+  it('speaks TLS 1.2 or newer only', async () => {
+    const s = await start();
+    const c = await openRawConnection(s.port, client);
+    try {
+      expect(['TLSv1.2', 'TLSv1.3']).toContain(c.socket.getProtocol());
+    } finally {
+      c.close();
+    }
+  });
+});
