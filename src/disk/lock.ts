@@ -1,7 +1,7 @@
 import { link, open, readFile, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { tempPathFor } from './atomic-file.js';
 import { DiskError } from './errors.js';
 import type { NoticeFn } from './types.js';
 
@@ -32,8 +32,9 @@ function alive(pid: number): boolean {
 }
 
 /** The lock file appears with its owner already written (link of a finished file): never half-written. */
-async function tryCreate(lock: string): Promise<boolean> {
-  const tmp = `${lock}.${process.pid}-${randomBytes(4).toString('hex')}`;
+async function tryCreate(target: string, lock: string): Promise<boolean> {
+  // Named like the disk's temp files, so a leftover of a kill at this instant is cleaned with them.
+  const tmp = tempPathFor(target);
   const fh = await open(tmp, 'wx', 0o600);
   try {
     await fh.writeFile(`${process.pid} ${hostname()}\n`);
@@ -74,7 +75,7 @@ export async function withDiskLock<T>(target: string, onNotice: NoticeFn | undef
   if (held.has(lock)) throw new DiskError('DISK_BUSY', `${target} is being changed by another vmcrypt operation of this process`);
   held.add(lock);
   try {
-    for (let attempt = 0; !(await tryCreate(lock)); attempt++) {
+    for (let attempt = 0; !(await tryCreate(target, lock)); attempt++) {
       const owner = await liveOwner(lock);
       if (owner !== undefined) throw new DiskError('DISK_BUSY', `${target} is being changed by another vmcrypt operation (${owner})`);
       if (attempt >= 3) throw new DiskError('DISK_BUSY', `${target} is locked by another vmcrypt operation (${lock})`);
