@@ -52,6 +52,7 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<KeyStor
   const insertRow = db.prepare(
     'INSERT OR IGNORE INTO kms_objects (id, owner, version, attributes, sealed_key) VALUES (?, ?, 1, ?, ?)',
   );
+  const hasSealedKey = db.prepare<[string], { had: number }>('SELECT sealed_key IS NOT NULL AS had FROM kms_objects WHERE id = ?');
   const updateRow = db.prepare(
     'UPDATE kms_objects SET version = version + 1, attributes = ?, sealed_key = ? WHERE id = ? AND version = ?',
   );
@@ -62,6 +63,23 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<KeyStor
   let idle: Promise<void> = Promise.resolve();
   let markIdle: () => void = () => {};
 
+  /**
+   * Destroy sets sealed_key to NULL: secure_delete zeroes the old bytes in the new page image, but
+   * the WAL still holds the frames written when the key was stored, until a checkpoint resets it.
+   * A TRUNCATE checkpoint copies the zeroed pages into the database and empties the WAL, so no
+   * sealed copy of a destroyed key stays on disk (a master key stolen later opens nothing).
+   */
+  const purgeWal = (): void => {
+    try {
+      db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch (err) {
+      process.stderr.write(`kms: SQLite checkpoint after destroy failed: ${(err as Error).message}\n`);
+    }
+  };
+  // A crash between a destroy's commit and its checkpoint leaves the frames in the WAL: purge at open.
+  purgeWal();
+
+  let removedKeys = false;
   const applyAll = db.transaction((writes: Write[]) => {
     const results: Array<{ ok: true; record: KeyRecord } | { ok: false; error: unknown }> = [];
     for (const w of writes) {
@@ -74,6 +92,7 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<KeyStor
           results.push({ ok: true, record: { ...r, version: 1 } });
         }
       } else {
+        if (w.change.sealedKey === null && hasSealedKey.get(w.id)?.had === 1) removedKeys = true;
         const info = updateRow.run(w.change.attributes, w.change.sealedKey, w.id, w.expectedVersion);
         if (info.changes === 1) {
           const row = selectOne.get(w.id);
@@ -94,8 +113,10 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<KeyStor
     queue = [];
     if (writes.length === 0) return;
     let results: ReturnType<typeof applyAll>;
+    removedKeys = false;
     try {
       results = applyAll(writes);
+      if (removedKeys) purgeWal();
     } catch (err) {
       const e = new KmsError('STORE_UNAVAILABLE', `SQLite write failed: ${(err as Error).message}`, { cause: err });
       for (const w of writes) w.reject(e);

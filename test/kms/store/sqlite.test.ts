@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +27,24 @@ const codeOf = async (p: Promise<unknown>): Promise<string> => {
 };
 
 describe('SQLite KeyStore', () => {
+  it('leaves no copy of removed sealed material in any database file, while running', async () => {
+    const s = await openSqliteStore({ path: join(dir, 'kms.db') });
+    const blobs = Array.from({ length: 5 }, () => randomBytes(61));
+    const kept = randomBytes(61);
+    const ids = await Promise.all(blobs.map(async (b) => (await s.insert({ id: s.newId(), owner: 'o', attributes: '[]', sealedKey: b })).id));
+    await s.insert({ id: s.newId(), owner: 'o', attributes: '[]', sealedKey: kept });
+    for (const id of ids) await s.update(id, 1, { attributes: '["destroyed"]', sealedKey: null });
+    const files = await readdir(dir);
+    const found = async (b: Buffer): Promise<string[]> => {
+      const hits: string[] = [];
+      for (const f of files) if ((await readFile(join(dir, f))).includes(b)) hits.push(f);
+      return hits;
+    };
+    for (const b of blobs) expect(await found(b)).toEqual([]);
+    expect((await found(kept)).length).toBeGreaterThan(0); // the scan does see live blobs
+    await s.close();
+  });
+
   it('inserts, reads, updates with compare-and-set, and lists by owner', async () => {
     const s = await openSqliteStore({ path: join(dir, 'kms.db') });
     const a = await s.insert({ id: s.newId(), owner: 'alice', attributes: '[]', sealedKey: Buffer.from([1]) });
