@@ -13,7 +13,8 @@ export function tempPathFor(target: string): string {
   return join(dirname(target), `.${basename(target)}${TEMP_MARK}${process.pid}-${randomBytes(4).toString('hex')}`);
 }
 
-function pidAlive(pid: number): boolean {
+/** Is process `pid` alive on this host (EPERM: alive, someone else's)? */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

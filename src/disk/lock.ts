@@ -1,7 +1,7 @@
 import { link, open, readFile, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { tempPathFor } from './atomic-file.js';
+import { pidAlive, tempPathFor } from './atomic-file.js';
 import { DiskError } from './errors.js';
 import type { NoticeFn } from './types.js';
 
@@ -21,15 +21,6 @@ const FRESH_MS = 10_000;
 
 /** Locks this process holds (absolute paths): its own pid in a lock file does not mean stale. */
 const held = new Set<string>();
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** The lock file appears with its owner already written (link of a finished file): never half-written. */
 async function tryCreate(target: string, lock: string): Promise<boolean> {
@@ -66,7 +57,7 @@ async function liveOwner(lock: string): Promise<string | undefined> {
   const host = m[2];
   if (host !== undefined && host !== hostname()) return `pid ${pid} on host ${host}`;
   // Our own pid in a lock we do not hold: left by an earlier process that had the same pid.
-  if (pid > 0 && pid !== process.pid && alive(pid)) return `pid ${pid}`;
+  if (pid > 0 && pid !== process.pid && pidAlive(pid)) return `pid ${pid}`;
   return undefined;
 }
 
