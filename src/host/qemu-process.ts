@@ -7,6 +7,8 @@ import { buildQemuArgv, countSecrets, type QemuMachine } from './qemu-argv.js';
 
 export const QEMU_BINARY = process.env['VMCRYPT_QEMU'] ?? 'qemu-system-x86_64';
 const MAX_CAPTURED_OUTPUT = 64 * 1024;
+/** How long a started QEMU has to open its QMP socket and greet. */
+export const QMP_READY_TIMEOUT_MS = 30_000;
 
 /**
  * What QEMU is exec'd through (each tool execs the next, so the pid stays QEMU's):
@@ -41,6 +43,7 @@ export async function startQemu(
   secretDir: string,
   secretFor: (disk: number, layer: number) => Buffer,
   onOutput: (text: string) => void,
+  qmpTimeoutMs = QMP_READY_TIMEOUT_MS,
 ): Promise<RunningQemu> {
   const fifos = await SecretFifos.create(secretDir, countSecrets(machine));
   const { argv, secrets } = buildQemuArgv(machine, fifos.paths);
@@ -75,7 +78,14 @@ export async function startQemu(
     throw new HostError('HOST_QEMU_FAILED', `QEMU stopped (${how}) while starting: ${lastLines(captured)}`);
   });
   failed.catch(() => undefined);
-  const qmp = await Promise.race([connectWhenReady(machine.qmpSocket, gone), failed, spawnError]);
+  let qmp: QmpClient;
+  try {
+    qmp = await Promise.race([connectWhenReady(machine.qmpSocket, gone, qmpTimeoutMs), failed, spawnError]);
+  } catch (err) {
+    // a QEMU we cannot control must not keep running (with its disks open and keys loaded)
+    child.kill('SIGKILL');
+    throw err;
+  }
   return {
     pid: child.pid ?? -1, qmp, child, exited,
     tapOutput(listener) {
@@ -85,17 +95,30 @@ export async function startQemu(
   };
 }
 
-async function connectWhenReady(path: string, gone: () => boolean): Promise<QmpClient> {
-  for (let attempt = 0; attempt < 600; attempt++) {
-    if (gone()) break;
+/** Connects to QMP once QEMU made its socket; bounded (a QEMU that never greets is given up on). */
+async function connectWhenReady(path: string, gone: () => boolean, timeoutMs: number): Promise<QmpClient> {
+  const deadline = Date.now() + timeoutMs;
+  while (!gone() && Date.now() < deadline) {
     try {
       await access(path);
-      return await QmpClient.connect(path);
+      const attempt = QmpClient.connect(path);
+      let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          attempt.then((late) => late.close(), () => undefined);
+          reject(new Error('no QMP greeting'));
+        }, Math.max(0, deadline - Date.now()));
+      });
+      try {
+        return await Promise.race([attempt, expired]);
+      } finally {
+        clearTimeout(timer);
+      }
     } catch {
       await new Promise((r) => setTimeout(r, 50));
     }
   }
-  throw new HostError('HOST_QEMU_FAILED', 'QEMU did not open its QMP socket');
+  throw new HostError('HOST_QEMU_FAILED', gone() ? 'QEMU exited before its QMP socket was ready' : 'QEMU did not answer on its QMP socket');
 }
 
 function lastLines(text: string): string {

@@ -1,0 +1,57 @@
+import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from './harness.js';
+
+// A QEMU that starts but never greets on QMP (hung main loop) cannot be controlled: power-on
+// must fail in bounded time and the process must not be left running with its disks open.
+// A stand-in QEMU (python) listens on the QMP socket and never says a word.
+const FAKE_QEMU = `#!/usr/bin/env python3
+import os, socket, sys, time
+args = sys.argv[1:]
+path = args[args.index('-qmp') + 1][len('unix:'):].split(',')[0]
+open(os.environ['FAKE_QEMU_PIDFILE'], 'w').write(str(os.getpid()))
+s = socket.socket(socket.AF_UNIX)
+s.bind(path)
+s.listen(4)
+conns = []
+while True:
+    c, _ = s.accept()
+    conns.append(c)
+`;
+
+async function exitsEventually(pid: number): Promise<boolean> {
+  for (let i = 0; i < 300; i++) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    if (stat === '' || /^\d+ \(.*\) Z /.test(stat)) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
+
+describe('startQemu: a QEMU that never answers QMP', () => {
+  let dir: { path: string; remove(): Promise<void> };
+
+  beforeAll(async () => {
+    dir = await tempDir('vmcrypt-qemu-process-');
+    const fake = join(dir.path, 'fake-qemu');
+    await writeFile(fake, FAKE_QEMU);
+    await chmod(fake, 0o755);
+    process.env['VMCRYPT_QEMU'] = fake;
+    process.env['FAKE_QEMU_PIDFILE'] = join(dir.path, 'fake.pid');
+  });
+  afterAll(async () => {
+    await dir.remove();
+  });
+
+  it('fails with HOST_QEMU_FAILED and kills it', async () => {
+    const { startQemu } = await import('../../src/host/qemu-process.js');
+    const machine = { uuid: '11111111-2222-3333-4444-555555555555', name: 'fake', memoryMiB: 16, disks: [], qmpSocket: join(dir.path, 'f.qmp') };
+    const err = await startQemu(machine, dir.path, () => Buffer.alloc(64), () => undefined, 1000).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'HOST_QEMU_FAILED' });
+    expect((err as Error).message).toContain('did not answer on its QMP socket');
+    const pid = Number(await readFile(join(dir.path, 'fake.pid'), 'utf8'));
+    expect(pid).toBeGreaterThan(1);
+    expect(await exitsEventually(pid)).toBe(true);
+  });
+});
