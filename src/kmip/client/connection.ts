@@ -123,7 +123,7 @@ export class KmipConnection implements KmipTransport {
 
   private async send(request: Buffer, timeoutMs: number): Promise<Buffer> {
     const fresh = this.live === undefined || this.live.failure !== undefined;
-    const live = fresh ? await this.open() : (this.live as Live);
+    const live = fresh ? await this.open(timeoutMs) : (this.live as Live);
     try {
       return await this.exchange(live, request, timeoutMs);
     } catch (err) {
@@ -135,7 +135,7 @@ export class KmipConnection implements KmipTransport {
         live.receivedForCurrent === 0 &&
         !this.closed;
       if (!retry) throw err;
-      return this.exchange(await this.open(), request, timeoutMs);
+      return this.exchange(await this.open(timeoutMs), request, timeoutMs);
     }
   }
 
@@ -173,13 +173,14 @@ export class KmipConnection implements KmipTransport {
     live.socket.destroy();
   }
 
-  private async open(): Promise<Live> {
+  /** Opens the TLS session; the handshake gets the answer timeout of the request that needs it. */
+  private async open(handshakeTimeoutMs: number): Promise<Live> {
     const socket = await dialTls({
       host: this.options.host,
       port: this.options.port,
       tls: this.options.tls,
       connectTimeoutMs: this.connectTimeoutMs,
-      handshakeTimeoutMs: this.responseTimeoutMs,
+      handshakeTimeoutMs,
     });
     this.lastPeer = socket.getPeerX509Certificate();
     if (this.closed) {

@@ -16,6 +16,10 @@ export interface KmipTransport {
 }
 
 export interface RoundTripOptions {
-  /** Overrides the connection's response timeout for this request. */
+  /**
+   * Overrides the connection's response timeout for this request, and for the TLS handshake
+   * when the request has to open the connection (so a health check with a short timeout is not
+   * held for the whole hung-service timeout by a server that accepts and never handshakes).
+   */
   readonly timeoutMs?: number;
 }

@@ -118,6 +118,11 @@ describe('KmipConnection (real mTLS sockets)', () => {
     const conn = new KmipConnection({ host: '127.0.0.1', port, tls: clientIdentity(pki), responseTimeoutMs: 300 });
     expect(await codeOf(conn.roundTrip(emptyRequest()))).toBe('KMIP_CLIENT_TIMEOUT');
     await conn.close();
+    // A request's own shorter timeout bounds the handshake too (health checks use it).
+    const slow = new KmipConnection({ host: '127.0.0.1', port, tls: clientIdentity(pki), responseTimeoutMs: 600_000 });
+    const err = await slow.roundTrip(emptyRequest(), { timeoutMs: 200 }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'KMIP_CLIENT_TIMEOUT', message: expect.stringContaining('not answered within 200 ms') });
+    await slow.close();
   });
 
   it('times out when the TLS server takes the request and never answers; reconnects afterwards', async () => {
