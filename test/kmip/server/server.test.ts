@@ -1,8 +1,8 @@
 import { connect as tcpConnect } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KmipError } from '../../../src/kmip/errors.js';
-import { startKmipServer, type RunningKmipServer } from '../../../src/kmip/server/server.js';
-import type { KmipMessageHandler, KmipServerOptions } from '../../../src/kmip/server/types.js';
+import { startKmipServer } from '../../../src/kmip/server/server.js';
+import type { KmipMessageHandler, KmipServerOptions, RunningKmipServer } from '../../../src/kmip/server/types.js';
 import { Tag } from '../../../src/kmip/tags.js';
 import { encodeTtlv, ttlv } from '../../../src/kmip/ttlv/index.js';
 import { createCa, createSelfSigned, certificateInfo, issueCertificate, CertificateUsage } from '../../../src/pki/index.js';
