@@ -8,7 +8,7 @@ import { openSealedFile } from '../../src/host/sealed-stream.js';
 import { openVmx, readVmx } from '../../src/host/vmx.js';
 import { stopAll } from '../helpers/process.js';
 import {
-  makeManagerIdentity, pairedClient, runProgram, scanForKeys, startAgentProcess, tempDir,
+  exitsEventually, makeManagerIdentity, pairedClient, runProgram, scanForKeys, startAgentProcess, tempDir,
   type AgentProcess, type ManagerIdentity,
 } from './harness.js';
 
@@ -23,16 +23,6 @@ interface Vm {
   qemuPid?: number;
   disks?: Array<{ layers: Array<{ file: string; format: string }> }>;
   snapshots?: Array<{ id: string; name: string }>;
-}
-
-/** Polls until `pid` is gone or a zombie (bounded: false if it still runs after 30 s). */
-async function exitsEventually(pid: number): Promise<boolean> {
-  for (let i = 0; i < 300; i++) {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-    if (stat === '' || /^\d+ \(.*\) Z /.test(stat)) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return false;
 }
 
 describe('host agent: encrypted VM without a guest OS', () => {

@@ -72,6 +72,16 @@ export async function runProgram(cmd: string, args: readonly string[], secrets: 
   return out;
 }
 
+/** Polls until `pid` is gone or a zombie (bounded: false if it still runs after 30 s). */
+export async function exitsEventually(pid: number): Promise<boolean> {
+  for (let i = 0; i < 300; i++) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    if (stat === '' || /^\d+ \(.*\) Z /.test(stat)) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
+
 export async function readText(path: string): Promise<string> {
   return readFile(path, 'utf8');
 }

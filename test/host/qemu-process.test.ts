@@ -1,7 +1,7 @@
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir } from './harness.js';
+import { exitsEventually, tempDir } from './harness.js';
 
 // A QEMU that starts but never greets on QMP (hung main loop) cannot be controlled: power-on
 // must fail in bounded time and the process must not be left running with its disks open.
@@ -19,15 +19,6 @@ while True:
     c, _ = s.accept()
     conns.append(c)
 `;
-
-async function exitsEventually(pid: number): Promise<boolean> {
-  for (let i = 0; i < 300; i++) {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-    if (stat === '' || /^\d+ \(.*\) Z /.test(stat)) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return false;
-}
 
 describe('startQemu: a QEMU that never answers QMP', () => {
   let dir: { path: string; remove(): Promise<void> };
