@@ -66,9 +66,12 @@ export async function startQemu(
   });
   spawnError.catch(() => undefined);
   const gone = (): boolean => child.exitCode !== null || child.signalCode !== null;
+  const passphrases: Buffer[] = [];
   try {
-    await fifos.feed(secrets.map((s) => secretFor(s.disk, s.layer)), () => !gone());
+    for (const s of secrets) passphrases.push(secretFor(s.disk, s.layer));
+    await fifos.feed(passphrases, () => !gone());
   } catch (err) {
+    for (const p of passphrases) p.fill(0); // also those made before secretFor threw
     child.kill('SIGKILL');
     throw err instanceof HostError && gone() ? new HostError('HOST_QEMU_FAILED', `QEMU failed to start: ${lastLines(captured)}`) : err;
   } finally {

@@ -45,4 +45,23 @@ describe('startQemu: a QEMU that never answers QMP', () => {
     expect(pid).toBeGreaterThan(1);
     expect(await exitsEventually(pid)).toBe(true);
   });
+
+  it('zeroes the passphrases already made when a later one cannot be made', async () => {
+    const { startQemu } = await import('../../src/host/qemu-process.js');
+    const layer = (file: string) => ({ file: join(dir.path, file), format: 'luks' as const, encrypted: true });
+    const machine = {
+      uuid: '11111111-2222-3333-4444-555555555555', name: 'fake', memoryMiB: 16,
+      disks: [{ layers: [layer('a.luks')] }, { layers: [layer('b.luks')] }], qmpSocket: join(dir.path, 'g.qmp'),
+    };
+    const made: Buffer[] = [];
+    const secretFor = (disk: number): Buffer => {
+      if (disk === 1) throw new Error('no key for disk 1');
+      const b = Buffer.alloc(64, 0x61);
+      made.push(b);
+      return b;
+    };
+    await expect(startQemu(machine, dir.path, secretFor, () => undefined, 1000)).rejects.toThrow('no key for disk 1');
+    expect(made.length).toBe(1);
+    expect(made[0]?.every((x) => x === 0)).toBe(true);
+  });
 });
