@@ -1,11 +1,13 @@
-import { chmod, mkdir, open, readFile, rename, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { writeAtomically } from '../disk/atomic-file.js';
 import { PkiError, PkiErrorCode } from './errors.js';
 import { MAX_PEM_BYTES } from './parse.js';
 
 /**
  * Writes a private key file with mode 0600 from the start (never world-readable for a
- * moment): temp file created 0600 in the same directory, fsync, atomic rename.
+ * moment): temp file created 0600 in the same directory, fsync, atomic rename, directory
+ * fsync. On any failure the temp file (which may hold part of the key) is removed.
  */
 export async function writePrivateKeyFile(path: string, keyPem: string): Promise<void> {
   await writeAtomic(path, keyPem, 0o600);
@@ -31,14 +33,9 @@ export async function readPemFile(path: string, opts: { privateKey?: boolean } =
 
 async function writeAtomic(path: string, text: string, mode: number): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  const fh = await open(tmp, 'wx', mode);
-  try {
+  // Temp file 0600 beside the target, fsync, rename, directory fsync; removed if anything fails.
+  await writeAtomically(path, async (fh) => {
     await fh.writeFile(text, 'utf8');
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await chmod(tmp, mode); // umask may have narrowed the mode further; set it exactly.
-  await rename(tmp, path);
+    await fh.chmod(mode); // umask may have narrowed the mode; set it exactly before it is visible.
+  });
 }

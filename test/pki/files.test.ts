@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCa, readPemFile, writeCertificateFile, writePrivateKeyFile } from '../../src/pki/index.js';
@@ -21,6 +21,14 @@ describe('PEM files', () => {
     expect((await stat(join(dir, 'sub', 'ca.pem'))).mode & 0o777).toBe(0o644);
     expect(await readPemFile(join(dir, 'sub', 'ca.key'), { privateKey: true })).toBe(ca.keyPem);
     expect(await readPemFile(join(dir, 'sub', 'ca.pem'))).toBe(ca.certPem);
+  });
+
+  it('leaves no temp file holding the key when the write fails', async () => {
+    const sub = join(dir, 'fail');
+    await mkdir(join(sub, 'taken.key'), { recursive: true }); // a directory where the key should go
+    const ca = await createCa({ commonName: 'fail' });
+    await expect(writePrivateKeyFile(join(sub, 'taken.key'), ca.keyPem)).rejects.toThrow();
+    expect(await readdir(sub)).toEqual(['taken.key']);
   });
 
   it('refuses a private key readable by others', async () => {
