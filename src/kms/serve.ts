@@ -22,7 +22,15 @@ export interface ServeOptions {
   readonly store?: 'sqlite' | 'etcd';
   readonly etcdEndpoints?: readonly string[];
   readonly etcdPrefix?: string;
+  /** TLS to the etcd members: their CA, and this node's client certificate + key (etcd --client-cert-auth). */
+  readonly etcdTls?: EtcdTlsFiles;
   readonly log?: (line: string) => void;
+}
+
+export interface EtcdTlsFiles {
+  readonly caFile: string;
+  readonly certFile?: string;
+  readonly keyFile?: string;
 }
 
 export interface RunningKms {
@@ -49,10 +57,12 @@ export async function serveKms(opts: ServeOptions): Promise<RunningKms> {
       // Loaded lazily: the etcd client is only needed by clustered key servers.
       const { openEtcdKeyStore } = await import('./store/etcd.js');
       const { masterKeyIdOf } = await import('./store/etcd-master-key-id.js');
+      const tls = opts.etcdTls === undefined ? undefined : await readEtcdTls(opts.etcdTls);
       store = await openEtcdKeyStore({
         endpoints: [...opts.etcdEndpoints],
         masterKeyId: masterKeyIdOf(master),
         ...(opts.etcdPrefix === undefined ? {} : { prefix: opts.etcdPrefix }),
+        ...(tls === undefined ? {} : { tls }),
       });
     } else {
       store = await openSqliteStore({ path: paths.database });
@@ -99,4 +109,10 @@ export async function serveKms(opts: ServeOptions): Promise<RunningKms> {
       sealer.destroy();
     },
   };
+}
+
+async function readEtcdTls(files: EtcdTlsFiles): Promise<{ caPem: string; certPem?: string; keyPem?: string }> {
+  const caPem = await readPemFile(files.caFile);
+  if (files.certFile === undefined || files.keyFile === undefined) return { caPem };
+  return { caPem, certPem: await readPemFile(files.certFile), keyPem: await readPemFile(files.keyFile, { privateKey: true }) };
 }

@@ -2,13 +2,13 @@ import type { CliIo, CommandGroup } from '../command.js';
 import { parseCommandArgs, requireOption } from '../args.js';
 import { UsageError } from '../../errors.js';
 import { initDataDir, issueClientCertificate } from '../../kms/data-dir.js';
-import { serveKms, type RunningKms } from '../../kms/serve.js';
+import { serveKms, type EtcdTlsFiles, type RunningKms } from '../../kms/serve.js';
 import { certificateInfo, KeyAlgorithm, readPemFile } from '../../pki/index.js';
 
 const USAGE = {
   init: 'vmcrypt kms init --data DIR [--dns NAME]… [--ip ADDR]… [--key-type ecdsa-p256|rsa-2048] [--json]',
   serve:
-    'vmcrypt kms serve --data DIR [--listen 127.0.0.1:5696] [--cert F --key F --ca F] [--pin SHA256]… [--store sqlite|etcd --etcd URL,URL] [--etcd-prefix P]',
+    'vmcrypt kms serve --data DIR [--listen 127.0.0.1:5696] [--cert F --key F --ca F] [--pin SHA256]… [--store sqlite|etcd --etcd URL,URL] [--etcd-prefix P] [--etcd-ca F [--etcd-cert F --etcd-key F]]',
   cluster: 'vmcrypt kms cluster up [--dir DIR] [--nodes 3] [--etcd-members 3] [--etcd-only] [--json]   (see docs/kms-cluster.md)',
   'issue-client-cert': 'vmcrypt kms issue-client-cert --data DIR --name NAME [--key-type ecdsa-p256|rsa-2048] [--json]',
 } as const;
@@ -116,6 +116,19 @@ function untilSignal(): Promise<string> {
   });
 }
 
+/** --etcd-ca [--etcd-cert --etcd-key]: TLS to the etcd members (https:// endpoints), client certificate for --client-cert-auth. */
+function etcdTlsFlags(
+  values: { 'etcd-ca'?: string | undefined; 'etcd-cert'?: string | undefined; 'etcd-key'?: string | undefined },
+  store: string,
+): EtcdTlsFiles | undefined {
+  const { 'etcd-ca': caFile, 'etcd-cert': certFile, 'etcd-key': keyFile } = values;
+  if (caFile === undefined && certFile === undefined && keyFile === undefined) return undefined;
+  if (store !== 'etcd') throw new UsageError(`--etcd-ca/--etcd-cert/--etcd-key need --store etcd\nusage: ${USAGE.serve}`);
+  if (caFile === undefined) throw new UsageError(`--etcd-cert/--etcd-key need --etcd-ca\nusage: ${USAGE.serve}`);
+  if ((certFile === undefined) !== (keyFile === undefined)) throw new UsageError(`--etcd-cert and --etcd-key go together\nusage: ${USAGE.serve}`);
+  return { caFile, ...(certFile === undefined || keyFile === undefined ? {} : { certFile, keyFile }) };
+}
+
 async function serve(args: readonly string[], io: CliIo): Promise<number> {
   const { values } = parseCommandArgs(
     args,
@@ -129,6 +142,9 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
       store: { type: 'string' },
       etcd: { type: 'string' },
       'etcd-prefix': { type: 'string' },
+      'etcd-ca': { type: 'string' },
+      'etcd-cert': { type: 'string' },
+      'etcd-key': { type: 'string' },
     },
     USAGE.serve,
   );
@@ -141,6 +157,7 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
   for (const pin of values.pin ?? []) {
     if (!/^[0-9a-f]{64}$/.test(pin.replace(/[\s:]/g, '').toLowerCase())) throw new UsageError(`--pin takes a SHA-256 fingerprint (64 hex digits)`);
   }
+  const etcdTls = etcdTlsFlags(values, store);
   let etcdEndpoints: string[] | undefined;
   if (values.etcd !== undefined) {
     const { parseEtcdEndpoints } = await import('../../kms/store/etcd.js');
@@ -158,6 +175,7 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
     ...(values.pin === undefined ? {} : { pinnedFingerprints: values.pin }),
     ...(etcdEndpoints === undefined ? {} : { etcdEndpoints }),
     ...(values['etcd-prefix'] === undefined ? {} : { etcdPrefix: values['etcd-prefix'] }),
+    ...(etcdTls === undefined ? {} : { etcdTls }),
   });
   const shown = kms.host.includes(':') ? `[${kms.host}]` : kms.host;
   io.out(`kms listening on ${shown}:${kms.port} (store ${kms.storeKind})`);
