@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,7 @@ import { parseCommandArgs } from '../args.js';
 import { UsageError, VmcryptError } from '../../errors.js';
 import { startEtcdCluster, type EtcdCluster, type EtcdMemberSpec } from '../../kms/store/etcd-cluster.js';
 import { diesWithParent } from '../../kms/store/etcd-cluster-child.js';
+import { writeAtomically } from '../../disk/atomic-file.js';
 
 /**
  * `vmcrypt kms cluster up`: a KMS cluster on loopback for tests and the lab — N etcd members
@@ -86,18 +87,14 @@ async function loadOrCreateLayout(dir: string, etcdMembers: number, kmsNodes: nu
   if (existsSync(path)) {
     const text = await readFile(path, 'utf8');
     if (text.length > 64 * 1024) throw new VmcryptError('KMS_CLUSTER', `${path} is too large`);
-    const raw = JSON.parse(text) as Partial<ClusterLayout>;
-    if (raw.version !== 1 || !Array.isArray(raw.etcd) || !Array.isArray(raw.kmsPorts)) {
-      throw new VmcryptError('KMS_CLUSTER', `${path} is not a cluster layout written by vmcrypt`);
-    }
-    const layout = raw as ClusterLayout;
+    const layout = parseLayout(text, path);
     if (layout.kmsPorts.length >= kmsNodes) return layout;
     // More KMS nodes than last time: new ports for the extra ones, etcd untouched.
     const extra = (await distinctPorts(kmsNodes + layout.kmsPorts.length + 2 * layout.etcd.length)).filter(
       (p) => !layout.kmsPorts.includes(p) && !layout.etcd.some((m) => m.clientPort === p || m.peerPort === p),
     );
     const grown: ClusterLayout = { ...layout, kmsPorts: [...layout.kmsPorts, ...extra.slice(0, kmsNodes - layout.kmsPorts.length)] };
-    await writeFile(path, JSON.stringify(grown, null, 2) + '\n');
+    await writeLayout(path, grown);
     return grown;
   }
   const ports = await distinctPorts(2 * etcdMembers + kmsNodes);
@@ -106,8 +103,35 @@ async function loadOrCreateLayout(dir: string, etcdMembers: number, kmsNodes: nu
     etcd: Array.from({ length: etcdMembers }, (_, i) => ({ name: `etcd-${i}`, clientPort: ports[2 * i] ?? 0, peerPort: ports[2 * i + 1] ?? 0 })),
     kmsPorts: ports.slice(2 * etcdMembers),
   };
-  await writeFile(path, JSON.stringify(layout, null, 2) + '\n');
+  await writeLayout(path, layout);
   return layout;
+}
+
+const isPort = (p: unknown): p is number => Number.isInteger(p) && (p as number) >= 1 && (p as number) <= 65535;
+
+/** DIR/cluster.json as `up` wrote it; anything else (hand-edited, truncated) is a clear KMS_CLUSTER error. */
+function parseLayout(text: string, path: string): ClusterLayout {
+  const bad = (): VmcryptError => new VmcryptError('KMS_CLUSTER', `${path} is not a cluster layout written by vmcrypt`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw bad();
+  }
+  const l = raw as Partial<Record<keyof ClusterLayout, unknown>> | null;
+  if (l === null || typeof l !== 'object' || l.version !== 1 || !Array.isArray(l.etcd) || !Array.isArray(l.kmsPorts)) throw bad();
+  if (l.etcd.length < 1 || l.etcd.length > 9 || l.kmsPorts.length > 9 || !l.kmsPorts.every(isPort)) throw bad();
+  for (const m of l.etcd as unknown[]) {
+    const e = m as Partial<Record<keyof EtcdMemberSpec, unknown>> | null;
+    if (e === null || typeof e !== 'object' || typeof e.name !== 'string' || !/^[a-z0-9-]{1,32}$/.test(e.name)) throw bad();
+    if (!isPort(e.clientPort) || !isPort(e.peerPort)) throw bad();
+  }
+  return raw as ClusterLayout;
+}
+
+/** Written whole or not at all (temp file, fsync, rename), so a crash never leaves half a layout. */
+async function writeLayout(path: string, layout: ClusterLayout): Promise<void> {
+  await writeAtomically(path, (fh) => fh.writeFile(JSON.stringify(layout, null, 2) + '\n', 'utf8'));
 }
 
 /** `kms serve` says so once its listener is up; a bare TCP probe (logged by the node as a refused client) is the fallback. */

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startKmsCluster } from '../../../src/cli/commands/kms-cluster.js';
@@ -35,6 +35,17 @@ describe('kms cluster up (etcd part)', () => {
       await store.close();
     } finally {
       await cluster.stop();
+    }
+  });
+});
+
+describe('kms cluster up (layout file)', () => {
+  it('refuses a truncated or hand-broken cluster.json with a clear KMS_CLUSTER error, starting nothing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'vmcrypt-kms-cluster-'));
+    dirs.push(dir);
+    for (const text of ['{"version":1,"etcd":[{"name":"etcd-0"', '{"version":1,"etcd":[{"name":"x","clientPort":0,"peerPort":2}],"kmsPorts":[]}', 'null']) {
+      await writeFile(join(dir, 'cluster.json'), text);
+      await expect(startKmsCluster({ dir, kmsNodes: 0 })).rejects.toMatchObject({ code: 'KMS_CLUSTER', message: expect.stringContaining('cluster.json') });
     }
   });
 });
