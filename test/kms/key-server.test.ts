@@ -146,6 +146,39 @@ describe('KeyServer operations', () => {
     expect(nf.batchItems[0]?.resultReason).toBe(ResultReason.ItemNotFound);
   });
 
+  it('denies every read and change of another identity\'s object, by id or by ID Placeholder, and changes nothing', async () => {
+    const id = await create('alice', 256, [attr.text('x-team', 'a')]);
+    const before = await h.send('alice', [{ operation: Operation.GetAttributes, payload: encodeGetAttributesRequest({ uniqueIdentifier: id, attributeNames: [] }) }]);
+    const ops = [
+      { operation: Operation.Get, payload: encodeGetRequest({ uniqueIdentifier: id }) },
+      { operation: Operation.GetAttributes, payload: encodeGetAttributesRequest({ uniqueIdentifier: id, attributeNames: [] }) },
+      { operation: Operation.GetAttributeList, payload: encodeGetAttributeListRequest({ uniqueIdentifier: id }) },
+      { operation: Operation.AddAttribute, payload: encodeAddAttributeRequest({ uniqueIdentifier: id, attribute: attr.text('x-vmcrypt-grant', 'mallory') }) },
+      { operation: Operation.ModifyAttribute, payload: encodeModifyAttributeRequest({ uniqueIdentifier: id, attribute: attr.text('x-team', 'm') }) },
+      { operation: Operation.DeleteAttribute, payload: encodeDeleteAttributeRequest({ uniqueIdentifier: id, attributeName: 'x-team' }) },
+      { operation: Operation.Activate, payload: encodeActivateRequest({ uniqueIdentifier: id }) },
+      { operation: Operation.Revoke, payload: encodeRevokeRequest({ uniqueIdentifier: id, revocationReason: { code: RevocationReasonCode.KeyCompromise } }) },
+      { operation: Operation.Destroy, payload: encodeDestroyRequest({ uniqueIdentifier: id }) },
+    ];
+    for (const op of ops) {
+      const r = await h.send('mallory', [op]);
+      expect(r.batchItems[0]?.resultReason, String(op.operation)).toBe(ResultReason.PermissionDenied);
+    }
+    // Locate never yields alice's object to mallory, so the ID Placeholder cannot point at it either.
+    const viaPlaceholder = await h.send(
+      'mallory',
+      [
+        { operation: Operation.Locate, payload: encodeLocateRequest({ attributes: [attr.text('x-team', 'a')] }) },
+        { operation: Operation.Get, payload: encodeGetRequest({}) },
+      ],
+      { batchErrorContinuationOption: BatchErrorContinuationOption.Continue },
+    );
+    expect(decodeLocateResponse(viaPlaceholder.batchItems[0]?.payload).uniqueIdentifiers).toEqual([]);
+    expect(viaPlaceholder.batchItems[1]?.resultStatus).toBe(ResultStatus.OperationFailed);
+    const after = await h.send('alice', [{ operation: Operation.GetAttributes, payload: encodeGetAttributesRequest({ uniqueIdentifier: id, attributeNames: [] }) }]);
+    expect(decodeGetAttributesResponse(after.batchItems[0]?.payload).attributes).toEqual(decodeGetAttributesResponse(before.batchItems[0]?.payload).attributes);
+  });
+
   it('answers unknown operations with Operation Not Supported', async () => {
     const r = await h.send('alice', [{ operation: Operation.Certify, payload: ttlv.struct(Tag.RequestPayload, []) }]);
     expect(r.batchItems[0]?.resultStatus).toBe(ResultStatus.OperationFailed);
