@@ -179,6 +179,15 @@ describe('KeyServer operations', () => {
     expect(decodeGetAttributesResponse(after.batchItems[0]?.payload).attributes).toEqual(decodeGetAttributesResponse(before.batchItems[0]?.payload).attributes);
   });
 
+  it('Locate lists the caller\'s own objects before objects others granted it (a granted key cannot shadow an own one)', async () => {
+    const planted = await create('mallory', 256, [attr.name('vm-kek'), attr.text('x-vmcrypt-grant', 'bob')]);
+    const own = await create('bob', 256, [attr.name('vm-kek')]);
+    const loc = (max?: number) =>
+      h.send('bob', [{ operation: Operation.Locate, payload: encodeLocateRequest({ attributes: [attr.name('vm-kek')], ...(max === undefined ? {} : { maximumItems: max }) }) }]);
+    expect(decodeLocateResponse((await loc())?.batchItems[0]?.payload).uniqueIdentifiers).toEqual([own, planted]);
+    expect(decodeLocateResponse((await loc(1))?.batchItems[0]?.payload).uniqueIdentifiers).toEqual([own]);
+  });
+
   it('answers unknown operations with Operation Not Supported', async () => {
     const r = await h.send('alice', [{ operation: Operation.Certify, payload: ttlv.struct(Tag.RequestPayload, []) }]);
     expect(r.batchItems[0]?.resultStatus).toBe(ResultStatus.OperationFailed);

@@ -25,7 +25,10 @@ export const handleLocate: OperationHandler = async (ctx, payload) => {
   const filterOnState = byName.has(AttributeName.State);
 
   const matched: string[] = [];
-  // Own objects, plus objects another identity granted read access to (x-vmcrypt-grant).
+  // Own objects, then objects another identity granted read access to (x-vmcrypt-grant). Anyone
+  // can grant a key to anyone: listing own objects first keeps a planted key (same Name, granted
+  // to the caller) from shadowing the caller's own one under Maximum Items or the ID Placeholder.
+  const granted: string[] = [];
   for (const record of await ctx.deps.store.list()) {
     if (record.owner !== ctx.identity && !record.attributes.includes(GRANT_ATTRIBUTE)) continue; // cheap pre-filter
     const obj = toManagedObject(record);
@@ -34,8 +37,10 @@ export const handleLocate: OperationHandler = async (ctx, payload) => {
       const s = stateOf(obj.attributes);
       if (s === State.Destroyed || s === State.DestroyedCompromised) continue;
     }
-    if ([...byName].every(([name, wanted]) => matches(obj.attributes, name, wanted))) matched.push(record.id);
+    if (![...byName].every(([name, wanted]) => matches(obj.attributes, name, wanted))) continue;
+    (record.owner === ctx.identity ? matched : granted).push(record.id);
   }
+  matched.push(...granted);
   const offset = req.offsetItems ?? 0;
   const page = matched.slice(offset, req.maximumItems === undefined ? undefined : offset + req.maximumItems);
   if (page[0] !== undefined) ctx.batch.idPlaceholder = page[0];
