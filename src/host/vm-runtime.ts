@@ -6,6 +6,7 @@ import { passphraseOf } from './disk-images.js';
 import { readNvram } from './nvram.js';
 import type { QemuDisk, QemuMachine } from './qemu-argv.js';
 import { startQemu, type RunningQemu } from './qemu-process.js';
+import { addSecretObject } from './qmp-secret.js';
 import { dumpGuestMemory } from './guest-memory-dump.js';
 import { VmLog } from './vm-log.js';
 import { layerDek, withOpenVm, type HostContext, type OpenVm } from './vm-open.js';
@@ -182,8 +183,8 @@ export class VmRuntime {
   /**
    * Live disk-only snapshot of one disk: the overlay file (already made by qemu-img) is
    * opened by QEMU and put on top of the running chain (QMP blockdev-add +
-   * blockdev-snapshot). Its key goes in with QMP object-add over the QMP socket — not on a
-   * command line, not on disk.
+   * blockdev-snapshot). Its key goes in with QMP object-add of a secret read from a FIFO
+   * (qmp-secret.ts) — not on a command line, not on disk, not in the QMP stream.
    */
   async attachOverlay(uuid: string, disk: number, path: string, dek: Buffer | undefined): Promise<void> {
     const r = this.#get(uuid);
@@ -194,12 +195,7 @@ export class VmRuntime {
     const spec: Record<string, unknown> = { driver: 'qcow2', 'node-name': node, file: { driver: 'file', filename: path }, backing: null };
     if (dek !== undefined) {
       const secretId = `sec-${node}`;
-      const pass = passphraseOf(dek);
-      try {
-        await r.qemu.qmp.execute('object-add', { 'qom-type': 'secret', id: secretId, format: 'base64', data: pass.toString('base64') });
-      } finally {
-        pass.fill(0);
-      }
+      await addSecretObject(r.qemu.qmp, this.#ctx.runDir, secretId, passphraseOf(dek));
       spec['encrypt'] = { format: 'luks', 'key-secret': secretId };
     }
     await r.qemu.qmp.execute('blockdev-add', spec);

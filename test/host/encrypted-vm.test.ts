@@ -146,7 +146,7 @@ describe('host agent: encrypted VM without a guest OS', () => {
     await power('off');
   });
 
-  it('takes a disk-only snapshot of the running VM (overlay key through QMP), reverts to it powered off', async () => {
+  it('takes a disk-only snapshot of the running VM (overlay key through a FIFO named in QMP object-add), reverts to it powered off', async () => {
     await power('on');
     const snap = await c.call<{ id: string }>('POST', `/v1/vms/${vm.uuid}/snapshots`, { name: 'live-1' });
     await io('write -P 0x44 0 4k');
