@@ -101,8 +101,8 @@ async function issue(args: readonly string[], io: CliIo): Promise<number> {
   return 0;
 }
 
-/** Resolves once SIGTERM or SIGINT arrives. */
-function untilSignal(): Promise<string> {
+/** Resolves once SIGTERM or SIGINT arrives (kms serve, lab up). */
+export function untilSignal(): Promise<string> {
   return new Promise((resolve) => {
     const on = (sig: string) => () => {
       process.off('SIGTERM', term);

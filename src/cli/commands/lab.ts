@@ -5,6 +5,7 @@ import { UsageError } from '../../errors.js';
 import { initDataDir, isInitialized, kmsPaths, MANAGER_CLIENT_NAME } from '../../kms/data-dir.js';
 import { KmsError } from '../../kms/errors.js';
 import { serveKms, type RunningKms } from '../../kms/serve.js';
+import { untilSignal } from './kms.js';
 
 const USAGE = 'vmcrypt lab up [--dir DIR] [--kms-port PORT] [--json]';
 const HELP = [
@@ -14,21 +15,6 @@ const HELP = [
   'DIR/kms (default ./lab/kms, created on first run), on port 5696 or a free port if that is busy.',
   'Prints the address and the client certificate to connect with; Ctrl-C stops it.',
 ].join('\n');
-
-/** Resolves once SIGTERM or SIGINT arrives. */
-function untilSignal(): Promise<string> {
-  return new Promise((done) => {
-    const stop = (sig: string) => () => {
-      process.off('SIGTERM', term);
-      process.off('SIGINT', int);
-      done(sig);
-    };
-    const term = stop('SIGTERM');
-    const int = stop('SIGINT');
-    process.on('SIGTERM', term);
-    process.on('SIGINT', int);
-  });
-}
 
 async function up(args: readonly string[], io: CliIo): Promise<number> {
   const { values } = parseCommandArgs(args, { dir: { type: 'string' }, 'kms-port': { type: 'string' }, json: { type: 'boolean' } }, USAGE);
