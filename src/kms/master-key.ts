@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { open, readFile, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { KmsError } from './errors.js';
 
 const SIZE = 32;
@@ -14,6 +15,13 @@ export async function createMasterKeyFile(path: string): Promise<void> {
       await fh.sync();
     } finally {
       await fh.close();
+    }
+    // Keys sealed under it are useless if a crash loses the file's directory entry.
+    const dir = await open(dirname(path), 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
     }
   } finally {
     key.fill(0);
