@@ -123,7 +123,7 @@ describe('KeyProvider', () => {
  * first Create it gets and then loses the connection before answering (a node killed between
  * commit and reply); `b` answers everything.
  */
-function replicatedPair() {
+function replicatedPair(failure: KmipClientErrorCode = KmipClientErrorCode.connectionLost) {
   const keys = new Map<string, string[]>(); // uid → names
   let aFailedOnce = false;
   const answer = (bytes: Buffer): Buffer => {
@@ -155,7 +155,7 @@ function replicatedPair() {
       const response = answer(bytes);
       if (name === 'a' && !aFailedOnce) {
         aFailedOnce = true;
-        throw new KmipClientError(KmipClientErrorCode.connectionLost, 'connection closed by the server', { server });
+        throw new KmipClientError(failure, 'applied, then no answer', { server });
       }
       return response;
     },
@@ -183,5 +183,14 @@ describe('KeyProvider.create retried after the server may have applied it', () =
     expect(second).toBe('key-2');
     expect(keys.get(second)?.[1]).not.toBe(names[1]);
     await p.close();
+  });
+
+  it('also when the failure reads "unreachable" (the reconnect of the one retry found the server dead) or "hung"', async () => {
+    for (const code of [KmipClientErrorCode.unreachable, KmipClientErrorCode.timeout]) {
+      const { p, keys } = replicatedPair(code);
+      expect(await p.create({ name: 'vm-44-kek' })).toBe('key-1');
+      expect(keys.size).toBe(1);
+      await p.close();
+    }
   });
 });
