@@ -16,10 +16,21 @@ export interface ManagedObject {
 
 type StoredAttribute = { n: string; v: string };
 
+/**
+ * Largest stored attribute document of one object. Without it one client could store a
+ * near-1 MiB custom attribute per object (and per Add Attribute), doubled by the hex form: the
+ * SQLite file grows without bound and the etcd store refuses such records as a store failure.
+ */
+export const MAX_ATTRIBUTES_JSON = 64 * 1024;
+
 /** JSON form kept in the store: attribute name + hex of the TTLV-encoded value. No key bytes. */
 export function serializeAttributes(attributes: readonly Attribute[]): string {
   const out: StoredAttribute[] = attributes.map((a) => ({ n: a.name, v: encodeTtlv(a.value).toString('hex') }));
-  return JSON.stringify(out);
+  const json = JSON.stringify(out);
+  if (json.length > MAX_ATTRIBUTES_JSON) {
+    throw new KmipError('KMIP_INVALID_FIELD', `the object's attributes would exceed ${MAX_ATTRIBUTES_JSON / 1024} KiB`);
+  }
+  return json;
 }
 
 export function parseAttributes(json: string): Attribute[] {

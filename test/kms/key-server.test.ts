@@ -188,6 +188,21 @@ describe('KeyServer operations', () => {
     expect(decodeLocateResponse((await loc(1))?.batchItems[0]?.payload).uniqueIdentifiers).toEqual([own]);
   });
 
+  it('bounds the attributes one object may carry', async () => {
+    const big = attr.text('x-blob', 'a'.repeat(40 * 1024)); // 80 KiB once hex-encoded in the store
+    const r = await h.send('alice', [createItem(256, [big])]);
+    expect(r.batchItems[0]?.resultReason).toBe(ResultReason.InvalidField);
+    const id = await create('alice');
+    const piece = attr.text('x-blob', 'a'.repeat(12 * 1024));
+    const results: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const a = await h.send('alice', [{ operation: Operation.AddAttribute, payload: encodeAddAttributeRequest({ uniqueIdentifier: id, attribute: piece }) }]);
+      results.push(a.batchItems[0]?.resultStatus === ResultStatus.Success ? 0 : (a.batchItems[0]?.resultReason ?? -1));
+    }
+    expect(results).toEqual([0, 0, ResultReason.InvalidField, ResultReason.InvalidField]);
+    expect(await stateOf('alice', id)).toBe(State.PreActive); // the object itself is intact
+  });
+
   it('answers unknown operations with Operation Not Supported', async () => {
     const r = await h.send('alice', [{ operation: Operation.Certify, payload: ttlv.struct(Tag.RequestPayload, []) }]);
     expect(r.batchItems[0]?.resultStatus).toBe(ResultStatus.OperationFailed);
