@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile, readlink } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { CommandGroup, CliIo } from '../command.js';
 import { parseCommandArgs, requireOption } from '../args.js';
 import { UsageError } from '../../errors.js';
@@ -67,6 +67,8 @@ async function diagnostics(args: readonly string[], io: CliIo): Promise<number> 
   const dataDir = requireOption(values.data, '--data', DIAG_USAGE);
   const pid = Number((await readFile(join(dataDir, AGENT_PID_FILE), 'utf8').catch(() => '')).trim());
   if (!Number.isInteger(pid) || pid <= 1) throw new HostError('HOST_NOT_FOUND', `no running host agent for ${dataDir} (no ${AGENT_PID_FILE})`);
+  // a killed agent leaves its pid file; that pid may now be another process, which SIGUSR2 would kill
+  if (!(await isAgentFor(pid, dataDir))) throw new HostError('HOST_NOT_FOUND', `no running host agent for ${dataDir} (stale ${AGENT_PID_FILE}: pid ${pid} is not its agent)`);
   const before = new Date().toISOString();
   process.kill(pid, 'SIGUSR2');
   for (let i = 0; i < 600; i++) {
@@ -82,6 +84,19 @@ async function diagnostics(args: readonly string[], io: CliIo): Promise<number> 
     return 0;
   }
   throw new HostError('HOST_COREDUMP_SUPPRESSED', 'the agent did not answer the dump request within 60 s');
+}
+
+/** True when process `pid` is `vmcrypt host serve --data DIR` for this DIR (from /proc). */
+async function isAgentFor(pid: number, dataDir: string): Promise<boolean> {
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => undefined);
+  const args = cmdline.split('\0');
+  const serve = args.findIndex((a, i) => a === 'host' && args[i + 1] === 'serve');
+  if (serve < 0 || cwd === undefined) return false;
+  const rest = args.slice(serve + 2);
+  const i = rest.indexOf('--data');
+  const given = i >= 0 ? rest[i + 1] : rest.find((a) => a.startsWith('--data='))?.slice('--data='.length);
+  return given !== undefined && resolve(cwd, given) === resolve(dataDir);
 }
 
 async function coredumps(args: readonly string[], io: CliIo): Promise<number> {
