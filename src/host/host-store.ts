@@ -59,10 +59,22 @@ export class HostStore {
     return this.#state;
   }
 
+  /**
+   * Applies `change` at once (later readers and updates see it) and resolves once it is on
+   * disk. If saving fails the change is undone, unless a later update was already built on it:
+   * a refused change must not stay in force, nor be persisted by the next unrelated save.
+   */
   async update(change: (s: HostState) => HostState): Promise<HostState> {
-    this.#state = change(this.#state);
-    await this.#save();
-    return this.#state;
+    const before = this.#state;
+    const next = change(before);
+    this.#state = next;
+    try {
+      await this.#save();
+    } catch (err) {
+      if (this.#state === next) this.#state = before;
+      throw err;
+    }
+    return next;
   }
 
   #saving: Promise<void> = Promise.resolve();
