@@ -75,6 +75,7 @@ export async function startKmipServer(opts: KmipServerOptions): Promise<RunningK
       } catch (err) {
         const e = err instanceof KmipError ? err : new KmipError('KMIP_INVALID_MESSAGE', 'unframeable message');
         log(`kms: ${peer} (${identity}): ${e.message}; closing`);
+        buf.fill(0);
         buf = Buffer.alloc(0);
         socket.end(opts.handler.rejectMessage(identity, e, peer));
         // A peer that never closes its side must not keep the slot for the whole idle timeout.
@@ -94,7 +95,9 @@ export async function startKmipServer(opts: KmipServerOptions): Promise<RunningK
       }
       stopPartialClock();
       const msg = buf.subarray(0, size);
-      buf = Buffer.from(buf.subarray(size));
+      const rest = buf.subarray(size);
+      buf = Buffer.from(rest);
+      rest.fill(0); // copied; msg (the front) is zeroed once answered
       state.busy = true;
       const answer = opts.handler.handleMessage(identity, msg, peer).catch((err: unknown) => {
         // The handler is not supposed to reject; if it does, answer General Failure, keep serving.
@@ -114,7 +117,14 @@ export async function startKmipServer(opts: KmipServerOptions): Promise<RunningK
     };
 
     socket.on('data', (d: Buffer) => {
-      buf = buf.length === 0 ? d : Buffer.concat([buf, d]);
+      if (buf.length === 0) buf = d;
+      else {
+        // A Register request carries key bytes: the pieces are zeroed once joined.
+        const joined = Buffer.concat([buf, d]);
+        buf.fill(0);
+        d.fill(0);
+        buf = joined;
+      }
       // Never hold more than two messages' worth while one is being served.
       if (buf.length > 2 * maxMessageSize + 16) socket.pause();
       pump();
