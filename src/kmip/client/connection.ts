@@ -135,7 +135,17 @@ export class KmipConnection implements KmipTransport {
         live.receivedForCurrent === 0 &&
         !this.closed;
       if (!retry) throw err;
-      return this.exchange(await this.open(timeoutMs), request, timeoutMs);
+      let again: Live;
+      try {
+        again = await this.open(timeoutMs);
+      } catch (reconnect) {
+        // The request may have reached the server before it died (or the server had merely
+        // closed an idle socket: we cannot tell). Say so, so a key provider checks whether a
+        // Create was applied before making another key.
+        if (reconnect instanceof KmipClientError) reconnect.requestMayHaveArrived = true;
+        throw reconnect;
+      }
+      return this.exchange(again, request, timeoutMs);
     }
   }
 

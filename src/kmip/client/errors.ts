@@ -30,6 +30,12 @@ export type KmipClientErrorCode = (typeof KmipClientErrorCode)[keyof typeof Kmip
 export class KmipClientError extends VmcryptError {
   declare readonly code: KmipClientErrorCode;
   readonly server: string | undefined;
+  /**
+   * Set when this failure (e.g. a refused reconnect) came after the request had been written on
+   * a connection that then died: the server may have applied it. Timeouts and lost connections
+   * imply it already.
+   */
+  requestMayHaveArrived = false;
 
   constructor(code: KmipClientErrorCode, message: string, options?: { cause?: unknown; server?: string }) {
     super(code, options?.server === undefined ? message : `${options.server}: ${message}`, options);

@@ -4,6 +4,7 @@ import type { ProtocolVersion } from '../../kmip/message/protocol-version.js';
 import type { QueryResponse } from '../../kmip/ops/query.js';
 import type { BatchOutcome, OpCall, ResultOf } from '../../kmip/client/call.js';
 import { KmipClient } from '../../kmip/client/client.js';
+import { KmipClientError } from '../../kmip/client/errors.js';
 import { addAttributeCall, getAttributesCall, locateCall, type LocateSpec } from '../../kmip/client/calls/attributes.js';
 import { createKeyCall, getKeyCall, type CreateKeySpec, type FetchedKey, type KeyFormat } from '../../kmip/client/calls/keys.js';
 import { activateCall, destroyCall, revokeCall, type RevokeSpec } from '../../kmip/client/calls/lifecycle.js';
@@ -11,7 +12,7 @@ import { discoverVersionsCall, queryCall } from '../../kmip/client/calls/server.
 import { checkServerHealth, HealthStatus, type HealthCheckOptions, type ServerHealth } from '../../kmip/client/health.js';
 import { resolveProviderConfig, type KeyProviderConfig, type KeyServerConfig, type ResolvedKeyProviderConfig } from './config.js';
 import type { FailedAttempt } from './errors.js';
-import { DownList, failureKind, runWithFailover, systemClock, type Clock } from './failover.js';
+import { DownList, failureKind, FailureKind, runWithFailover, systemClock, type Clock } from './failover.js';
 
 /**
  * Prefix of the extra Name every `KeyProvider.create` gives its key: "vmcrypt-create-<uuid>",
@@ -91,9 +92,9 @@ export class KeyProvider {
     return this.send(queryCall(functions));
   }
   /**
-   * Creates an AES key on the first usable server. A Create whose server died or hung may have
-   * been applied there (and replicated): before creating again on the next server, the
-   * provider looks for the key by the call's own tag (an extra Name,
+   * Creates an AES key on the first usable server. A Create whose server died or hung after the
+   * request was written may have been applied there (and replicated): before creating again on
+   * the next server, the provider looks for the key by the call's own tag (an extra Name,
    * CREATE_TAG_PREFIX + uuid, after the caller's name) and returns it if it exists, so one call
    * never leaves two keys behind, one of them unknown to the caller but bearing its name.
    */
@@ -112,10 +113,11 @@ export class KeyProvider {
       try {
         return await c.send(call);
       } catch (err) {
-        // Any failover: even "unreachable" can follow a request that arrived (the connection's
-        // one retry after a reused socket died finds the killed server refusing). A Locate per
-        // failover is cheap beside a key the caller does not know of.
-        if (failureKind(err) !== undefined) mayExist = true;
+        // Only when the request may have arrived: a refused connect or a failed handshake sent
+        // nothing, and a Locate is not free (a KMS scans its keys for it).
+        const kind = failureKind(err);
+        const arrived = err instanceof KmipClientError && err.requestMayHaveArrived;
+        if (arrived || kind === FailureKind.hung || kind === FailureKind.lost || kind === FailureKind.protocol) mayExist = true;
         throw err;
       }
     });

@@ -227,6 +227,33 @@ describe('KmipConnection retry on a reused connection', () => {
     }
   });
 
+  it('marks a refused reconnect after a reused socket died with the request on it: it may have arrived', async () => {
+    // The server took the request and died before answering (it may have applied it): that must
+    // stay visible to a key provider, which then checks before creating a second key.
+    const pki = await makePki('died');
+    const perSocket = new WeakMap<object, number>();
+    let s: FakeTlsServer | undefined;
+    s = await startFakeTlsServer(pki, (_req, sock) => {
+      const n = (perSocket.get(sock) ?? 0) + 1;
+      perSocket.set(sock, n);
+      if (n === 1) sock.write(emptyResponse());
+      else void s?.close(); // dies: stops listening and drops every connection
+    });
+    try {
+      const conn = new KmipConnection({ host: '127.0.0.1', port: s.port, tls: clientIdentity(pki) });
+      await conn.roundTrip(emptyRequest());
+      const err = await conn.roundTrip(emptyRequest()).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'KMIP_CLIENT_UNREACHABLE', requestMayHaveArrived: true });
+      // A fresh connection that is refused sent nothing.
+      const fresh = new KmipConnection({ host: '127.0.0.1', port: s.port, tls: clientIdentity(pki) });
+      expect(await fresh.roundTrip(emptyRequest()).catch((e: unknown) => e)).toMatchObject({ code: 'KMIP_CLIENT_UNREACHABLE', requestMayHaveArrived: false });
+      await fresh.close();
+      await conn.close();
+    } finally {
+      await s.close();
+    }
+  });
+
   it('does not retry when the server had started answering', async () => {
     const pki = await makePki('noretry');
     const perSocket = new WeakMap<object, number>();

@@ -123,7 +123,7 @@ describe('KeyProvider', () => {
  * first Create it gets and then loses the connection before answering (a node killed between
  * commit and reply); `b` answers everything.
  */
-function replicatedPair(failure: KmipClientErrorCode = KmipClientErrorCode.connectionLost) {
+function replicatedPair(failure: KmipClientErrorCode = KmipClientErrorCode.connectionLost, arrived = false) {
   const keys = new Map<string, string[]>(); // uid → names
   let aFailedOnce = false;
   const answer = (bytes: Buffer): Buffer => {
@@ -155,7 +155,9 @@ function replicatedPair(failure: KmipClientErrorCode = KmipClientErrorCode.conne
       const response = answer(bytes);
       if (name === 'a' && !aFailedOnce) {
         aFailedOnce = true;
-        throw new KmipClientError(failure, 'applied, then no answer', { server });
+        const err = new KmipClientError(failure, 'applied, then no answer', { server });
+        err.requestMayHaveArrived = arrived;
+        throw err;
       }
       return response;
     },
@@ -185,12 +187,19 @@ describe('KeyProvider.create retried after the server may have applied it', () =
     await p.close();
   });
 
-  it('also when the failure reads "unreachable" (the reconnect of the one retry found the server dead) or "hung"', async () => {
-    for (const code of [KmipClientErrorCode.unreachable, KmipClientErrorCode.timeout]) {
+  it('also when the server hung or answered garbage after applying it', async () => {
+    for (const code of [KmipClientErrorCode.timeout, KmipClientErrorCode.badResponse]) {
       const { p, keys } = replicatedPair(code);
       expect(await p.create({ name: 'vm-44-kek' })).toBe('key-1');
       expect(keys.size).toBe(1);
       await p.close();
     }
+  });
+
+  it('also when the connection reports the request may have arrived before a refused reconnect (node killed mid-request)', async () => {
+    const { p, keys } = replicatedPair(KmipClientErrorCode.unreachable, true);
+    expect(await p.create({ name: 'vm-45-kek' })).toBe('key-1');
+    expect(keys.size).toBe(1);
+    await p.close();
   });
 });
