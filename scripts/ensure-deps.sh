@@ -29,3 +29,8 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   echo "vmcrypt: installing npm dependencies (npm ci)" >&2
   npm ci --no-audit --no-fund >&2
 fi
+
+# The native XTS addon (optional; npm ci builds it): build it when a checkout lacks it.
+if [ ! -f build/Release/vmcrypt_xts.node ]; then
+  node scripts/build-native.mjs >&2
+fi

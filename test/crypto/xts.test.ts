@@ -3,6 +3,7 @@ import { createCipheriv, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XtsCipher } from '../../src/crypto/xts.js';
+import { nativeXts } from '../../src/crypto/xts-native.js';
 import { repoRoot } from '../helpers/cli.js';
 
 interface XtsVector { name: string; key1: string; key2: string; sector: number; pt: string; ct: string }
@@ -35,7 +36,38 @@ describe('XTS on bulk ECB', () => {
     });
   }
 
-  it('matches per-sector OpenSSL XTS over many sectors, slices and 64-bit sector numbers', () => {
+  it('uses the native OpenSSL addon for LUKS keys (built by npm ci; see docs/crypto.md)', () => {
+    const x = new XtsCipher(randomBytes(64));
+    expect(x.backend, `native XTS addon: ${nativeXts().reason}`).toBe('openssl');
+    x.destroy();
+    // OpenSSL 3 refuses equal key halves: such a key takes the WebAssembly path instead of failing.
+    const same = randomBytes(32);
+    expect(new XtsCipher(Buffer.concat([same, same])).backend).toBe('wasm');
+  });
+
+  for (const backend of ['openssl', 'wasm', 'js'] as const) {
+    it(`${backend}: matches per-sector OpenSSL XTS over many sectors, slices and 64-bit sector numbers`, () => {
+      const key = randomBytes(64);
+      const x = new XtsCipher(key, 512, backend);
+      expect(x.backend).toBe(backend);
+      const data = randomBytes(600 * 1024); // several 64 KiB slices, not a multiple of one
+      for (const first of [0, 4095, 2 ** 32 - 3, 2 ** 40 + 7]) {
+        const buf = Buffer.from(data);
+        x.encrypt(buf, first);
+        expect(buf.equals(referenceEncrypt(key, data, first))).toBe(true);
+        x.decrypt(buf, first);
+        expect(buf.equals(data)).toBe(true);
+      }
+    });
+  }
+
+  it('native: a destroyed cipher refuses to run instead of using freed memory', () => {
+    const x = new XtsCipher(randomBytes(64));
+    x.destroy();
+    expect(() => x.encrypt(Buffer.alloc(512), 0)).toThrow();
+  });
+
+  it('default backend matches per-sector OpenSSL XTS on unaligned sizes of many slices', () => {
     const key = randomBytes(64);
     const x = new XtsCipher(key);
     const data = randomBytes(600 * 1024); // several 64 KiB slices, not a multiple of one
@@ -53,15 +85,15 @@ describe('XTS on bulk ECB', () => {
     const data = randomBytes(700 * 1024);
     const a = Buffer.from(data);
     const b = Buffer.from(data);
-    new XtsCipher(key).encrypt(a, 77);
-    new XtsCipher(key, 512, false).encrypt(b, 77);
+    new XtsCipher(key, 512, 'wasm').encrypt(a, 77);
+    new XtsCipher(key, 512, 'js').encrypt(b, 77);
     expect(a.equals(b)).toBe(true);
-    new XtsCipher(key, 512, false).decrypt(a, 77);
+    new XtsCipher(key, 512, 'js').decrypt(a, 77);
     expect(a.equals(data)).toBe(true);
     for (const v of vectors.vectors) {
       const pt = Buffer.from(v.pt, 'hex');
       const buf = Buffer.from(pt);
-      new XtsCipher(Buffer.from(v.key1 + v.key2, 'hex'), pt.length, false).encrypt(buf, v.sector);
+      new XtsCipher(Buffer.from(v.key1 + v.key2, 'hex'), pt.length, 'js').encrypt(buf, v.sector);
       expect(buf.toString('hex')).toBe(v.ct);
     }
   });

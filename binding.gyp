@@ -1,0 +1,10 @@
+{
+  "targets": [
+    {
+      "target_name": "vmcrypt_xts",
+      "sources": ["native/xts.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra"],
+      "defines": ["NAPI_VERSION=8"]
+    }
+  ]
+}
