@@ -9,6 +9,7 @@ import { HostEvents, type HostEvent } from './events.js';
 import { HostStore } from './host-store.js';
 import { HostVms } from './host-vms.js';
 import { KeyCache } from './key-cache.js';
+import { disableNativeCoreDumps } from './native-core.js';
 import { Pairing, peerFingerprint } from './pairing.js';
 import { matchRoute } from './api-routes.js';
 import { readJsonBody, reqString, sendError, sendJson } from './http-util.js';
@@ -50,6 +51,7 @@ export interface RunningAgent {
  * reaping, core dump report, then the mutual-TLS API.
  */
 export async function startHostAgent(opts: AgentOptions): Promise<RunningAgent> {
+  await disableNativeCoreDumps();
   const store = await HostStore.open(opts.dataDir, opts.name);
   const identity = await loadOrCreateIdentity(opts.dataDir, opts.name);
   const cache = new KeyCache();

@@ -25,6 +25,7 @@ export const HostErrorCode = {
   COREDUMP_WRONG_KEY: 'HOST_COREDUMP_WRONG_KEY',
   COREDUMP_SUPPRESSED: 'HOST_COREDUMP_SUPPRESSED',
   FILE_CRYPTO: 'HOST_FILE_CRYPTO',
+  SETUP: 'HOST_SETUP',
 } as const;
 export type HostErrorCode = (typeof HostErrorCode)[keyof typeof HostErrorCode];
 
@@ -49,6 +50,7 @@ export const hostErrorHttpStatus: Readonly<Record<HostErrorCode, number>> = {
   HOST_COREDUMP_WRONG_KEY: 422,
   HOST_COREDUMP_SUPPRESSED: 409,
   HOST_FILE_CRYPTO: 422,
+  HOST_SETUP: 500,
 };
 
 export class HostError extends VmcryptError {

@@ -124,6 +124,8 @@ describe('host agent: encrypted VM without a guest OS', () => {
     // a crashing QEMU leaves no core file with keys or guest RAM in clear
     expect(qemuCmdline).toContain('dump-guest-core=off');
     expect(await readFile(`/proc/${vm.qemuPid ?? 0}/limits`, 'utf8')).toMatch(/^Max core file size\s+0\s+0\s/m);
+    // nor does the agent, whose memory holds the key cache
+    expect(await readFile(`/proc/${agent.proc.child.pid ?? 0}/limits`, 'utf8')).toMatch(/^Max core file size\s+0\s+0\s/m);
   });
 
   it('refuses suspend and memory snapshots; dumps guest memory encrypted', async () => {
