@@ -6,7 +6,7 @@ import { encodeResponseMessage, type ResponseBatchItem } from '../kmip/message/r
 import { operationName } from '../kmip/operations.js';
 import type { KmipMessageHandler } from '../kmip/server/types.js';
 import { Tag } from '../kmip/tags.js';
-import { decodeTtlv, encodeTtlv, type DecodeLimits, type TtlvItem } from '../kmip/ttlv/index.js';
+import { decodeTtlv, encodeTtlv, wipeTtlv, type DecodeLimits, type TtlvItem } from '../kmip/ttlv/index.js';
 import type { KmsDeps, OpContext } from './context.js';
 import { KmsError } from './errors.js';
 import { operationHandlers } from './operation-table.js';
@@ -62,6 +62,14 @@ export class KeyServer implements KmipMessageHandler {
     } catch (err) {
       return this.#failure(identity, FALLBACK_VERSION, err, peer);
     }
+    try {
+      return await this.#handleDecoded(identity, root, peer);
+    } finally {
+      wipeTtlv(root); // a Register's key bytes, also when its item failed or never ran
+    }
+  }
+
+  async #handleDecoded(identity: string, root: TtlvItem, peer: string | undefined): Promise<Buffer> {
     let version = FALLBACK_VERSION;
     try {
       if (root.tag !== Tag.RequestMessage || root.type !== 'Structure') {

@@ -203,6 +203,15 @@ describe('KeyServer operations', () => {
     expect(await stateOf('alice', id)).toBe(State.PreActive); // the object itself is intact
   });
 
+  it('keeps byte-string attribute values intact although the request tree is wiped after handling', async () => {
+    const value = Buffer.from('0123456789abcdef0123456789abcdef', 'hex');
+    const id = await create('alice', 256, [{ name: 'x-bin', value: ttlv.bytes(Tag.AttributeValue, value) }]);
+    await h.send('alice', [{ operation: Operation.AddAttribute, payload: encodeAddAttributeRequest({ uniqueIdentifier: id, attribute: { name: 'x-bin', value: ttlv.bytes(Tag.AttributeValue, value) } }) }]);
+    const got = await h.send('alice', [{ operation: Operation.GetAttributes, payload: encodeGetAttributesRequest({ uniqueIdentifier: id, attributeNames: ['x-bin'] }) }]);
+    const values = decodeGetAttributesResponse(got.batchItems[0]?.payload).attributes.map((a) => (a.value.type === 'ByteString' ? a.value.value.toString('hex') : ''));
+    expect(values).toEqual([value.toString('hex'), value.toString('hex')]);
+  });
+
   it('answers unknown operations with Operation Not Supported', async () => {
     const r = await h.send('alice', [{ operation: Operation.Certify, payload: ttlv.struct(Tag.RequestPayload, []) }]);
     expect(r.batchItems[0]?.resultStatus).toBe(ResultStatus.OperationFailed);
