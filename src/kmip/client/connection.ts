@@ -2,7 +2,7 @@ import type { TLSSocket } from 'node:tls';
 import type { X509Certificate } from 'node:crypto';
 import { KmipClientError, KmipClientErrorCode } from './errors.js';
 import { DEFAULT_MAX_RESPONSE_BYTES, ResponseFramer } from './response-framer.js';
-import type { TlsIdentity } from './tls-identity.js';
+import { checkTlsIdentity, type TlsIdentity } from './tls-identity.js';
 import { dialTls } from './dial.js';
 import type { KmipTransport, RoundTripOptions } from './transport.js';
 import { socketError } from './socket-errors.js';
@@ -63,6 +63,7 @@ export class KmipConnection implements KmipTransport {
 
   constructor(private readonly options: KmipConnectionOptions) {
     this.server = `${options.host}:${options.port}`;
+    checkTlsIdentity(options.tls, this.server);
     this.connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     this.responseTimeoutMs = options.responseTimeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS;
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;

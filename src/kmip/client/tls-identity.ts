@@ -1,5 +1,6 @@
 import { checkServerIdentity, type ConnectionOptions } from 'node:tls';
 import { isIP } from 'node:net';
+import { KmipClientError, KmipClientErrorCode } from './errors.js';
 
 /**
  * Trust and identity of the client for one key server, as vCenter sets them up:
@@ -18,6 +19,20 @@ export interface TlsIdentity {
    * (e.g. dialing 127.0.0.1 for a certificate issued to "kms-a"). Defaults to the host.
    */
   readonly serverName?: string;
+}
+
+/**
+ * Refuses an identity without a trust anchor: Node would fall back to the public root store
+ * for a missing `ca` (any publicly certified host would pass for the KMS), and an empty list
+ * can never verify. Also refuses a missing client certificate or key.
+ */
+export function checkTlsIdentity(identity: TlsIdentity, server: string): void {
+  const bad = (what: string): KmipClientError => new KmipClientError(KmipClientErrorCode.invalidArgument, what, { server });
+  const present = (v: unknown): boolean => (typeof v === 'string' && v.length > 0) || (Buffer.isBuffer(v) && v.length > 0);
+  const ca: unknown = identity?.ca;
+  const list: unknown[] = Array.isArray(ca) ? ca : [ca];
+  if (list.length === 0 || !list.every(present)) throw bad('TLS identity: no KMS CA or server certificate to verify the server against');
+  if (!present(identity.cert) || !present(identity.key)) throw bad('TLS identity: client certificate and key are required');
 }
 
 /** Node TLS options for one connection: TLS 1.2+, server verified, client certificate sent. */

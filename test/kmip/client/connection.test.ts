@@ -87,6 +87,18 @@ describe('KmipConnection (real mTLS sockets)', () => {
     }
   });
 
+  it('refuses an identity with no trust anchor (never falls back to the public root store)', () => {
+    const id = clientIdentity(pki);
+    for (const ca of [[], '', undefined, [id.ca, '']]) {
+      expect(() => new KmipConnection({ host: '127.0.0.1', port: srv.port, tls: { ...id, ca: ca as never } })).toThrow(
+        expect.objectContaining({ code: 'KMIP_CLIENT_INVALID_ARGUMENT' }),
+      );
+    }
+    expect(() => new KmipConnection({ host: '127.0.0.1', port: srv.port, tls: { ...id, key: '' } })).toThrow(
+      expect.objectContaining({ code: 'KMIP_CLIENT_INVALID_ARGUMENT' }),
+    );
+  });
+
   it('refuses a server whose certificate is from an untrusted CA', async () => {
     const conn = new KmipConnection({ host: '127.0.0.1', port: srv.port, tls: clientIdentity(pki, other) });
     const err = await conn.roundTrip(emptyRequest()).catch((e: unknown) => e);
