@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { createServer, type TLSSocket } from 'node:tls';
 import { KmipError } from '../errors.js';
 import { messageSize } from '../ttlv/index.js';
@@ -6,6 +7,7 @@ import type { KmipServerOptions, RunningKmipServer } from './types.js';
 
 const DEFAULT_MAX = 1024 * 1024;
 const DEFAULT_MESSAGE_TIMEOUT_MS = 30_000;
+const DEFAULT_MAX_PER_ADDRESS = 256;
 
 /**
  * KMIP over TLS (KMIP Profiles 1.4 §3.1 "Basic Authentication Suite": TLS, port 5696): TLS 1.2+, client certificate
@@ -34,6 +36,24 @@ export async function startKmipServer(opts: KmipServerOptions): Promise<RunningK
     handshakeTimeout: opts.handshakeTimeoutMs ?? 15_000,
   });
   server.maxConnections = opts.maxConnections ?? 1024;
+  // One address cannot take every slot (e.g. with handshakes it never finishes) and lock others out.
+  const maxPerAddress = opts.maxConnectionsPerAddress ?? DEFAULT_MAX_PER_ADDRESS;
+  const perAddress = new Map<string, number>();
+  server.on('connection', (raw: Socket) => {
+    const addr = raw.remoteAddress ?? '?';
+    const n = (perAddress.get(addr) ?? 0) + 1;
+    if (n > maxPerAddress) {
+      log(`kms: refused ${addr}: more than ${maxPerAddress} connections from one address`);
+      raw.destroy();
+      return;
+    }
+    perAddress.set(addr, n);
+    raw.once('close', () => {
+      const left = (perAddress.get(addr) ?? 1) - 1;
+      if (left <= 0) perAddress.delete(addr);
+      else perAddress.set(addr, left);
+    });
+  });
   server.on('tlsClientError', (err, socket) => {
     log(`kms: refused TLS client ${socket.remoteAddress ?? '?'}: ${err.message}`);
     // With a listener on this event Node leaves the socket open: a peer that never finishes (or

@@ -32,6 +32,8 @@ export interface KmipServerOptions {
   readonly handshakeTimeoutMs?: number;
   /** Open connections (handshaking ones included) beyond which new ones are dropped (default 1024). */
   readonly maxConnections?: number;
+  /** Open connections from one client address (default 256), so one peer cannot take every slot. */
+  readonly maxConnectionsPerAddress?: number;
   /** Connection-level events (refused handshakes, framing errors) for the operator log. */
   readonly log?: (line: string) => void;
 }

@@ -129,6 +129,24 @@ describe('KMIP TLS front end', () => {
     b.close();
   });
 
+  it('one address that floods the server with stalled handshakes does not lock out another', async () => {
+    const s = await start({ maxConnections: 5, maxConnectionsPerAddress: 3 });
+    const stalled = Array.from({ length: 6 }, () => {
+      const sock = tcpConnect({ port: s.port, host: '127.0.0.1', localAddress: '127.0.0.2' });
+      sock.on('error', () => {});
+      return sock;
+    });
+    let dropped = 0;
+    const threeDropped = new Promise<void>((r) => stalled.forEach((sock) => sock.on('close', () => ++dropped === 3 && r())));
+    const closed = stalled.map((sock) => new Promise<void>((r) => sock.on('close', () => r())));
+    // Beyond 3 the flood's own connections are dropped at once, so of the 5 slots 2 stay for others.
+    await threeDropped;
+    expect(await identityOf(s.port, client)).toBe('alice');
+    expect(logs.some((l) => l.includes('more than 3 connections from one address'))).toBe(true);
+    for (const sock of stalled) sock.destroy();
+    await Promise.all(closed);
+  });
+
   it('identities: CA-issued CN, pinned fingerprint; a CA-issued CN cannot pose as a pinned identity', async () => {
     const pinned = await createSelfSigned({ commonName: 'vcenter', usage: CertificateUsage.CLIENT });
     const fp = certificateInfo(pinned.certPem).sha256Fingerprint.replace(/:/g, '').toLowerCase();
