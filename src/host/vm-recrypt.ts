@@ -168,6 +168,7 @@ interface Rewrite {
 async function commitRewrite(vm: OpenVm, build: (made: string[]) => Promise<Rewrite>): Promise<void> {
   const made: string[] = [];
   let committed = false;
+  let committedConfig: VmConfig = vm.config;
   try {
     const r = await build(made);
     const nvramFile = rewrittenName(vm.config.nvram);
@@ -188,11 +189,13 @@ async function commitRewrite(vm: OpenVm, build: (made: string[]) => Promise<Rewr
     const config: VmConfig = { ...vm.config, disks: r.disks, nvram: nvramFile, log: logFile };
     await writeVmx(vm.vmxPath, encodeVmx(r.clear, config, r.newDek));
     committed = true;
+    committedConfig = config;
   } finally {
     if (!committed) for (const f of made) await rm(f, { force: true });
   }
-  const old = [...vm.config.disks.flatMap((d) => d.layers.map((l) => l.file)), vm.config.nvram, vm.config.log];
-  for (const f of old) await rm(join(vm.dir, f), { force: true });
+  const filesOf = (c: VmConfig): string[] => [...c.disks.flatMap((d) => d.layers.map((l) => l.file)), c.nvram, c.log];
+  const kept = new Set(filesOf(committedConfig));
+  for (const f of filesOf(vm.config)) if (!kept.has(f)) await rm(join(vm.dir, f), { force: true });
 }
 
 const REWRITTEN_RE = /^(.+?)(?:-k[0-9a-f]{8})?(\.[A-Za-z0-9]+)?$/;
