@@ -6,6 +6,7 @@ import type { TlsIdentity } from '../../../src/kmip/client/index.js';
 import { vmcryptArgv } from '../../helpers/cli.js';
 import { freePort } from '../../helpers/net.js';
 import { startProcess, type Running } from '../../helpers/process.js';
+import { diesWithParent } from '../../../src/kms/store/etcd-cluster-child.js';
 
 /** A KMS data directory (master key + PKI) shared by every node of one test cluster. */
 export interface KmsDataDir {
@@ -73,7 +74,9 @@ export async function kmsNode(
     port,
     process: () => proc,
     async start() {
-      proc = await startProcess(process.execPath, args, { ready: /kms listening on/, readyTimeoutMs: 60_000 });
+      // Dies with the test worker even if that is killed hard (no orphan KMS holding the port).
+      const run = diesWithParent(process.execPath, args);
+      proc = await startProcess(run.cmd, run.args, { ready: /kms listening on/, readyTimeoutMs: 60_000 });
     },
     async kill() {
       await proc?.kill();
