@@ -8,6 +8,8 @@ import { SealedStreamWriter } from './sealed-stream.js';
 import type { OpenVm } from './vm-open.js';
 
 const run = promisify(execFile);
+/** A dump streams all guest RAM: allow it far longer than an ordinary QMP command. */
+const DUMP_TIMEOUT_MS = 60 * 60_000;
 
 /**
  * Guest memory dump (QMP dump-guest-memory, ELF, no paging). For an encrypted VM, QEMU
@@ -19,7 +21,7 @@ export async function dumpGuestMemory(qmp: QmpClient, runDir: string, vm: OpenVm
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   if (vm.vmDek === undefined || vm.doc.keySafe === undefined) {
     const out = join(vm.dir, `${vm.doc.name}-${stamp}.vmem`);
-    await qmp.execute('dump-guest-memory', { paging: false, protocol: `file:${out}` });
+    await qmp.execute('dump-guest-memory', { paging: false, protocol: `file:${out}` }, DUMP_TIMEOUT_MS);
     return out;
   }
   const out = join(vm.dir, `${vm.doc.name}-${stamp}.vmem.sealed`);
@@ -43,7 +45,7 @@ export async function dumpGuestMemory(qmp: QmpClient, runDir: string, vm: OpenVm
       }
     })();
     reading.catch(() => undefined); // awaited below; never an unhandled rejection
-    await qmp.execute('dump-guest-memory', { paging: false, protocol: `file:${fifo}` });
+    await qmp.execute('dump-guest-memory', { paging: false, protocol: `file:${fifo}` }, DUMP_TIMEOUT_MS);
     await reading;
     await writer.finish();
     await fh.sync();

@@ -3,6 +3,11 @@ import { HostError } from './errors.js';
 
 /** Longest QMP message accepted (human-monitor-command output is the biggest we use). */
 const MAX_LINE_BYTES = 4 << 20;
+/**
+ * How long a command may take by default. A hung QEMU must not hold an operation (and the
+ * VM's operation lock, which power-off waits for) forever; long commands pass their own.
+ */
+export const QMP_COMMAND_TIMEOUT_MS = 120_000;
 
 export interface QmpEvent {
   readonly event: string;
@@ -52,17 +57,30 @@ export class QmpClient {
 
   #greeting: Pending | undefined;
 
-  /** Runs one command; rejects with HostError QMP_FAILED carrying QEMU's error text. */
-  execute(command: string, args?: Record<string, unknown>): Promise<unknown> {
+  /**
+   * Runs one command; rejects with HostError QMP_FAILED carrying QEMU's error text, or when
+   * no reply came within `timeoutMs` (a late reply is then ignored).
+   */
+  execute(command: string, args?: Record<string, unknown>, timeoutMs = QMP_COMMAND_TIMEOUT_MS): Promise<unknown> {
     if (this.#closed !== undefined) {
       return Promise.reject(new HostError('HOST_QMP_FAILED', `QMP ${command}: ${this.#closed.message}`));
     }
     const id = `c${this.#nextId++}`;
     const msg = args === undefined ? { execute: command, id } : { execute: command, arguments: args, id };
     return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new HostError('HOST_QMP_FAILED', `QMP ${command}: no reply from QEMU within ${timeoutMs} ms`));
+      }, timeoutMs);
       this.#pending.set(id, {
-        resolve,
-        reject: (err) => reject(new HostError('HOST_QMP_FAILED', `QMP ${command}: ${err.message}`)),
+        resolve: (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+        reject: (err) => {
+          clearTimeout(timer);
+          reject(new HostError('HOST_QMP_FAILED', `QMP ${command}: ${err.message}`));
+        },
       });
       this.#socket.write(JSON.stringify(msg) + '\n');
     });

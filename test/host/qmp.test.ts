@@ -23,6 +23,7 @@ describe('QmpClient', () => {
         while ((nl = buf.indexOf('\n')) >= 0) {
           const msg = JSON.parse(buf.slice(0, nl)) as { execute: string; id: string; arguments?: Record<string, unknown> };
           buf = buf.slice(nl + 1);
+          if (msg.execute === 'hang') continue; // a hung QEMU: never answers
           if (msg.execute === 'fail') sock.write(JSON.stringify({ error: { class: 'GenericError', desc: 'it failed' }, id: msg.id }) + '\n');
           else if (msg.execute === 'human-monitor-command') sock.write(JSON.stringify({ return: `ran ${String(msg.arguments?.['command-line'])}`, id: msg.id }) + '\n');
           else {
@@ -53,5 +54,12 @@ describe('QmpClient', () => {
     q.close();
     await new Promise((r) => setTimeout(r, 20));
     await expect(q.execute('query-status')).rejects.toMatchObject({ code: 'HOST_QMP_FAILED' });
+  });
+
+  it('gives up on a command QEMU never answers, and keeps working', async () => {
+    const q = await QmpClient.connect(path);
+    await expect(q.execute('hang', undefined, 100)).rejects.toMatchObject({ code: 'HOST_QMP_FAILED', message: 'QMP hang: no reply from QEMU within 100 ms' });
+    expect(await q.execute('query-status')).toEqual({ ok: 'query-status' });
+    q.close();
   });
 });
