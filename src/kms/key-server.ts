@@ -150,7 +150,7 @@ export class KeyServer implements KmipMessageHandler {
         ...(ctx.batch.idPlaceholder === undefined && uidOf(item) === undefined ? {} : { objectId: uidOf(item) ?? ctx.batch.idPlaceholder }),
         result: 'failure',
         reason: reasonNames.get(failed.resultReason ?? 0) ?? String(failed.resultReason),
-        ...(failed.resultMessage === undefined ? {} : { message: failed.resultMessage }),
+        ...(failed.resultMessage === undefined ? {} : { message: clip(failed.resultMessage) }),
         ...(peer === undefined ? {} : { peer }),
       });
       return failed;
@@ -165,7 +165,7 @@ export class KeyServer implements KmipMessageHandler {
       operation: 'message',
       result: 'failure',
       reason: reasonNames.get(item.resultReason ?? 0) ?? String(item.resultReason),
-      ...(item.resultMessage === undefined ? {} : { message: item.resultMessage }),
+      ...(item.resultMessage === undefined ? {} : { message: clip(item.resultMessage) }),
       ...(peer === undefined ? {} : { peer }),
     });
     return encodeTtlv(encodeResponseMessage({ header: this.#header(version, 1), batchItems: [item] }));
@@ -174,6 +174,13 @@ export class KeyServer implements KmipMessageHandler {
   #header(version: ProtocolVersion, batchCount: number) {
     return { protocolVersion: version, timeStamp: BigInt(Math.floor(this.#deps.now().getTime() / 1000)), batchCount };
   }
+}
+
+const MAX_AUDIT_MESSAGE = 512;
+
+/** Result messages can quote client text (an unknown attribute name of ~1 MiB): the audit line keeps its start. */
+function clip(message: string): string {
+  return message.length <= MAX_AUDIT_MESSAGE ? message : `${message.slice(0, MAX_AUDIT_MESSAGE)}… (${message.length} characters)`;
 }
 
 /** The Unique Identifier a request payload names, if any (for the audit log). */

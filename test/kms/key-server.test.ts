@@ -212,6 +212,17 @@ describe('KeyServer operations', () => {
     expect(values).toEqual([value.toString('hex'), value.toString('hex')]);
   });
 
+  it('keeps audit lines short when a result message quotes a huge client string', async () => {
+    const id = await create('alice');
+    const name = `z${'q'.repeat(200_000)}`;
+    const r = await h.send('alice', [{ operation: Operation.AddAttribute, payload: encodeAddAttributeRequest({ uniqueIdentifier: id, attribute: attr.text(name, 'v') }) }]);
+    expect(r.batchItems[0]?.resultReason).toBe(ResultReason.InvalidField);
+    const last = h.audit.entries.at(-1);
+    expect(last?.result).toBe('failure');
+    expect(last?.message?.length).toBeLessThan(1024);
+    expect(last?.message).toContain('(200');
+  });
+
   it('answers unknown operations with Operation Not Supported', async () => {
     const r = await h.send('alice', [{ operation: Operation.Certify, payload: ttlv.struct(Tag.RequestPayload, []) }]);
     expect(r.batchItems[0]?.resultStatus).toBe(ResultStatus.OperationFailed);
