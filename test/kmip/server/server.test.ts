@@ -104,6 +104,17 @@ describe('KMIP TLS front end', () => {
     }
   });
 
+  it('closes an authenticated connection that stays idle', async () => {
+    const s = await start({ idleTimeoutMs: 300 });
+    const c = await openRawConnection(s.port, client);
+    try {
+      expect(await c.exchange(ping)).not.toBeNull();
+      expect(await c.read(10_000)).toBeNull();
+    } finally {
+      c.close();
+    }
+  });
+
   it('drops a TCP peer that never starts the TLS handshake', async () => {
     const s = await start({ handshakeTimeoutMs: 300 });
     const sock = tcpConnect(s.port, '127.0.0.1');
