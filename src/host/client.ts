@@ -14,7 +14,11 @@ export interface HostClientOptions {
   readonly keyPem: string;
   /** Expected host thumbprint; absent = accept any (first contact, to show it to the operator). */
   readonly thumbprint?: string;
+  /** Bound on TCP connect + TLS handshake (default 30 s): a peer that never answers fails. */
+  readonly connectTimeoutMs?: number;
 }
+
+const CONNECT_TIMEOUT_MS = 30_000;
 
 const MAX_RESPONSE_BYTES = 8 << 20;
 
@@ -54,9 +58,13 @@ export class HostClient {
         host: u.hostname, port: Number(u.port || 443), cert: this.#opts.certPem, key: this.#opts.keyPem,
         rejectUnauthorized: false, // pinned by thumbprint right below, like ESXi in vCenter
       });
+      socket.setTimeout(this.#opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS, () => {
+        socket.destroy(new Error(`no TLS handshake with ${u.host} within the connect timeout`));
+      });
       socket.once('error', reject);
       socket.once('secureConnect', () => {
         socket.off('error', reject);
+        socket.setTimeout(0);
         const raw = socket.getPeerCertificate().raw;
         const tp = raw === undefined ? '' : createHash('sha256').update(raw).digest('hex');
         const want = this.#opts.thumbprint?.replace(/[\s:]/g, '').toLowerCase();

@@ -46,4 +46,18 @@ describe('HostClient: the host thumbprint is checked before anything is sent', (
     expect(closed.length).toBe(1);
     expect(Buffer.concat(received).length).toBe(0);
   });
+
+  it('gives up on a peer that accepts TCP but never speaks TLS', async () => {
+    const { createServer: createTcpServer } = await import('node:net');
+    const mute = createTcpServer((s) => s.on('error', () => undefined));
+    await new Promise<void>((resolve) => mute.listen(0, '127.0.0.1', () => resolve()));
+    const addr = mute.address();
+    const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+    try {
+      const client = new HostClient({ url: `https://127.0.0.1:${port}`, certPem: id.certPem, keyPem: id.keyPem, thumbprint: 'ab'.repeat(32), connectTimeoutMs: 200 });
+      await expect(client.call('GET', '/v1/host')).rejects.toThrow('no TLS handshake with 127.0.0.1');
+    } finally {
+      mute.close();
+    }
+  });
 });
