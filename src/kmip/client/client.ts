@@ -1,13 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import type { Attribute } from '../attributes.js';
 import type { ProtocolVersion } from '../message/protocol-version.js';
-import type { QueryResponse } from '../ops/query.js';
 import type { BatchOutcome, OpCall, ResultOf } from './call.js';
-import { addAttributeCall, getAttributesCall, locateCall, type LocateSpec } from './calls/attributes.js';
-import { createKeyCall, getKeyCall, type CreateKeySpec, type FetchedKey, type KeyFormat } from './calls/keys.js';
-import { activateCall, destroyCall, revokeCall, type RevokeSpec } from './calls/lifecycle.js';
-import { discoverVersionsCall, queryCall } from './calls/server.js';
+import { createKeyCall, type CreateKeySpec } from './calls/keys.js';
+import { discoverVersionsCall } from './calls/server.js';
 import { KmipConnection, type KmipConnectionOptions } from './connection.js';
+import { KmipOperations } from './operations.js';
 import { KmipClientError, KmipClientErrorCode } from './errors.js';
 import { decodeResponse, encodeRequest, MAX_BATCH_ITEMS } from './message.js';
 import type { KmipTransport, RoundTripOptions } from './transport.js';
@@ -25,7 +22,7 @@ export interface KmipClientOptions {
  * item; `batch` sends several operations in one message. Errors: KmipOperationError when the
  * server answered Operation Failed, KmipClientError for transport and protocol failures.
  */
-export class KmipClient {
+export class KmipClient extends KmipOperations {
   readonly protocolVersion: ProtocolVersion;
   private readonly idPrefix = randomBytes(4);
   private nextId = 1;
@@ -34,6 +31,7 @@ export class KmipClient {
     readonly transport: KmipTransport,
     options: KmipClientOptions = {},
   ) {
+    super();
     this.protocolVersion = options.protocolVersion ?? DEFAULT_PROTOCOL_VERSION;
   }
 
@@ -47,7 +45,7 @@ export class KmipClient {
   }
 
   /** Sends one operation; resolves to its result or rejects with the server's failure. */
-  async send<T>(call: OpCall<T>, options?: RoundTripOptions): Promise<T> {
+  override async send<T>(call: OpCall<T>, options?: RoundTripOptions): Promise<T> {
     const [result] = await this.batch([call] as const, options);
     if (!result.ok) throw result.error;
     return result.value;
@@ -81,42 +79,9 @@ export class KmipClient {
     return this.send(discoverVersionsCall(offer), options);
   }
 
-  query(functions?: readonly number[]): Promise<QueryResponse> {
-    return this.send(queryCall(functions));
-  }
-
   /** Creates an AES key; resolves to its Unique Identifier. */
   create(spec?: CreateKeySpec): Promise<string> {
     return this.send(createKeyCall(spec));
-  }
-
-  /** Fetches a key. The caller zeroes `material` once used. */
-  get(uid: string, format?: keyof typeof KeyFormat): Promise<FetchedKey> {
-    return this.send(getKeyCall(uid, format));
-  }
-
-  getAttributes(uid: string, names?: readonly string[]): Promise<Attribute[]> {
-    return this.send(getAttributesCall(uid, names));
-  }
-
-  activate(uid: string): Promise<string> {
-    return this.send(activateCall(uid));
-  }
-
-  locate(spec?: LocateSpec): Promise<string[]> {
-    return this.send(locateCall(spec));
-  }
-
-  addAttribute(uid: string, attribute: Attribute): Promise<Attribute> {
-    return this.send(addAttributeCall(uid, attribute));
-  }
-
-  revoke(uid: string, spec?: RevokeSpec): Promise<string> {
-    return this.send(revokeCall(uid, spec));
-  }
-
-  destroy(uid: string): Promise<string> {
-    return this.send(destroyCall(uid));
   }
 
   close(): Promise<void> {

@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { attr, AttributeName, type Attribute } from '../../kmip/attributes.js';
+import { attr, AttributeName } from '../../kmip/attributes.js';
 import type { ProtocolVersion } from '../../kmip/message/protocol-version.js';
-import type { QueryResponse } from '../../kmip/ops/query.js';
 import type { BatchOutcome, OpCall, ResultOf } from '../../kmip/client/call.js';
 import { KmipClient } from '../../kmip/client/client.js';
+import { KmipOperations } from '../../kmip/client/operations.js';
 import { KmipClientError } from '../../kmip/client/errors.js';
-import { addAttributeCall, getAttributesCall, locateCall, type LocateSpec } from '../../kmip/client/calls/attributes.js';
-import { createKeyCall, getKeyCall, type CreateKeySpec, type FetchedKey, type KeyFormat } from '../../kmip/client/calls/keys.js';
-import { activateCall, destroyCall, revokeCall, type RevokeSpec } from '../../kmip/client/calls/lifecycle.js';
-import { discoverVersionsCall, queryCall } from '../../kmip/client/calls/server.js';
+import { locateCall } from '../../kmip/client/calls/attributes.js';
+import { createKeyCall, type CreateKeySpec } from '../../kmip/client/calls/keys.js';
+import { discoverVersionsCall } from '../../kmip/client/calls/server.js';
 import { checkServerHealth, HealthStatus, type HealthCheckOptions, type ServerHealth } from '../../kmip/client/health.js';
 import { resolveProviderConfig, type KeyProviderConfig, type KeyServerConfig, type ResolvedKeyProviderConfig } from './config.js';
 import type { FailedAttempt } from './errors.js';
@@ -45,7 +44,7 @@ export interface ProviderHealth {
  * skipped at once, hung ones after the hung-service timeout, and a server that failed is tried
  * last for a while (docs/key-providers.md). One persistent connection per server.
  */
-export class KeyProvider {
+export class KeyProvider extends KmipOperations {
   readonly config: ResolvedKeyProviderConfig;
   private readonly clients = new Map<string, KmipClient>();
   private readonly down: DownList;
@@ -55,6 +54,7 @@ export class KeyProvider {
     config: KeyProviderConfig,
     private readonly deps: KeyProviderDeps = {},
   ) {
+    super();
     this.config = resolveProviderConfig(config);
     this.clock = deps.clock ?? systemClock;
     this.down = new DownList(this.config.downRetryMs, this.clock);
@@ -76,7 +76,7 @@ export class KeyProvider {
     });
   }
 
-  send<T>(call: OpCall<T>): Promise<T> {
+  override send<T>(call: OpCall<T>): Promise<T> {
     return this.run((c) => c.send(call));
   }
 
@@ -87,9 +87,6 @@ export class KeyProvider {
 
   discoverVersions(): Promise<ProtocolVersion[]> {
     return this.send(discoverVersionsCall());
-  }
-  query(functions?: readonly number[]): Promise<QueryResponse> {
-    return this.send(queryCall(functions));
   }
   /**
    * Creates an AES key on the first usable server. A Create whose server died or hung after the
@@ -121,28 +118,6 @@ export class KeyProvider {
         throw err;
       }
     });
-  }
-  /** The caller zeroes `material` once used. */
-  get(uid: string, format?: keyof typeof KeyFormat): Promise<FetchedKey> {
-    return this.send(getKeyCall(uid, format));
-  }
-  getAttributes(uid: string, names?: readonly string[]): Promise<Attribute[]> {
-    return this.send(getAttributesCall(uid, names));
-  }
-  activate(uid: string): Promise<string> {
-    return this.send(activateCall(uid));
-  }
-  locate(spec?: LocateSpec): Promise<string[]> {
-    return this.send(locateCall(spec));
-  }
-  addAttribute(uid: string, attribute: Attribute): Promise<Attribute> {
-    return this.send(addAttributeCall(uid, attribute));
-  }
-  revoke(uid: string, spec?: RevokeSpec): Promise<string> {
-    return this.send(revokeCall(uid, spec));
-  }
-  destroy(uid: string): Promise<string> {
-    return this.send(destroyCall(uid));
   }
 
   /** Checks every server at once (no failover): Discover Versions, latency, certificate expiry. */
