@@ -1,4 +1,4 @@
-import { VmcryptError } from '../errors.js';
+import { UsageError, VmcryptError } from '../errors.js';
 import { processIo, type CliIo, type CommandGroup } from './command.js';
 import { commandGroups } from './commands/index.js';
 
@@ -28,7 +28,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     return await group.run(rest, io);
   } catch (err) {
     if (err instanceof VmcryptError) {
-      io.err(`vmcrypt ${name}: ${err.message} [${err.code}]`);
+      // Usage errors end with the usage text; every other error names its stable code for scripts.
+      io.err(err instanceof UsageError ? `vmcrypt ${name}: ${err.message}` : `vmcrypt ${name}: ${err.message} [${err.code}]`);
       return err.exitCode;
     }
     io.err(`vmcrypt ${name}: internal error: ${err instanceof Error ? err.message : String(err)}`);

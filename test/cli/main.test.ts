@@ -22,3 +22,13 @@ describe('vmcrypt CLI', () => {
     expect(io.errs.join('\n')).toMatch(/unknown command 'frobnicate'/);
   });
 });
+
+describe('vmcrypt CLI errors', () => {
+  it('ends a usage error with the usage text, without a code suffix', async () => {
+    const errs: string[] = [];
+    const code = await main(['disk', 'info'], { out: () => undefined, err: (l) => errs.push(l), interactive: false });
+    expect(code).toBe(2);
+    expect(errs.join('\n')).toMatch(/usage: vmcrypt disk info FILE/);
+    expect(errs.join('\n')).not.toMatch(/\[USAGE\]/);
+  });
+});
