@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { fsyncDir } from '../disk/atomic-file.js';
 
 /**
  * One audit record per batch item: who asked what about which object, and the result.
@@ -43,12 +44,7 @@ export async function openFileAuditLog(path: string): Promise<AuditLog> {
   if (created) {
     // A new file survives a crash only once its directory entry is on disk.
     await fh.sync();
-    const dir = await open(dirname(path), 'r');
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
+    await fsyncDir(dirname(path));
   }
   let pending: string[] = [];
   let recorded = 0;

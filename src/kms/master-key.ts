@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { open, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { KmsError } from './errors.js';
+import { fsyncDir } from '../disk/atomic-file.js';
 
 const SIZE = 32;
 
@@ -17,12 +18,7 @@ export async function createMasterKeyFile(path: string): Promise<void> {
       await fh.close();
     }
     // Keys sealed under it are useless if a crash loses the file's directory entry.
-    const dir = await open(dirname(path), 'r');
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
+    await fsyncDir(dirname(path));
   } finally {
     key.fill(0);
   }

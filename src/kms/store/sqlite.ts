@@ -1,9 +1,9 @@
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { KmsError } from '../errors.js';
 import type { KeyRecord, KeyRecordChange, KeyStore, NewKeyRecord } from './types.js';
+import { fsyncDir } from '../../disk/atomic-file.js';
 
 type Row = { id: string; owner: string; version: number; attributes: string; sealed_key: Buffer | null };
 
@@ -46,12 +46,7 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<KeyStor
   );
   CREATE INDEX IF NOT EXISTS kms_objects_owner ON kms_objects(owner);`);
   // A new database (and its -wal) must not lose its directory entry in a crash after keys went in.
-  const dir = await open(dirname(opts.path), 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
+  await fsyncDir(dirname(opts.path));
 
   const selectOne = db.prepare<[string], Row>('SELECT id, owner, version, attributes, sealed_key FROM kms_objects WHERE id = ?');
   const selectAll = db.prepare<[], Row>('SELECT id, owner, version, attributes, sealed_key FROM kms_objects ORDER BY seq');
