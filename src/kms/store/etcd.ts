@@ -148,19 +148,11 @@ export class EtcdKeyStore implements KeyStore {
     const token = randomBytes(16).toString('hex');
     const value = encodeValue(record.owner, record.attributes, record.sealedKey, token);
     return this.retry('insert', async (deadline) => {
-      const res = await this.client.kv.txn(
-        {
-          compare: [{ key, target: 'Create', result: 'Equal', create_revision: 0 }],
-          success: [{ request_put: { key, value } }],
-          failure: [{ request_range: { key } }],
-        },
-        { deadline },
-      );
-      if (res.succeeded) {
+      const { created, kv } = await this.putIfAbsent(key, value, deadline);
+      if (created) {
         this.rememberOwner(record.id, record.owner);
         return { id: record.id, owner: record.owner, version: 1, attributes: record.attributes, sealedKey: record.sealedKey };
       }
-      const kv = firstKv(res.responses);
       if (kv !== undefined) {
         const existing = decodeKv(record.id, kv);
         if (existing.token === token) return existing.record; // our earlier attempt committed
@@ -265,16 +257,8 @@ export class EtcdKeyStore implements KeyStore {
     const key = Buffer.from(`${this.prefix}meta/master-key-id`, 'utf8');
     const value = Buffer.from(masterKeyId, 'utf8');
     await this.retry('check master key id', async (deadline) => {
-      const res = await this.client.kv.txn(
-        {
-          compare: [{ key, target: 'Create', result: 'Equal', create_revision: 0 }],
-          success: [{ request_put: { key, value } }],
-          failure: [{ request_range: { key } }],
-        },
-        { deadline },
-      );
-      if (res.succeeded) return;
-      const kv = firstKv(res.responses);
+      const { created, kv } = await this.putIfAbsent(key, value, deadline);
+      if (created) return;
       if (kv !== undefined && !kv.value.equals(value)) {
         throw new KmsError(
           KmsErrorCode.CONFIG_INVALID,
@@ -282,6 +266,19 @@ export class EtcdKeyStore implements KeyStore {
         );
       }
     });
+  }
+
+  /** One txn: put `value` if `key` was never created; otherwise return what is there. */
+  private async putIfAbsent(key: Buffer, value: Buffer, deadline: Date): Promise<{ created: boolean; kv: IKeyValue | undefined }> {
+    const res = await this.client.kv.txn(
+      {
+        compare: [{ key, target: 'Create', result: 'Equal', create_revision: 0 }],
+        success: [{ request_put: { key, value } }],
+        failure: [{ request_range: { key } }],
+      },
+      { deadline },
+    );
+    return res.succeeded ? { created: true, kv: undefined } : { created: false, kv: firstKv(res.responses) };
   }
 
   /** One linearizable read: resolves when a quorum answers, else STORE_UNAVAILABLE. */
