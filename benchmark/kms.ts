@@ -10,12 +10,12 @@ import { tmpdir, cpus, loadavg } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { attr, AttributeName } from '../src/kmip/attributes.js';
-import { CryptographicAlgorithm, ObjectType, ResultStatus } from '../src/kmip/enums.js';
+import { ResultStatus } from '../src/kmip/enums.js';
+import { createKeyCall } from '../src/kmip/client/calls/keys.js';
 import { encodeRequestMessage, type RequestBatchItem } from '../src/kmip/message/request.js';
 import { decodeResponseMessage } from '../src/kmip/message/response.js';
 import { Operation } from '../src/kmip/operations.js';
-import { decodeCreateResponse, encodeCreateRequest } from '../src/kmip/ops/create.js';
+import { decodeCreateResponse } from '../src/kmip/ops/create.js';
 import { decodeGetResponse, encodeGetRequest } from '../src/kmip/ops/get.js';
 import { decodeTtlv, encodeTtlv, messageSize } from '../src/kmip/ttlv/index.js';
 
@@ -86,20 +86,9 @@ class Conn {
 const message = (item: RequestBatchItem): Buffer =>
   encodeTtlv(encodeRequestMessage({ header: { protocolVersion: { major: 1, minor: 1 }, batchCount: 1 }, batchItems: [item] }));
 
-const createMsg = message({
-  operation: Operation.Create,
-  payload: encodeCreateRequest({
-    objectType: ObjectType.SymmetricKey,
-    templateAttribute: {
-      templateNames: [],
-      attributes: [
-        attr.enumeration(AttributeName.CryptographicAlgorithm, CryptographicAlgorithm.AES),
-        attr.int(AttributeName.CryptographicLength, 256),
-        attr.int(AttributeName.CryptographicUsageMask, 12),
-      ],
-    },
-  }),
-});
+// Create of an AES-256 key, built by the client's call builder (the same request vCenter-style clients send).
+const createCall = createKeyCall({ length: 256 });
+const createMsg = message({ operation: createCall.operation, payload: createCall.payload });
 
 function okPayload(resp: Buffer) {
   const item = decodeResponseMessage(decodeTtlv(resp)).batchItems[0];

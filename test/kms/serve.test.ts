@@ -4,13 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { attr, AttributeName } from '../../src/kmip/attributes.js';
-import { CryptographicAlgorithm, ObjectType, ResultReason, ResultStatus, State } from '../../src/kmip/enums.js';
+import { ResultReason, ResultStatus, State } from '../../src/kmip/enums.js';
 import { encodeRequestMessage, type RequestBatchItem } from '../../src/kmip/message/request.js';
 import { decodeResponseMessage, type ResponseMessage } from '../../src/kmip/message/response.js';
 import { Operation } from '../../src/kmip/operations.js';
 import { encodeActivateRequest } from '../../src/kmip/ops/activate.js';
-import { decodeCreateResponse, encodeCreateRequest } from '../../src/kmip/ops/create.js';
+import { decodeCreateResponse } from '../../src/kmip/ops/create.js';
+import { createKeyCall } from '../../src/kmip/client/calls/keys.js';
 import { decodeGetAttributesResponse, encodeGetAttributesRequest } from '../../src/kmip/ops/get-attributes.js';
 import { decodeGetResponse, encodeGetRequest } from '../../src/kmip/ops/get.js';
 import { encodeQueryRequest } from '../../src/kmip/ops/query.js';
@@ -56,23 +56,8 @@ async function send(items: RequestBatchItem[], tls: TlsMaterial = manager): Prom
 }
 
 async function createKey(name: string): Promise<string> {
-  const r = await send([
-    {
-      operation: Operation.Create,
-      payload: encodeCreateRequest({
-        objectType: ObjectType.SymmetricKey,
-        templateAttribute: {
-          templateNames: [],
-          attributes: [
-            attr.enumeration(AttributeName.CryptographicAlgorithm, CryptographicAlgorithm.AES),
-            attr.int(AttributeName.CryptographicLength, 256),
-            attr.int(AttributeName.CryptographicUsageMask, 12),
-            attr.name(name),
-          ],
-        },
-      }),
-    },
-  ]);
+  const { operation, payload } = createKeyCall({ length: 256, name });
+  const r = await send([{ operation, payload }]);
   return decodeCreateResponse(r.batchItems[0]?.payload).uniqueIdentifier;
 }
 
