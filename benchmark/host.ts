@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHostAgent } from '../src/host/agent.js';
-import { HostClient } from '../src/host/client.js';
+import { HostClient } from '../src/host/client/host-client.js';
 import { createSelfSigned } from '../src/pki/index.js';
 
 const quick = process.env['BENCH_QUICK'] === '1';

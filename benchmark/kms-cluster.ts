@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startKmsCluster, type KmsCluster } from '../src/cli/commands/kms-cluster.js';
 import { KmipClient, type TlsIdentity } from '../src/kmip/client/index.js';
-import { KeyProvider } from '../src/kms/provider/index.js';
+import { KeyProvider } from '../src/keyprovider/index.js';
 import { vmcryptArgv } from '../test/helpers/cli.js';
 import { freePort } from '../test/helpers/net.js';
 import { startProcess, stopAll } from '../test/helpers/process.js';

@@ -15,8 +15,8 @@ import { performance } from 'node:perf_hooks';
 import { startPykmip } from '../test/helpers/pykmip.js';
 import { freePort } from '../test/helpers/net.js';
 import { stopAll } from '../test/helpers/process.js';
-import { kmsNode, makeKmsDataDir } from '../test/kms/provider/kms-nodes.js';
-import { KeyProvider } from '../src/kms/provider/index.js';
+import { kmsNode, makeKmsDataDir } from '../test/keyprovider/kms-nodes.js';
+import { KeyProvider } from '../src/keyprovider/index.js';
 import { KmipClient, type TlsIdentity } from '../src/kmip/client/index.js';
 
 const quick = process.env['BENCH_QUICK'] === '1';

@@ -14,9 +14,9 @@ import { ResultStatus } from '../src/kmip/enums.js';
 import { createKeyCall } from '../src/kmip/client/calls/keys.js';
 import { encodeRequestMessage, type RequestBatchItem } from '../src/kmip/message/request.js';
 import { decodeResponseMessage } from '../src/kmip/message/response.js';
-import { Operation } from '../src/kmip/operations.js';
-import { decodeCreateResponse } from '../src/kmip/ops/create.js';
-import { decodeGetResponse, encodeGetRequest } from '../src/kmip/ops/get.js';
+import { Operation } from '../src/kmip/operation-codes.js';
+import { decodeCreateResponse } from '../src/kmip/payloads/create.js';
+import { decodeGetResponse, encodeGetRequest } from '../src/kmip/payloads/get.js';
 import { decodeTtlv, encodeTtlv, messageSize } from '../src/kmip/ttlv/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');

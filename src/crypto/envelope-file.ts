@@ -3,8 +3,8 @@ import { open } from 'node:fs/promises';
 import { CryptoError } from './errors.js';
 import { abytes, constantTimeEqual } from './guards.js';
 import { KEY_CHECK_BYTES, keyCheckValue } from './key-check.js';
-import { writeAtomically } from '../disk/atomic-file.js';
-import { readAt } from '../disk/positional-io.js';
+import { writeAtomically } from '../fs/atomic-file.js';
+import { readAt } from '../fs/positional-io.js';
 
 /**
  * Streaming GCM envelope for big files (core dumps): the plaintext is cut into chunks, each

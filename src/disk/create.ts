@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import type { CreateDiskOptions, DiskInfo } from './types.js';
 import { DiskError } from './errors.js';
-import { writeAtomically } from './atomic-file.js';
+import { writeAtomically } from '../fs/atomic-file.js';
 import { ensureAbsent } from './preflight.js';
 import { ensureFreeSpace } from './space.js';
 import { checkDek, checkIterations } from './options.js';

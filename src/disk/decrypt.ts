@@ -1,5 +1,5 @@
 import type { BulkResult, DecryptDiskOptions } from './types.js';
-import { writeAtomically } from './atomic-file.js';
+import { writeAtomically } from '../fs/atomic-file.js';
 import { allocatedBytes, cleanStale, ensureAbsent, openSource } from './preflight.js';
 import { ensureFreeSpace } from './space.js';
 import { checkDek } from './options.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { BulkResult, EncryptDiskOptions } from './types.js';
 import { DiskError } from './errors.js';
-import { writeAtomically } from './atomic-file.js';
+import { writeAtomically } from '../fs/atomic-file.js';
 import { cleanStale, ensureAbsent, openSource } from './preflight.js';
 import { ensureFreeSpace } from './space.js';
 import { checkDek, checkIterations } from './options.js';

@@ -1,7 +1,7 @@
 import { link, open, readFile, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { pidAlive, tempPathFor } from './atomic-file.js';
+import { pidAlive, tempPathFor } from '../fs/atomic-file.js';
 import { DiskError } from './errors.js';
 import type { NoticeFn } from './types.js';
 

@@ -1,6 +1,6 @@
 import { access, open, stat, type FileHandle } from 'node:fs/promises';
 import { DiskError } from './errors.js';
-import { cleanStaleTemps } from './atomic-file.js';
+import { cleanStaleTemps } from '../fs/atomic-file.js';
 import type { NoticeFn } from './types.js';
 
 /** Opens a source file read-only, mapping ENOENT/EACCES to DISK_NOT_FOUND. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { BulkResult, RekeyDiskOptions } from './types.js';
 import { DiskError } from './errors.js';
-import { writeAtomically } from './atomic-file.js';
+import { writeAtomically } from '../fs/atomic-file.js';
 import { allocatedBytes, cleanStale, openSource } from './preflight.js';
 import { ensureFreeSpace } from './space.js';
 import { checkDek, checkIterations } from './options.js';
@@ -9,7 +9,7 @@ import { MASTER_KEY_BYTES, SECTOR } from './luks1/constants.js';
 import { keyMaterialSectors, serializeHeader } from './luks1/header.js';
 import { fillKeyslot, newHeader, passphraseFromDek } from './luks1/keyslot.js';
 import { readHeader, unlock, writeHeader } from './luks1/file.js';
-import { writeAt } from './positional-io.js';
+import { writeAt } from '../fs/positional-io.js';
 import { XtsPool } from './bulk/pool.js';
 import { runBulk } from './bulk/engine.js';
 import { constantTimeEqual, zero } from '../crypto/guards.js';

@@ -1,6 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeAtomically } from '../disk/atomic-file.js';
+import { writeAtomically } from '../fs/atomic-file.js';
 import { HostError } from './errors.js';
 
 /**

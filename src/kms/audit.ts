@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { fsyncDir } from '../disk/atomic-file.js';
+import { fsyncDir } from '../fs/atomic-file.js';
 
 /**
  * One audit record per batch item: who asked what about which object, and the result.

@@ -3,13 +3,13 @@ import { KmipError } from '../kmip/errors.js';
 import { isSupportedVersion, type ProtocolVersion } from '../kmip/message/protocol-version.js';
 import { decodeRequestHeader, decodeRequestMessage, type RequestBatchItem } from '../kmip/message/request.js';
 import { encodeResponseMessage, type ResponseBatchItem } from '../kmip/message/response.js';
-import { operationName } from '../kmip/operations.js';
+import { operationName } from '../kmip/operation-codes.js';
 import type { KmipMessageHandler } from '../kmip/server/types.js';
 import { Tag } from '../kmip/tags.js';
 import { decodeTtlv, encodeTtlv, wipeTtlv, type DecodeLimits, type TtlvItem } from '../kmip/ttlv/index.js';
 import type { KmsDeps, OpContext } from './context.js';
 import { KmsError } from './errors.js';
-import { operationHandlers } from './operation-table.js';
+import { operationHandlers } from './handler-table.js';
 
 const FALLBACK_VERSION: ProtocolVersion = { major: 1, minor: 0 };
 const reasonNames = new Map<number, string>(Object.entries(ResultReason).map(([k, v]) => [v, k]));

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { open, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { KmsError } from './errors.js';
-import { fsyncDir } from '../disk/atomic-file.js';
+import { fsyncDir } from '../fs/atomic-file.js';
 
 const SIZE = 32;
 

@@ -1,6 +1,6 @@
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { writeAtomically } from '../disk/atomic-file.js';
+import { writeAtomically } from '../fs/atomic-file.js';
 import { PkiError, PkiErrorCode } from './errors.js';
 import { MAX_PEM_BYTES } from './parse.js';
 

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import ts from 'typescript';
@@ -14,6 +14,7 @@ const { dir, cleanup } = tempDir('vmcrypt-disk-compiled-');
 afterAll(cleanup);
 
 function walk(d: string): string[] {
+  if (!existsSync(d)) return [];
   return readdirSync(d).flatMap((n) => {
     const p = join(d, n);
     return statSync(p).isDirectory() ? walk(p) : p.endsWith('.ts') ? [p] : [];
@@ -23,7 +24,7 @@ function walk(d: string): string[] {
 describe('compiled build', () => {
   it('runs the worker threads from .js files under plain node', async () => {
     const out = join(dir, 'dist');
-    const files = [join(repoRoot, 'src', 'errors.ts'), ...walk(join(repoRoot, 'src', 'crypto')), ...walk(join(repoRoot, 'src', 'disk'))];
+    const files = [join(repoRoot, 'src', 'errors.ts'), ...['fs', 'proc', 'crypto', 'disk'].flatMap((d) => walk(join(repoRoot, 'src', d)))];
     for (const f of files) {
       const js = ts.transpileModule(readFileSync(f, 'utf8'), {
         compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { DiskError, createEncryptedDisk, encryptDisk, rekeyDisk } from '../../src/disk/index.js';
-import { cleanStaleTemps, writeAtomically } from '../../src/disk/atomic-file.js';
+import { cleanStaleTemps, writeAtomically } from '../../src/fs/atomic-file.js';
 import { lockPathFor, withDiskLock } from '../../src/disk/lock.js';
 import { makeKey, makeRaw, tempDir, type KeyPair } from './helpers.js';
 

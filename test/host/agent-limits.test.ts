@@ -2,7 +2,7 @@ import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_CONNECTIONS, startHostAgent, type RunningAgent } from '../../src/host/agent.js';
-import { HostClient } from '../../src/host/client.js';
+import { HostClient } from '../../src/host/client/host-client.js';
 import { certificateInfo } from '../../src/pki/index.js';
 import { makeManagerIdentity, tempDir, type ManagerIdentity } from './harness.js';
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { matchRoute, ROUTE_COUNT } from '../../src/host/api-routes.js';
+import { matchRoute, ROUTE_COUNT } from '../../src/host/api/routes.js';
 import { HostErrorCode } from '../../src/host/errors.js';
 import { repoRoot } from '../helpers/cli.js';
 

@@ -3,9 +3,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unwrapDek } from '../../src/crypto/wrap.js';
-import type { HostClient } from '../../src/host/client.js';
-import { openSealedFile } from '../../src/host/sealed-stream.js';
-import { openVmx, readVmx } from '../../src/host/vmx.js';
+import type { HostClient } from '../../src/host/client/host-client.js';
+import { openSealedFile } from '../../src/host/keys/sealed-stream.js';
+import { openVmx, readVmx } from '../../src/host/vm-files/vmx.js';
 import { stopAll } from '../helpers/process.js';
 import {
   exitsEventually, makeManagerIdentity, pairedClient, runProgram, scanForKeys, startAgentProcess, tempDir,
@@ -53,7 +53,7 @@ describe('host agent: encrypted VM without a guest OS', () => {
   it('shows its thumbprint, pairs once with the token, then serves only that manager', async () => {
     expect(agent.thumbprint).toMatch(/^[0-9a-f]{64}$/);
     expect(agent.pairingToken).toMatch(/^[0-9a-f]{32}$/);
-    const { HostClient: Client } = await import('../../src/host/client.js');
+    const { HostClient: Client } = await import('../../src/host/client/host-client.js');
     const first = new Client({ url: agent.url, certPem: id.certPem, keyPem: id.keyPem });
     expect(await first.thumbprint()).toBe(agent.thumbprint);
     await expect(first.call('GET', '/v1/host')).rejects.toMatchObject({ code: 'HOST_NOT_PAIRED' });
@@ -179,7 +179,7 @@ describe('host agent: encrypted VM without a guest OS', () => {
     expect(await exitsEventually(qemuPid)).toBe(true);
     agent = await startAgentProcess(data, 'esx-a');
     expect(agent.pairingToken).toBeUndefined();
-    const { HostClient: Client } = await import('../../src/host/client.js');
+    const { HostClient: Client } = await import('../../src/host/client/host-client.js');
     c = new Client({ url: agent.url, certPem: id.certPem, keyPem: id.keyPem, thumbprint: agent.thumbprint });
     const locked = await c.call<Vm>('GET', `/v1/vms/${vm.uuid}`);
     expect(locked.powerState).toBe('poweredOff');

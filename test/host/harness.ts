@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSelfSigned } from '../../src/pki/index.js';
-import { HostClient } from '../../src/host/client.js';
+import { HostClient } from '../../src/host/client/host-client.js';
 import { vmcryptArgv } from '../helpers/cli.js';
 import { freePort } from '../helpers/net.js';
 import { startProcess, type Running } from '../helpers/process.js';

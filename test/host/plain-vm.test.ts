@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { HostClient } from '../../src/host/client.js';
+import type { HostClient } from '../../src/host/client/host-client.js';
 import { stopAll } from '../helpers/process.js';
 import { makeManagerIdentity, pairedClient, startAgentProcess, tempDir, type AgentProcess } from './harness.js';
 

@@ -2,10 +2,10 @@ import { resolve } from 'node:path';
 import type { CliIo, CommandGroup } from '../command.js';
 import { parseCommandArgs, requireOption } from '../args.js';
 import { UsageError } from '../../errors.js';
-import { decryptCoreDump, recryptCoreDump } from '../../host/coredump.js';
-import { fetchKey, type KeySource } from '../../host/key-source.js';
-import { readSealedHeader } from '../../host/sealed-stream.js';
-import { validateKeyId } from '../../host/key-cache.js';
+import { decryptCoreDump, recryptCoreDump } from '../../host/keys/coredump.js';
+import { fetchKey, type KeySource } from '../key-source.js';
+import { readSealedHeader } from '../../host/keys/sealed-stream.js';
+import { validateKeyId } from '../../host/keys/key-cache.js';
 
 const KEY_FLAGS = '(--key-file FILE | --kms HOST:PORT --cert PEM --key PEM --ca PEM [--server-name NAME] [--key-id ID])';
 const DECRYPT_USAGE = `vmcrypt crypto-util coredump decrypt FILE --out OUT ${KEY_FLAGS} [--json]`;

@@ -4,7 +4,7 @@ import type { CommandGroup, CliIo } from '../command.js';
 import { parseCommandArgs, requireOption } from '../args.js';
 import { UsageError } from '../../errors.js';
 import { AGENT_PID_FILE, startHostAgent } from '../../host/agent.js';
-import { listCoreDumps, readDiagnosticsStatus } from '../../host/coredump.js';
+import { listCoreDumps, readDiagnosticsStatus } from '../../host/keys/coredump.js';
 import { HostError } from '../../host/errors.js';
 
 const SERVE_USAGE = 'vmcrypt host serve --data DIR --name NAME [--listen 127.0.0.1:PORT] [--manager-fingerprint SHA256] [--allow-crash]';

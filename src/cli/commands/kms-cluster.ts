@@ -10,7 +10,7 @@ import { parseCommandArgs } from '../args.js';
 import { UsageError, VmcryptError } from '../../errors.js';
 import { startEtcdCluster, type EtcdCluster, type EtcdMemberSpec } from '../../kms/store/etcd-cluster.js';
 import { diesWithParent } from '../../kms/store/etcd-cluster-child.js';
-import { writeAtomically } from '../../disk/atomic-file.js';
+import { writeAtomically } from '../../fs/atomic-file.js';
 
 /**
  * `vmcrypt kms cluster up`: a KMS cluster on loopback for tests and the lab — N etcd members

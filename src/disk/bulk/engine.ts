@@ -2,7 +2,7 @@ import type { FileHandle } from 'node:fs/promises';
 import type { BulkOp } from './protocol.js';
 import type { XtsPool } from './pool.js';
 import type { DiskProgress, ProgressFn } from '../types.js';
-import { readAt, writeAt } from '../positional-io.js';
+import { readAt, writeAt } from '../../fs/positional-io.js';
 import { DiskError } from '../errors.js';
 
 /** Chunk of one worker job: big enough to amortise messaging, small enough to keep 2 per core in flight. */

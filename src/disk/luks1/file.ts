@@ -1,6 +1,6 @@
 import type { FileHandle } from 'node:fs/promises';
 import { DiskError } from '../errors.js';
-import { readAt, writeAt } from '../positional-io.js';
+import { readAt, writeAt } from '../../fs/positional-io.js';
 import { zero } from '../../crypto/guards.js';
 import { PHDR_BYTES, SECTOR } from './constants.js';
 import { keyMaterialSectors, parseHeader, serializeHeader, type LuksHeader } from './header.js';

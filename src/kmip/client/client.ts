@@ -4,7 +4,7 @@ import type { BatchOutcome, OpCall, ResultOf } from './call.js';
 import { createKeyCall, type CreateKeySpec } from './calls/keys.js';
 import { discoverVersionsCall } from './calls/server.js';
 import { KmipConnection, type KmipConnectionOptions } from './connection.js';
-import { KmipOperations } from './operations.js';
+import { KmipOperations } from './promise-api.js';
 import { KmipClientError, KmipClientErrorCode } from './errors.js';
 import { decodeResponse, encodeRequest, MAX_BATCH_ITEMS } from './message.js';
 import type { KmipTransport, RoundTripOptions } from './transport.js';

@@ -2,7 +2,7 @@ import type { TLSSocket } from 'node:tls';
 import type { X509Certificate } from 'node:crypto';
 import { KmipClientError, KmipClientErrorCode } from './errors.js';
 import { DEFAULT_MAX_RESPONSE_BYTES, ResponseFramer } from './response-framer.js';
-import { checkTlsIdentity, type TlsIdentity } from './tls-identity.js';
+import { checkTlsIdentity, type TlsIdentity } from './client-credentials.js';
 import { dialTls } from './dial.js';
 import type { KmipTransport, RoundTripOptions } from './transport.js';
 import { socketError } from './socket-errors.js';

@@ -2,7 +2,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { KmipClientError, KmipClientErrorCode } from './errors.js';
 import { socketError } from './socket-errors.js';
-import { tlsConnectOptions, type TlsIdentity } from './tls-identity.js';
+import { tlsConnectOptions, type TlsIdentity } from './client-credentials.js';
 
 export interface DialOptions {
   readonly host: string;

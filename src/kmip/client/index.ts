@@ -7,7 +7,7 @@ export {
   type KmipConnectionOptions,
 } from './connection.js';
 export type { KmipTransport, RoundTripOptions } from './transport.js';
-export type { TlsIdentity } from './tls-identity.js';
+export type { TlsIdentity } from './client-credentials.js';
 export type { OpCall, BatchOutcome, ResultOf } from './call.js';
 export { discoverVersionsCall, queryCall } from './calls/server.js';
 export { createKeyCall, getKeyCall, KeyFormat, type CreateKeySpec, type FetchedKey } from './calls/keys.js';

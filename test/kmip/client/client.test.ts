@@ -5,9 +5,9 @@ import { decodeRequestMessage, type RequestMessage } from '../../../src/kmip/mes
 import { encodeResponseMessage, type ResponseBatchItem } from '../../../src/kmip/message/response.js';
 import { decodeTtlv, encodeTtlv } from '../../../src/kmip/ttlv/index.js';
 import { ResultReason, ResultStatus, ObjectType } from '../../../src/kmip/enums.js';
-import { Operation } from '../../../src/kmip/operations.js';
-import { encodeCreateResponse } from '../../../src/kmip/ops/create.js';
-import { encodeDiscoverVersionsResponse } from '../../../src/kmip/ops/discover-versions.js';
+import { Operation } from '../../../src/kmip/operation-codes.js';
+import { encodeCreateResponse } from '../../../src/kmip/payloads/create.js';
+import { encodeDiscoverVersionsResponse } from '../../../src/kmip/payloads/discover-versions.js';
 import { attr } from '../../../src/kmip/attributes.js';
 
 /** A transport whose server is a function from the decoded request to response batch items. */

@@ -12,7 +12,7 @@ import {
 } from '../../../src/kmip/client/index.js';
 import { attr, nameValueOf } from '../../../src/kmip/attributes.js';
 import { CryptographicAlgorithm, CryptographicUsageMask, ObjectType, RevocationReasonCode, State } from '../../../src/kmip/enums.js';
-import { Operation } from '../../../src/kmip/operations.js';
+import { Operation } from '../../../src/kmip/operation-codes.js';
 
 /** The value of a single-valued attribute in a Get Attributes answer. */
 function valueOf(attrs: readonly { name: string; value: { value: unknown } }[], name: string): unknown {

@@ -6,11 +6,11 @@ import { decodeRequestMessage } from '../../../src/kmip/message/request.js';
 import { encodeResponseMessage } from '../../../src/kmip/message/response.js';
 import { decodeTtlv, encodeTtlv } from '../../../src/kmip/ttlv/index.js';
 import { KeyFormatType, ObjectType, ResultStatus } from '../../../src/kmip/enums.js';
-import { Operation } from '../../../src/kmip/operations.js';
-import { encodeCreateResponse } from '../../../src/kmip/ops/create.js';
-import { encodeGetResponse } from '../../../src/kmip/ops/get.js';
-import { encodeGetAttributesResponse } from '../../../src/kmip/ops/get-attributes.js';
-import { encodeLocateResponse } from '../../../src/kmip/ops/locate.js';
+import { Operation } from '../../../src/kmip/operation-codes.js';
+import { encodeCreateResponse } from '../../../src/kmip/payloads/create.js';
+import { encodeGetResponse } from '../../../src/kmip/payloads/get.js';
+import { encodeGetAttributesResponse } from '../../../src/kmip/payloads/get-attributes.js';
+import { encodeLocateResponse } from '../../../src/kmip/payloads/locate.js';
 import { attr } from '../../../src/kmip/attributes.js';
 
 /** Deterministic PRNG (xorshift32) so a failure can be replayed. */

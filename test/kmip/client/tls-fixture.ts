@@ -1,6 +1,6 @@
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import { createCa, issueCertificate, CertificateUsage, type CertificateAndKey } from '../../../src/pki/index.js';
-import type { TlsIdentity } from '../../../src/kmip/client/tls-identity.js';
+import type { TlsIdentity } from '../../../src/kmip/client/client-credentials.js';
 
 export interface Pki {
   readonly ca: CertificateAndKey;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kmsNode, makeKmsDataDir, type KmsDataDir, type KmsNode } from '../../kms/provider/kms-nodes.js';
+import { kmsNode, makeKmsDataDir, type KmsDataDir, type KmsNode } from '../../keyprovider/kms-nodes.js';
 import {
   KmipClient,
   KmipOperationError,
@@ -11,7 +11,7 @@ import {
 } from '../../../src/kmip/client/index.js';
 import { attr, nameValueOf } from '../../../src/kmip/attributes.js';
 import { CryptographicAlgorithm, KeyFormatType, ObjectType, RevocationReasonCode, State } from '../../../src/kmip/enums.js';
-import { Operation } from '../../../src/kmip/operations.js';
+import { Operation } from '../../../src/kmip/operation-codes.js';
 
 function valueOf(attrs: readonly { name: string; value: { value: unknown } }[], name: string): unknown {
   return attrs.find((a) => a.name === name)?.value.value;

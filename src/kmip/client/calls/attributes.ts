@@ -1,8 +1,8 @@
 import { attr, AttributeName, type Attribute } from '../../attributes.js';
-import { Operation } from '../../operations.js';
-import { decodeAddAttributeResponse, encodeAddAttributeRequest } from '../../ops/add-attribute.js';
-import { decodeGetAttributesResponse, encodeGetAttributesRequest } from '../../ops/get-attributes.js';
-import { decodeLocateResponse, encodeLocateRequest } from '../../ops/locate.js';
+import { Operation } from '../../operation-codes.js';
+import { decodeAddAttributeResponse, encodeAddAttributeRequest } from '../../payloads/add-attribute.js';
+import { decodeGetAttributesResponse, encodeGetAttributesRequest } from '../../payloads/get-attributes.js';
+import { decodeLocateResponse, encodeLocateRequest } from '../../payloads/locate.js';
 import type { OpCall } from '../call.js';
 import { KmipClientError, KmipClientErrorCode } from '../errors.js';
 

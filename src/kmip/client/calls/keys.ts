@@ -1,8 +1,8 @@
 import { attr, AttributeName, type Attribute } from '../../attributes.js';
 import { CryptographicAlgorithm, CryptographicUsageMask, KeyFormatType, ObjectType } from '../../enums.js';
-import { Operation } from '../../operations.js';
-import { decodeCreateResponse, encodeCreateRequest } from '../../ops/create.js';
-import { decodeGetResponse, encodeGetRequest } from '../../ops/get.js';
+import { Operation } from '../../operation-codes.js';
+import { decodeCreateResponse, encodeCreateRequest } from '../../payloads/create.js';
+import { decodeGetResponse, encodeGetRequest } from '../../payloads/get.js';
 import type { OpCall } from '../call.js';
 import { KmipClientError, KmipClientErrorCode } from '../errors.js';
 

@@ -1,8 +1,8 @@
 import { RevocationReasonCode } from '../../enums.js';
-import { Operation } from '../../operations.js';
-import { decodeActivateResponse, encodeActivateRequest } from '../../ops/activate.js';
-import { decodeDestroyResponse, encodeDestroyRequest } from '../../ops/destroy.js';
-import { decodeRevokeResponse, encodeRevokeRequest } from '../../ops/revoke.js';
+import { Operation } from '../../operation-codes.js';
+import { decodeActivateResponse, encodeActivateRequest } from '../../payloads/activate.js';
+import { decodeDestroyResponse, encodeDestroyRequest } from '../../payloads/destroy.js';
+import { decodeRevokeResponse, encodeRevokeRequest } from '../../payloads/revoke.js';
 import type { OpCall } from '../call.js';
 
 const uidOnly = (uid: string | undefined): { uniqueIdentifier?: string } => (uid === undefined ? {} : { uniqueIdentifier: uid });

@@ -1,8 +1,8 @@
-import { Operation } from '../../operations.js';
+import { Operation } from '../../operation-codes.js';
 import { QueryFunction } from '../../enums.js';
 import { supportedVersions, type ProtocolVersion } from '../../message/protocol-version.js';
-import { decodeDiscoverVersionsResponse, encodeDiscoverVersionsRequest } from '../../ops/discover-versions.js';
-import { decodeQueryResponse, encodeQueryRequest, type QueryResponse } from '../../ops/query.js';
+import { decodeDiscoverVersionsResponse, encodeDiscoverVersionsRequest } from '../../payloads/discover-versions.js';
+import { decodeQueryResponse, encodeQueryRequest, type QueryResponse } from '../../payloads/query.js';
 import type { OpCall } from '../call.js';
 
 /** Discover Versions (KMIP 1.1 §4.26): the versions we offer, newest first; the server answers its subset. */

@@ -1,0 +1,85 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import type { TLSSocket } from 'node:tls';
+import { join } from 'node:path';
+import { HostError } from '../errors.js';
+import type { HostStore } from '../host-store.js';
+
+/**
+ * Adding the host to a manager (ESXi → vCenter): the manager sees the host's certificate
+ * thumbprint on first contact and the operator confirms it; the manager then calls
+ * `POST /v1/pair` with the one-time pairing token the agent printed (also in
+ * DATA/pairing-token, mode 0600), presenting its client certificate. The agent pins that
+ * certificate's SHA-256 fingerprint; from then on only that manager may call, and the
+ * token is deleted. `--manager-fingerprint` pins a manager up front instead.
+ */
+export const PAIRING_TOKEN_FILE = 'pairing-token';
+
+export function peerFingerprint(socket: TLSSocket): string | undefined {
+  const cert = socket.getPeerCertificate();
+  if (cert === null || cert.raw === undefined || cert.raw.length === 0) return undefined;
+  return createHash('sha256').update(cert.raw).digest('hex');
+}
+
+function sameHex(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'utf8');
+  const y = Buffer.from(b, 'utf8');
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export class Pairing {
+  readonly #store: HostStore;
+  #token: string | undefined;
+
+  private constructor(store: HostStore, token: string | undefined) {
+    this.#store = store;
+    this.#token = token;
+  }
+
+  /** Loads or makes the pairing token when no manager is pinned yet. */
+  static async open(store: HostStore): Promise<Pairing> {
+    if (store.state.managerFingerprint !== undefined) return new Pairing(store, undefined);
+    const file = join(store.dataDir, PAIRING_TOKEN_FILE);
+    let token = (await readFile(file, 'utf8').catch(() => '')).trim();
+    if (!/^[0-9a-f]{32}$/.test(token)) {
+      token = randomBytes(16).toString('hex');
+      await writeFile(file, token + '\n', { mode: 0o600 });
+    }
+    return new Pairing(store, token);
+  }
+
+  get paired(): boolean {
+    return this.#store.state.managerFingerprint !== undefined;
+  }
+
+  get token(): string | undefined {
+    return this.#token;
+  }
+
+  /** Throws unless `fingerprint` is the pinned manager. */
+  authorize(fingerprint: string | undefined): void {
+    if (fingerprint === undefined) throw new HostError('HOST_FORBIDDEN', 'a client certificate is required');
+    const pinned = this.#store.state.managerFingerprint;
+    if (pinned === undefined) throw new HostError('HOST_NOT_PAIRED', 'this host is not added to a manager yet: POST /v1/pair with the pairing token first');
+    if (!sameHex(pinned, fingerprint)) throw new HostError('HOST_FORBIDDEN', 'this host is managed by another manager (client certificate not pinned)');
+  }
+
+  /** Pins the caller's certificate if the token matches; one time only. */
+  async pair(fingerprint: string | undefined, token: string): Promise<void> {
+    if (fingerprint === undefined) throw new HostError('HOST_FORBIDDEN', 'a client certificate is required to pair');
+    if (this.paired) {
+      if (sameHex(this.#store.state.managerFingerprint ?? '', fingerprint)) return;
+      throw new HostError('HOST_PAIRING_REJECTED', 'this host is already added to another manager');
+    }
+    if (this.#token === undefined || !sameHex(this.#token, token)) throw new HostError('HOST_PAIRING_REJECTED', 'wrong pairing token');
+    await this.pin(fingerprint);
+  }
+
+  async pin(fingerprint: string): Promise<void> {
+    const fp = fingerprint.replace(/[\s:]/g, '').toLowerCase();
+    if (!/^[0-9a-f]{64}$/.test(fp)) throw new HostError('HOST_BAD_REQUEST', 'manager fingerprint must be 64 hex characters (SHA-256)');
+    await this.#store.update((s) => ({ ...s, managerFingerprint: fp }));
+    this.#token = undefined;
+    await rm(join(this.#store.dataDir, PAIRING_TOKEN_FILE), { force: true });
+  }
+}

@@ -1,0 +1,275 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { stat } from 'node:fs/promises';
+import { isAbsolute } from 'node:path';
+import { HostError } from '../errors.js';
+import type { HostEvents } from '../events.js';
+import { CryptoMode, type HostStore } from '../host-store.js';
+import type { HostVms } from '../vm/host-vms.js';
+import { validateKeyId, type KeyCache } from '../keys/key-cache.js';
+import { listCoreDumps, writeCoreDump } from '../keys/coredump.js';
+import { optString, readJsonBody, reqInt, reqString, sendJson } from './http-util.js';
+import type { CreateVmSpec } from '../vm/vm-create.js';
+
+export interface ApiDeps {
+  readonly store: HostStore;
+  readonly cache: KeyCache;
+  readonly events: HostEvents;
+  readonly vms: HostVms;
+  readonly thumbprint: string;
+  readonly version: string;
+  readonly allowCrash: boolean;
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], deps: ApiDeps) => Promise<void>;
+interface Route {
+  readonly method: string;
+  readonly re: RegExp;
+  readonly handler: Handler;
+}
+
+const UUID = '([0-9a-f-]{36})';
+const MAX_KEYS_PER_PUSH = 256;
+
+async function hostInfo(deps: ApiDeps): Promise<Record<string, unknown>> {
+  const s = deps.store.state;
+  const dumps = await listCoreDumps(deps.store.dataDir);
+  return {
+    name: s.name,
+    version: deps.version,
+    thumbprint: deps.thumbprint,
+    cryptoMode: s.cryptoMode,
+    ...(s.hostKeyId === undefined ? {} : { hostKeyId: s.hostKeyId, hostKeyPresent: deps.cache.has(s.hostKeyId) }),
+    lockedVms: await deps.vms.lockedVms(),
+    coreDumps: dumps,
+    encryptedCoreDumpExists: dumps.some((d) => d.encrypted),
+  };
+}
+
+const routes: Route[] = [
+  { method: 'GET', re: /^\/v1\/host$/, handler: async (_q, res, _p, d) => sendJson(res, 200, await hostInfo(d)) },
+  {
+    method: 'POST', re: /^\/v1\/host\/crypto-mode$/,
+    handler: async (req, res, _p, d) => {
+      const body = await readJsonBody(req);
+      const mode = body['mode'];
+      const cur = d.store.state.cryptoMode;
+      if (mode === CryptoMode.PREPARED) {
+        if (cur === CryptoMode.SAFE) throw new HostError('HOST_CRYPTO_MODE', 'a crypto-safe host cannot go back to prepared');
+        await d.store.update((s) => ({ ...s, cryptoMode: CryptoMode.PREPARED }));
+      } else if (mode === CryptoMode.SAFE) {
+        const hostKeyId = validateKeyId(body['hostKeyId'], 'hostKeyId');
+        if (cur === CryptoMode.INCAPABLE) throw new HostError('HOST_CRYPTO_MODE', 'prepare the host first (mode prepared)');
+        if (!d.cache.has(hostKeyId)) throw new HostError('HOST_KEY_MISSING', `host key ${hostKeyId} is not in the key cache; push it first`);
+        // already safe with another id = host key rotation: new dumps use the new key,
+        // old dumps keep theirs (crypto-util coredump recrypt moves them)
+        await d.store.update((s) => ({ ...s, cryptoMode: CryptoMode.SAFE, hostKeyId }));
+        d.events.post('host.cryptoSafe', `host is crypto-safe with host key ${hostKeyId}`);
+      } else {
+        throw new HostError('HOST_BAD_REQUEST', "mode must be 'prepared' or 'safe'");
+      }
+      sendJson(res, 200, await hostInfo(d));
+    },
+  },
+  { method: 'GET', re: /^\/v1\/keys$/, handler: async (_q, res, _p, d) => sendJson(res, 200, { keyIds: d.cache.ids() }) },
+  {
+    method: 'POST', re: /^\/v1\/keys$/,
+    handler: async (req, res, _p, d) => {
+      if (d.store.state.cryptoMode === CryptoMode.INCAPABLE) throw new HostError('HOST_CRYPTO_MODE', 'host is crypto-incapable: prepare it before pushing keys');
+      const body = await readJsonBody(req);
+      const keys = body['keys'];
+      if (!Array.isArray(keys) || keys.length === 0 || keys.length > MAX_KEYS_PER_PUSH) throw new HostError('HOST_BAD_REQUEST', `'keys' must be an array of 1–${MAX_KEYS_PER_PUSH} {keyId, key}`);
+      const parsed = keys.map((k: unknown, i: number) => {
+        const o = (typeof k === 'object' && k !== null ? k : {}) as Record<string, unknown>;
+        const keyId = validateKeyId(o['keyId'], `keys[${i}].keyId`);
+        const b64 = o['key'];
+        if (typeof b64 !== 'string' || !/^[A-Za-z0-9+/]{43}=$/.test(b64)) throw new HostError('HOST_BAD_REQUEST', `keys[${i}].key must be 32 bytes in base64`);
+        return { keyId, b64 };
+      });
+      const ids: string[] = [];
+      for (const { keyId, b64 } of parsed) {
+        const key = Buffer.from(b64, 'base64');
+        try {
+          d.cache.put(keyId, key);
+        } finally {
+          key.fill(0);
+        }
+        ids.push(keyId);
+      }
+      await d.vms.onKeysPushed(ids);
+      sendJson(res, 200, { keyIds: d.cache.ids() });
+    },
+  },
+  {
+    method: 'DELETE', re: /^\/v1\/keys\/([\x21-\x7e]{1,768})$/,
+    handler: async (_q, res, p, d) => {
+      let raw: string;
+      try {
+        raw = decodeURIComponent(p[0] ?? '');
+      } catch {
+        throw new HostError('HOST_BAD_REQUEST', 'key id in the path is not valid percent-encoding');
+      }
+      const keyId = validateKeyId(raw);
+      if (!d.cache.remove(keyId)) throw new HostError('HOST_NOT_FOUND', `key ${keyId} is not in the cache`);
+      d.events.post('key.removed', `key ${keyId} removed from the key cache`);
+      sendJson(res, 200, { keyIds: d.cache.ids() });
+    },
+  },
+  {
+    method: 'GET', re: /^\/v1\/datastores$/,
+    handler: async (_q, res, _p, d) => sendJson(res, 200, { datastores: Object.entries(d.store.state.datastores).map(([name, path]) => ({ name, path })) }),
+  },
+  {
+    method: 'POST', re: /^\/v1\/datastores$/,
+    handler: async (req, res, _p, d) => {
+      const body = await readJsonBody(req);
+      const name = reqString(body, 'name', 64);
+      if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) throw new HostError('HOST_BAD_REQUEST', 'datastore name must match [A-Za-z0-9][A-Za-z0-9._-]*');
+      const path = reqString(body, 'path', 1024);
+      if (!isAbsolute(path)) throw new HostError('HOST_BAD_REQUEST', 'datastore path must be absolute');
+      const st = await stat(path).catch(() => undefined);
+      if (st === undefined || !st.isDirectory()) throw new HostError('HOST_DATASTORE', `${path} is not a directory`);
+      const existing = d.store.state.datastores[name];
+      if (existing !== undefined && existing !== path) throw new HostError('HOST_CONFLICT', `datastore ${name} already exists at ${existing}`);
+      await d.store.update((s) => ({ ...s, datastores: { ...s.datastores, [name]: path } }));
+      sendJson(res, 201, { name, path });
+    },
+  },
+  { method: 'GET', re: /^\/v1\/vms$/, handler: async (_q, res, _p, d) => sendJson(res, 200, { vms: await d.vms.list() }) },
+  {
+    method: 'POST', re: /^\/v1\/vms$/,
+    handler: async (req, res, _p, d) => {
+      const body = await readJsonBody(req);
+      const disks = body['disks'];
+      if (!Array.isArray(disks)) throw new HostError('HOST_BAD_REQUEST', "'disks' must be an array of {sizeBytes}");
+      const encRaw = body['encryption'];
+      let encryption: CreateVmSpec['encryption'];
+      if (encRaw !== undefined && encRaw !== null) {
+        const e = encRaw as Record<string, unknown>;
+        encryption = { providerId: reqString(e, 'providerId', 256), keyId: validateKeyId(e['keyId']) };
+      }
+      const opt = (k: string): Record<string, string> => {
+        const v = optString(body, k);
+        return v === undefined ? {} : { [k]: v };
+      };
+      const spec: CreateVmSpec = {
+        name: reqString(body, 'name', 64),
+        datastore: optString(body, 'datastore', 64) ?? 'local',
+        memoryMiB: body['memoryMiB'] === undefined ? 128 : reqInt(body, 'memoryMiB', 16, 65536),
+        disks: disks.map((x: unknown) => ({ sizeBytes: reqInt((x ?? {}) as Record<string, unknown>, 'sizeBytes', 1 << 20, 2 ** 44) })),
+        serialPorts: body['serialPorts'] === undefined ? 0 : reqInt(body, 'serialPorts', 0, 4),
+        parallelPorts: body['parallelPorts'] === undefined ? 0 : reqInt(body, 'parallelPorts', 0, 4),
+        ...(encryption === undefined ? {} : { encryption }),
+        ...opt('storagePolicy'), ...opt('kernel'), ...opt('initrd'), ...opt('append'),
+      };
+      sendJson(res, 201, await d.vms.create(spec));
+    },
+  },
+  {
+    method: 'POST', re: /^\/v1\/vms\/register$/,
+    handler: async (req, res, _p, d) => sendJson(res, 201, await d.vms.register(reqString(await readJsonBody(req), 'vmx', 1024))),
+  },
+  { method: 'GET', re: new RegExp(`^/v1/vms/${UUID}$`), handler: async (_q, res, p, d) => sendJson(res, 200, await d.vms.get(p[0] ?? '')) },
+  {
+    method: 'DELETE', re: new RegExp(`^/v1/vms/${UUID}$`),
+    handler: async (_q, res, p, d) => {
+      await d.vms.unregister(p[0] ?? '');
+      sendJson(res, 200, { unregistered: p[0] });
+    },
+  },
+  {
+    method: 'POST', re: new RegExp(`^/v1/vms/${UUID}/power$`),
+    handler: async (req, res, p, d) => sendJson(res, 200, await d.vms.power(p[0] ?? '', reqString(await readJsonBody(req), 'action', 16))),
+  },
+  {
+    method: 'GET', re: new RegExp(`^/v1/vms/${UUID}/snapshots$`),
+    handler: async (_q, res, p, d) => sendJson(res, 200, { snapshots: (await d.vms.get(p[0] ?? '')).snapshots ?? [] }),
+  },
+  {
+    method: 'POST', re: new RegExp(`^/v1/vms/${UUID}/snapshots$`),
+    handler: async (req, res, p, d) => {
+      const body = await readJsonBody(req);
+      sendJson(res, 201, await d.vms.snapshotCreate(p[0] ?? '', reqString(body, 'name', 128), body['memory'] === true));
+    },
+  },
+  {
+    method: 'POST', re: new RegExp(`^/v1/vms/${UUID}/snapshots/([a-z0-9-]{1,40})/revert$`),
+    handler: async (_q, res, p, d) => {
+      await d.vms.snapshotRevert(p[0] ?? '', p[1] ?? '');
+      sendJson(res, 200, await d.vms.get(p[0] ?? ''));
+    },
+  },
+  {
+    method: 'DELETE', re: new RegExp(`^/v1/vms/${UUID}/snapshots/([a-z0-9-]{1,40})$`),
+    handler: async (_q, res, p, d) => {
+      await d.vms.snapshotDelete(p[0] ?? '', p[1] ?? '');
+      sendJson(res, 200, await d.vms.get(p[0] ?? ''));
+    },
+  },
+  {
+    method: 'POST', re: new RegExp(`^/v1/vms/${UUID}/qemu-io$`),
+    handler: async (req, res, p, d) => {
+      const body = await readJsonBody(req);
+      const output = await d.vms.qemuIo(p[0] ?? '', body['disk'] === undefined ? 0 : reqInt(body, 'disk', 0, 7), reqString(body, 'command', 200));
+      sendJson(res, 200, { output });
+    },
+  },
+  {
+    method: 'POST', re: new RegExp(`^/v1/vms/${UUID}/memory-dump$`),
+    handler: async (_q, res, p, d) => sendJson(res, 201, { file: await d.vms.memoryDump(p[0] ?? '') }),
+  },
+  {
+    method: 'POST', re: new RegExp(`^/v1/vms/${UUID}/rekey$`),
+    handler: async (req, res, p, d) => {
+      const body = await readJsonBody(req);
+      const to = { providerId: reqString(body, 'providerId', 256), keyId: validateKeyId(body['keyId']) };
+      sendJson(res, 200, await d.vms.rekey(p[0] ?? '', to, body['deep'] === true));
+    },
+  },
+  {
+    method: 'POST', re: new RegExp(`^/v1/vms/${UUID}/encrypt$`),
+    handler: async (req, res, p, d) => {
+      const body = await readJsonBody(req);
+      sendJson(res, 200, await d.vms.encrypt(p[0] ?? '', { providerId: reqString(body, 'providerId', 256), keyId: validateKeyId(body['keyId']) }));
+    },
+  },
+  {
+    method: 'POST', re: new RegExp(`^/v1/vms/${UUID}/decrypt$`),
+    handler: async (_q, res, p, d) => sendJson(res, 200, await d.vms.decrypt(p[0] ?? '')),
+  },
+  {
+    method: 'GET', re: /^\/v1\/events$/,
+    handler: async (req, res, _p, d) => {
+      const after = Number(new URL(req.url ?? '/', 'https://host').searchParams.get('after') ?? '0');
+      sendJson(res, 200, { events: d.events.after(Number.isInteger(after) && after >= 0 ? after : 0) });
+    },
+  },
+  {
+    method: 'POST', re: /^\/v1\/diagnostics$/,
+    handler: async (_q, res, _p, d) => sendJson(res, 201, await writeCoreDump(d.store, d.cache, 'diagnostics requested by the manager')),
+  },
+  {
+    method: 'POST', re: /^\/v1\/debug\/crash$/,
+    handler: async (_q, res, _p, d) => {
+      if (!d.allowCrash) throw new HostError('HOST_NOT_FOUND', 'no such endpoint');
+      sendJson(res, 202, { crashing: true });
+      setTimeout(() => {
+        throw new Error('crash requested through /v1/debug/crash');
+      }, 50);
+    },
+  },
+];
+
+/** Number of routes (the docs test checks docs/host-api.yaml documents each of them). */
+export const ROUTE_COUNT = routes.length;
+
+/** Finds the route; NOT_FOUND (404) or a 405 hint when the path exists with another method. */
+export function matchRoute(method: string, path: string): { handler: Handler; params: string[] } {
+  let pathKnown = false;
+  for (const r of routes) {
+    const m = r.re.exec(path);
+    if (m === null) continue;
+    pathKnown = true;
+    if (r.method === method) return { handler: r.handler, params: m.slice(1) };
+  }
+  throw new HostError(pathKnown ? 'HOST_BAD_REQUEST' : 'HOST_NOT_FOUND', pathKnown ? `method ${method} not allowed on ${path}` : `no such endpoint ${method} ${path}`);
+}

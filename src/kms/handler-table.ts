@@ -1,0 +1,34 @@
+import { Operation } from '../kmip/operation-codes.js';
+import type { OperationHandler } from './context.js';
+import { handleActivate } from './handlers/activate.js';
+import { handleAddAttribute } from './handlers/add-attribute.js';
+import { handleCreate } from './handlers/create.js';
+import { handleDeleteAttribute } from './handlers/delete-attribute.js';
+import { handleDestroy } from './handlers/destroy.js';
+import { handleDiscoverVersions } from './handlers/discover-versions.js';
+import { handleGet } from './handlers/get.js';
+import { handleGetAttributeList } from './handlers/get-attribute-list.js';
+import { handleGetAttributes } from './handlers/get-attributes.js';
+import { handleLocate } from './handlers/locate.js';
+import { handleModifyAttribute } from './handlers/modify-attribute.js';
+import { makeQueryHandler } from './handlers/query.js';
+import { handleRegister } from './handlers/register.js';
+import { handleRevoke } from './handlers/revoke.js';
+
+/** Every operation the key server implements; anything else is Operation Not Supported. */
+export const operationHandlers: ReadonlyMap<number, OperationHandler> = new Map<number, OperationHandler>([
+  [Operation.Create, handleCreate],
+  [Operation.Register, handleRegister],
+  [Operation.Locate, handleLocate],
+  [Operation.Get, handleGet],
+  [Operation.GetAttributes, handleGetAttributes],
+  [Operation.GetAttributeList, handleGetAttributeList],
+  [Operation.AddAttribute, handleAddAttribute],
+  [Operation.ModifyAttribute, handleModifyAttribute],
+  [Operation.DeleteAttribute, handleDeleteAttribute],
+  [Operation.Activate, handleActivate],
+  [Operation.Revoke, handleRevoke],
+  [Operation.Destroy, handleDestroy],
+  [Operation.Query, makeQueryHandler(() => [...operationHandlers.keys()])],
+  [Operation.DiscoverVersions, handleDiscoverVersions],
+]);
