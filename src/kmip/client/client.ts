@@ -12,6 +12,12 @@ import type { KmipTransport, RoundTripOptions } from './transport.js';
 /** KMIP 1.2 by default: what vSphere 6.7+ and PyKMIP both speak; 1.0–1.4 can be chosen. */
 export const DEFAULT_PROTOCOL_VERSION: ProtocolVersion = { major: 1, minor: 2 };
 
+/** Options of one batch message. */
+export interface BatchOptions extends RoundTripOptions {
+  /** Ask the server to run every item even after one fails (independent items, e.g. many Gets). */
+  readonly continueOnError?: boolean;
+}
+
 export interface KmipClientOptions {
   /** Protocol Version put in every request header. */
   readonly protocolVersion?: ProtocolVersion;
@@ -58,7 +64,7 @@ export class KmipClient extends KmipOperations {
    */
   async batch<const C extends readonly OpCall<unknown>[]>(
     calls: C,
-    options?: RoundTripOptions,
+    options?: BatchOptions,
   ): Promise<{ -readonly [K in keyof C]: BatchOutcome<ResultOf<C[K]>> }> {
     if (calls.length === 0 || calls.length > MAX_BATCH_ITEMS) {
       throw new KmipClientError(KmipClientErrorCode.invalidArgument, `a batch holds 1–${MAX_BATCH_ITEMS} operations`, {
@@ -66,8 +72,8 @@ export class KmipClient extends KmipOperations {
       });
     }
     const ids = calls.map(() => this.batchItemId());
-    const request = encodeRequest(calls, this.protocolVersion, ids);
-    const response = await this.transport.roundTrip(request, options);
+    const request = encodeRequest(calls, this.protocolVersion, ids, { continueOnError: options?.continueOnError === true });
+    const response = await this.transport.roundTrip(request, options?.timeoutMs === undefined ? undefined : { timeoutMs: options.timeoutMs });
     try {
       return decodeResponse(calls, ids, response, this.server) as { -readonly [K in keyof C]: BatchOutcome<ResultOf<C[K]>> };
     } finally {

@@ -1,5 +1,5 @@
 /** Public entry of the KMIP client: connection, promise API, batch calls, health check. */
-export { KmipClient, DEFAULT_PROTOCOL_VERSION, type KmipClientOptions } from './client.js';
+export { KmipClient, DEFAULT_PROTOCOL_VERSION, type KmipClientOptions, type BatchOptions } from './client.js';
 export {
   KmipConnection,
   DEFAULT_CONNECT_TIMEOUT_MS,

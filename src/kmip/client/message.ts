@@ -1,4 +1,4 @@
-import { ResultReason, ResultStatus } from '../enums.js';
+import { BatchErrorContinuationOption, ResultReason, ResultStatus } from '../enums.js';
 import { KmipError } from '../errors.js';
 import { encodeRequestMessage } from '../message/request.js';
 import { decodeResponseMessage, type ResponseBatchItem } from '../message/response.js';
@@ -14,7 +14,12 @@ export const MAX_BATCH_ITEMS = 256;
  * The bytes of one Request Message (KMIP 1.1 §7.1) carrying `calls` as batch items, each
  * tagged with its Unique Batch Item ID so the answers can be matched whatever their order.
  */
-export function encodeRequest(calls: readonly OpCall<unknown>[], version: ProtocolVersion, ids: readonly Buffer[]): Buffer {
+export function encodeRequest(
+  calls: readonly OpCall<unknown>[],
+  version: ProtocolVersion,
+  ids: readonly Buffer[],
+  options: { readonly continueOnError?: boolean } = {},
+): Buffer {
   return encodeTtlv(
     encodeRequestMessage({
       header: {
@@ -22,6 +27,9 @@ export function encodeRequest(calls: readonly OpCall<unknown>[], version: Protoc
         batchCount: calls.length,
         // KMIP 1.1 §6.12: items run in the order given (later ones may use the ID Placeholder).
         ...(calls.length > 1 ? { batchOrderOption: true } : {}),
+        // KMIP 1.1 §6.13: without Continue a server stops at the first failed item and answers
+        // fewer items than asked; independent Gets want every item's own outcome.
+        ...(options.continueOnError === true ? { batchErrorContinuationOption: BatchErrorContinuationOption.Continue } : {}),
       },
       batchItems: calls.map((c, i) => ({ operation: c.operation, uniqueBatchItemId: ids[i] as Buffer, payload: c.payload })),
     }),
