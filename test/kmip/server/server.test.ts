@@ -1,4 +1,5 @@
 import { connect as tcpConnect } from 'node:net';
+import { connect as tlsConnect, createServer as createTlsServer } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KmipError } from '../../../src/kmip/errors.js';
 import { startKmipServer } from '../../../src/kmip/server/server.js';
@@ -176,13 +177,72 @@ describe('KMIP TLS front end', () => {
     expect(await identityOf(s.port, { ca: ca.certPem, cert: stranger.certPem, key: stranger.keyPem })).toBeNull();
   });
 
-  it('speaks TLS 1.2 or newer only', async () => {
+  it('speaks TLS 1.2 or newer only: TLS 1.1 and 1.0 clients are refused by the server', async () => {
     const s = await start();
-    const c = await openRawConnection(s.port, client);
+    const modern = await openRawConnection(s.port, client);
     try {
-      expect(['TLSv1.2', 'TLSv1.3']).toContain(c.socket.getProtocol());
+      expect(['TLSv1.2', 'TLSv1.3']).toContain(modern.socket.getProtocol());
     } finally {
-      c.close();
+      modern.close();
+    }
+    const control = await startLegacyTlsServer();
+    try {
+      for (const version of ['TLSv1.1', 'TLSv1'] as const) {
+        // The same client completes the handshake with a server that still allows the old version,
+        // so the refusal below comes from the KMIP server, not from the client's own configuration.
+        expect(await oldTlsHandshake(control.port, version)).toEqual({ protocol: version });
+        // OpenSSL reports the server's protocol_version alert (RFC 5246 §7.2.2) on the client.
+        expect(await oldTlsHandshake(s.port, version)).toEqual({ error: 'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION' });
+      }
+    } finally {
+      await new Promise<void>((resolve) => control.close(resolve));
     }
   });
 });
+
+type LegacyVersion = 'TLSv1.1' | 'TLSv1';
+
+/** A plain TLS server that still accepts TLS 1.0 and 1.1 with the same certificates: the control. */
+async function startLegacyTlsServer(): Promise<{ port: number; close(done: () => void): void }> {
+  const server = createTlsServer(
+    {
+      cert: serverCert.certPem,
+      key: serverCert.keyPem,
+      ca: ca.certPem,
+      requestCert: true,
+      rejectUnauthorized: true,
+      minVersion: 'TLSv1',
+      // OpenSSL 3 refuses TLS 1.0/1.1 above security level 0 (their handshake signs with SHA-1/MD5).
+      ciphers: 'DEFAULT@SECLEVEL=0',
+    },
+    (socket) => socket.end(),
+  );
+  server.on('tlsClientError', () => {});
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return { port: address.port, close: (done) => server.close(() => done()) };
+}
+
+/** Handshake pinned to one old version: the negotiated protocol, or the error code the client saw. */
+async function oldTlsHandshake(port: number, version: LegacyVersion): Promise<{ protocol: string | null } | { error: string }> {
+  const socket = tlsConnect({
+    host: '127.0.0.1',
+    port,
+    ca: ca.certPem,
+    cert: client.cert,
+    key: client.key,
+    checkServerIdentity: () => undefined,
+    minVersion: version,
+    maxVersion: version,
+    ciphers: 'DEFAULT@SECLEVEL=0',
+  });
+  try {
+    return await new Promise((resolve) => {
+      socket.once('secureConnect', () => resolve({ protocol: socket.getProtocol() }));
+      socket.once('error', (err: NodeJS.ErrnoException) => resolve({ error: err.code ?? err.message }));
+    });
+  } finally {
+    socket.destroy();
+  }
+}
