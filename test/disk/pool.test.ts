@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { XtsPool } from '../../src/disk/bulk/pool.js';
+import { XtsPool, type WorkerExit } from '../../src/disk/bulk/pool.js';
 import { XtsCipher } from '../../src/crypto/xts.js';
 
 describe('XtsPool (bulk engine workers)', () => {
@@ -33,10 +33,18 @@ describe('XtsPool (bulk engine workers)', () => {
   });
 
   it('close() waits for the workers to exit (they wipe their scratch memory first) and is idempotent', async () => {
-    const pool = new XtsPool({ dstKey: randomBytes(64) }, 2);
+    const exits: WorkerExit[] = [];
+    const pool = new XtsPool({ srcKey: randomBytes(64), dstKey: randomBytes(64) }, 2, { onWorkerExit: (e) => exits.push(e) });
     const ab = new ArrayBuffer(512);
     await pool.run('encrypt', ab, 512, 0);
+    expect(exits).toEqual([]);
     await pool.close();
+    // Both workers have exited by the time close() resolves, each after confirming its wipe.
+    expect(exits).toEqual([
+      { code: 0, wiped: true },
+      { code: 0, wiped: true },
+    ]);
     await pool.close(); // idempotent: exited workers are skipped
+    expect(exits).toHaveLength(2);
   });
 });

@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DiskError } from '../errors.js';
-import type { BulkOp, WorkerClose, WorkerInit, WorkerJob, WorkerReply } from './protocol.js';
+import type { BulkOp, WorkerClose, WorkerClosed, WorkerInit, WorkerJob, WorkerReply } from './protocol.js';
 
 /**
  * How to start a worker: compiled (dist/…/xts-worker.js) it is a plain worker file. From the
@@ -28,6 +28,19 @@ interface Slot {
   readonly worker: Worker;
   busy: number;
   exited: boolean;
+  /** The worker confirmed it wiped its cipher scratch memory (WorkerClosed). */
+  wiped: boolean;
+}
+
+/** How one worker ended: lets tests see that close() waited for wiped, clean exits. */
+export interface WorkerExit {
+  readonly code: number;
+  /** False when the worker exited (or was terminated) without confirming the wipe. */
+  readonly wiped: boolean;
+}
+
+export interface XtsPoolOptions {
+  readonly onWorkerExit?: (exit: WorkerExit) => void;
 }
 
 /** A private copy of a key in its own ArrayBuffer, to be transferred (moved, not cloned) to one worker. */
@@ -42,7 +55,7 @@ export class XtsPool {
   #nextId = 0;
   #failed: Error | undefined;
 
-  constructor(keys: { srcKey?: Buffer; dstKey?: Buffer }, threads = availableParallelism()) {
+  constructor(keys: { srcKey?: Buffer; dstKey?: Buffer }, threads = availableParallelism(), options: XtsPoolOptions = {}) {
     const { entry, eval: isEval } = workerEntry();
     for (let i = 0; i < Math.max(1, threads); i++) {
       // Each worker gets its own copies, transferred: a structured clone would leave the key bytes
@@ -54,8 +67,12 @@ export class XtsPool {
       try {
         // execArgv []: the parent's flags (e.g. --input-type from `node -e`) must not leak into workers.
         const worker = new Worker(entry, { workerData: init, transferList, eval: isEval, execArgv: [] });
-        const slot: Slot = { worker, busy: 0, exited: false };
-        worker.on('message', (r: WorkerReply) => {
+        const slot: Slot = { worker, busy: 0, exited: false, wiped: false };
+        worker.on('message', (r: WorkerReply | WorkerClosed) => {
+          if ('closed' in r) {
+            slot.wiped = true;
+            return;
+          }
           slot.busy--;
           const p = this.#pending.get(r.id);
           this.#pending.delete(r.id);
@@ -65,6 +82,7 @@ export class XtsPool {
         worker.on('error', (err) => this.#fail(err));
         worker.on('exit', (code) => {
           slot.exited = true;
+          options.onWorkerExit?.({ code, wiped: slot.wiped });
           if (code !== 0) this.#fail(new Error(`worker exited with code ${code}`));
         });
         this.#slots.push(slot);

@@ -14,6 +14,11 @@ export interface WorkerClose {
   readonly close: true;
 }
 
+/** The worker's last message: its cipher scratch memory was wiped and it is about to exit. */
+export interface WorkerClosed {
+  readonly closed: true;
+}
+
 export interface WorkerJob {
   readonly id: number;
   readonly op: BulkOp;

@@ -1,7 +1,7 @@
 // Worker thread of the bulk engine: XTS over one chunk at a time, keys held only in this thread.
 import { parentPort, workerData } from 'node:worker_threads';
 import { XtsCipher } from '../../crypto/xts.js';
-import type { WorkerClose, WorkerInit, WorkerJob, WorkerReply } from './protocol.js';
+import type { WorkerClose, WorkerClosed, WorkerInit, WorkerJob, WorkerReply } from './protocol.js';
 
 const init = workerData as WorkerInit;
 function cipher(key: Uint8Array | undefined): XtsCipher | undefined {
@@ -26,6 +26,8 @@ parentPort?.on('message', (msg: WorkerJob | WorkerClose) => {
     // Scratch memory (WebAssembly kernel, tweaks) held plaintext and tweaks: wipe before exiting.
     src?.destroy();
     dst?.destroy();
+    const closed: WorkerClosed = { closed: true };
+    parentPort?.postMessage(closed);
     parentPort?.close();
     return;
   }
