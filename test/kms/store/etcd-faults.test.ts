@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { EtcdKeyStore, openEtcdKeyStore, parseEtcdEndpoints } from '../../../src/kms/store/etcd.js';
-import { leaderIndex, startTestEtcd, type TestEtcdCluster } from '../../helpers/etcd.js';
+import { Etcd3 } from 'etcd3';
+import { startTestEtcd, type EtcdMember, type TestEtcdCluster } from '../../helpers/etcd.js';
 
 let etcd: TestEtcdCluster;
 let nodes: EtcdKeyStore[] = [];
@@ -47,7 +48,7 @@ describe('etcd store under member failures (real etcd processes)', () => {
     let next = 0;
     let done = 0;
     const failures: unknown[] = [];
-    let killed = -1;
+    let killed: LeaderView | undefined;
     const worker = async (): Promise<void> => {
       while (next < total) {
         const i = next++;
@@ -61,16 +62,24 @@ describe('etcd store under member failures (real etcd processes)', () => {
     };
     const killer = (async () => {
       while (done < total / 4) await new Promise((r) => setTimeout(r, 10));
-      killed = await leaderIndex(etcd);
-      if (killed < 0) killed = 0;
-      await etcd.members[killed]?.kill();
+      const leader = await waitForLeader(etcd.members, -1);
+      await etcd.members[leader.index]?.kill();
+      killed = leader;
     })();
     await Promise.all([...Array.from({ length: concurrency }, worker), killer]);
-    expect(killed).toBeGreaterThanOrEqual(0);
+    if (killed === undefined) throw new Error('the leader was never killed');
+    const victim = etcd.members[killed.index] as EtcdMember;
+    // The member that called itself leader is gone, and no longer answers its status API.
+    expect(victim.running()).toBe(false);
+    expect(await statusOf(victim)).toBeNull();
+    // The survivors elected another member, in a later raft term, and both follow it.
+    const successor = await waitForLeader(etcd.members, killed.index);
+    expect(successor.memberId).not.toBe(killed.memberId);
+    expect(successor.raftTerm).toBeGreaterThan(killed.raftTerm);
     expect(failures).toEqual([]);
     expect(written.size).toBe(total);
     await expectAllPresent();
-    await etcd.members[killed]?.start();
+    await victim.start();
     await expectAllPresent();
   });
 
@@ -95,3 +104,44 @@ describe('etcd store under member failures (real etcd processes)', () => {
     }
   });
 });
+
+interface MemberStatus {
+  readonly memberId: string;
+  readonly leaderId: string;
+  readonly raftTerm: bigint;
+}
+
+interface LeaderView extends MemberStatus {
+  readonly index: number;
+}
+
+/** One member's own view through etcd's Status API, or null if it does not answer. */
+async function statusOf(member: EtcdMember): Promise<MemberStatus | null> {
+  const c = new Etcd3({ hosts: [member.clientUrl] });
+  try {
+    const st = await c.maintenance.status({ deadline: new Date(Date.now() + 2000) });
+    return { memberId: st.header.member_id, leaderId: st.leader, raftTerm: BigInt(st.raftTerm) };
+  } catch {
+    return null;
+  } finally {
+    c.close();
+  }
+}
+
+/**
+ * The running member (other than `excluded`) that reports itself as leader, once every other
+ * running member follows it; waits through an election.
+ */
+async function waitForLeader(members: readonly EtcdMember[], excluded: number): Promise<LeaderView> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const asked = members.map((m, index) => ({ m, index })).filter(({ m, index }) => index !== excluded && m.running());
+    const views = await Promise.all(asked.map(async ({ m, index }) => ({ index, st: await statusOf(m) })));
+    const leader = views.find(({ st }) => st !== null && st.memberId === st.leaderId);
+    if (leader?.st != null && views.every(({ st }) => st?.leaderId === leader.st?.leaderId)) {
+      return { ...leader.st, index: leader.index };
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('no etcd member is leader with every running member following it');
+}
