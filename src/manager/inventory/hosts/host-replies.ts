@@ -1,0 +1,144 @@
+import type { VmKeyUse } from '../../contracts.js';
+import { ManagerError } from '../../errors.js';
+import type { PowerState, VmObservation } from '../store/vm-store.js';
+
+/**
+ * The host's replies, checked before use: a host is a peer the manager pinned, not one it
+ * trusts to send well-formed data (strings bounded, arrays capped, enums checked).
+ */
+const MAX_STR = 4096;
+const MAX_ITEMS = 100_000;
+
+export interface HostVm {
+  readonly uuid: string;
+  readonly name: string;
+  readonly vmx: string;
+  /** The policy name the .vmx carries (clear part). */
+  readonly storagePolicy?: string;
+  readonly observation: VmObservation;
+}
+
+export interface HostInfoReply {
+  readonly name: string;
+  readonly thumbprint: string;
+  readonly cryptoMode: 'incapable' | 'prepared' | 'safe';
+  readonly hostKeyId?: string;
+  readonly hostKeyPresent?: boolean;
+  readonly lockedVms: readonly string[];
+}
+
+export interface HostEventReply {
+  readonly seq: number;
+  readonly time: string;
+  readonly type: string;
+  readonly message: string;
+  readonly vmUuid?: string;
+  readonly file?: string;
+  readonly location?: string;
+}
+
+function bad(what: string): ManagerError {
+  return new ManagerError('MANAGER_HOST_UNREACHABLE', `the host sent a malformed reply (${what})`);
+}
+
+function obj(x: unknown, what: string): Record<string, unknown> {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) throw bad(what);
+  return x as Record<string, unknown>;
+}
+
+function str(o: Record<string, unknown>, k: string, what: string): string {
+  const v = o[k];
+  if (typeof v !== 'string' || v.length > MAX_STR) throw bad(`${what}.${k}`);
+  return v;
+}
+
+function optStr(o: Record<string, unknown>, k: string, what: string): string | undefined {
+  return o[k] === undefined ? undefined : str(o, k, what);
+}
+
+function arr(x: unknown, what: string): unknown[] {
+  if (!Array.isArray(x) || x.length > MAX_ITEMS) throw bad(what);
+  return x;
+}
+
+const POWER: readonly PowerState[] = ['poweredOn', 'poweredOff', 'suspended'];
+const MODES = ['incapable', 'prepared', 'safe'] as const;
+
+export function parseHostVm(x: unknown): HostVm {
+  const o = obj(x, 'vm');
+  const crypto = obj(o['crypto'] ?? {}, 'vm.crypto');
+  const state = optStr(crypto, 'state', 'vm.crypto') ?? 'notEncrypted';
+  const power = str(o, 'powerState', 'vm');
+  if (!(POWER as readonly string[]).includes(power)) throw bad('vm.powerState');
+  const encrypted = o['encrypted'] === true;
+  const keyId = optStr(crypto, 'keyId', 'vm.crypto');
+  const providerId = optStr(crypto, 'providerId', 'vm.crypto');
+  const keys: VmKeyUse[] = [];
+  if (encrypted && keyId !== undefined && providerId !== undefined) {
+    const key = { providerId, keyId };
+    keys.push({ part: 'vm', key });
+    // every layer of every disk is wrapped by the VM's KEK (docs/host.md)
+    const disks = o['disks'] === undefined ? [] : arr(o['disks'], 'vm.disks');
+    for (const d of disks) keys.push({ part: str(obj(d, 'vm.disk'), 'id', 'vm.disk'), key });
+  }
+  const reason = optStr(crypto, 'reason', 'vm.crypto');
+  const error = optStr(o, 'error', 'vm');
+  const storagePolicy = optStr(o, 'storagePolicy', 'vm');
+  return {
+    ...(storagePolicy === undefined ? {} : { storagePolicy }),
+    uuid: str(o, 'uuid', 'vm'),
+    name: str(o, 'name', 'vm'),
+    vmx: str(o, 'vmx', 'vm'),
+    observation: {
+      encrypted, keys, powerState: power as PowerState, locked: state === 'locked',
+      ...(state === 'locked' && reason !== undefined ? { lockReason: reason } : {}),
+      ...(error === undefined ? {} : { error }),
+      vmxPath: str(o, 'vmx', 'vm'),
+    },
+  };
+}
+
+export function parseHostVms(x: unknown): HostVm[] {
+  return arr(obj(x, 'vms')['vms'], 'vms').map(parseHostVm);
+}
+
+export function parseHostInfo(x: unknown): HostInfoReply {
+  const o = obj(x, 'host');
+  const mode = str(o, 'cryptoMode', 'host');
+  if (!(MODES as readonly string[]).includes(mode)) throw bad('host.cryptoMode');
+  const hostKeyId = optStr(o, 'hostKeyId', 'host');
+  return {
+    name: str(o, 'name', 'host'),
+    thumbprint: str(o, 'thumbprint', 'host'),
+    cryptoMode: mode as HostInfoReply['cryptoMode'],
+    ...(hostKeyId === undefined ? {} : { hostKeyId, hostKeyPresent: o['hostKeyPresent'] === true }),
+    lockedVms: arr(o['lockedVms'] ?? [], 'host.lockedVms').map((v) => {
+      if (typeof v !== 'string' || v.length > 64) throw bad('host.lockedVms');
+      return v;
+    }),
+  };
+}
+
+export function parseHostEvents(x: unknown): HostEventReply[] {
+  return arr(obj(x, 'events')['events'], 'events').map((e) => {
+    const o = obj(e, 'event');
+    const seq = o['seq'];
+    if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) throw bad('event.seq');
+    const vmUuid = optStr(o, 'vmUuid', 'event');
+    const file = optStr(o, 'file', 'event');
+    const location = optStr(o, 'location', 'event');
+    return {
+      seq, time: str(o, 'time', 'event'), type: str(o, 'type', 'event'), message: str(o, 'message', 'event'),
+      ...(vmUuid === undefined ? {} : { vmUuid }),
+      ...(file === undefined ? {} : { file }),
+      ...(location === undefined ? {} : { location }),
+    };
+  });
+}
+
+export function parseDatastores(x: unknown): { name: string; path: string }[] {
+  return arr(obj(x, 'datastores')['datastores'], 'datastores').map((d) => {
+    const o = obj(d, 'datastore');
+    return { name: str(o, 'name', 'datastore'), path: str(o, 'path', 'datastore') };
+  });
+}

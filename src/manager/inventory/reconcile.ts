@@ -1,0 +1,172 @@
+import { EntityKind, type EntityRef, type EventPoster, type HostGateway, type KeyService } from '../contracts.js';
+import { ManagerError } from '../errors.js';
+import { isHostRefusal } from './hosts/host-gateway.js';
+import { parseHostVm, parseHostVms, type HostVm } from './hosts/host-replies.js';
+import type { DatastoreStore } from './store/datastore-store.js';
+import type { OperationStore, VmOperation } from './store/operation-store.js';
+import type { PolicyStore, StoragePolicy } from './store/policy-store.js';
+import type { VmStore } from './store/vm-store.js';
+
+/**
+ * The ONE path that moves a VM from its desired state (storage policy) to observed state.
+ * An operation is a row (intent + last completed step + chosen KEK); each step is idempotent,
+ * so `run(opId)` after any failure or crash continues where it stopped and reuses the KEK it
+ * already recorded instead of creating another. Issue 11 adds encrypt/decrypt/rekey as more
+ * step lists on the same runner.
+ */
+export interface ReconcileDeps {
+  readonly vms: VmStore;
+  readonly ops: OperationStore;
+  readonly policies: PolicyStore;
+  readonly datastores: DatastoreStore;
+  readonly hosts: HostGateway;
+  readonly keys: () => KeyService;
+  readonly events: EventPoster;
+}
+
+export interface StepContext {
+  readonly deps: ReconcileDeps;
+  /** Re-read before each step: a step may change it (a created VM takes its host's uuid). */
+  op(): VmOperation;
+  policy(): StoragePolicy;
+}
+
+export interface ReconcileStep {
+  readonly name: string;
+  /** Only when this returns true (default: always; steps are idempotent, rerunning is safe). */
+  readonly when?: (ctx: StepContext) => boolean;
+  run(ctx: StepContext): Promise<void>;
+}
+
+export type StepList = readonly ReconcileStep[];
+
+export interface CreateVmSpec {
+  readonly name: string;
+  readonly memoryMiB: number;
+  readonly disks: ReadonlyArray<{ readonly sizeBytes: number }>;
+}
+
+const vmEntity = (id: string): EntityRef => ({ kind: EntityKind.VM, id });
+
+/** Step 1 (encryption): a KEK for the VM, recorded on the operation before anything uses it. */
+export const chooseKek: ReconcileStep = {
+  name: 'kek',
+  when: (c) => c.policy().encryption && c.op().key === undefined,
+  async run(c) {
+    const op = c.op();
+    const providerId = c.policy().providerId;
+    const key = await c.deps.keys().createKek({ entity: vmEntity(op.vmId), ...(providerId === undefined ? {} : { providerId }), ...(op.user === undefined ? {} : { user: op.user }) });
+    c.deps.ops.setKey(op.id, key);
+  },
+};
+
+/** Step 2 (encryption): the KEK into the key caches of the hosts the push rules name. Rerun every time: a host may have restarted since. */
+export const pushKek: ReconcileStep = {
+  name: 'push',
+  when: (c) => c.op().key !== undefined,
+  async run(c) {
+    const op = c.op();
+    if (op.key !== undefined) await c.deps.keys().pushForVm(op.vmId, [op.key]);
+  },
+};
+
+/** Finds the VM the host already made for this intent (a crash after the host answered). */
+async function adoptExisting(c: StepContext, vmxPath: string, hostId: string): Promise<HostVm | undefined> {
+  const listed = parseHostVms(await c.deps.hosts.call(hostId, 'GET', '/v1/vms'));
+  return listed.find((v) => v.vmx === vmxPath);
+}
+
+/** Step 3: the VM's files on its host (encrypted under the recorded KEK when the policy says so). */
+export const createOnHost: ReconcileStep = {
+  name: 'create',
+  when: (c) => c.deps.vms.vm(c.op().vmId)?.provisioned === false,
+  async run(c) {
+    const op = c.op();
+    const vm = c.deps.vms.require(op.vmId);
+    const spec = op.spec as unknown as CreateVmSpec;
+    const ds = c.deps.datastores.require(vm.datastoreId);
+    const mount = c.deps.datastores.mountName(ds.id, vm.hostId);
+    if (mount === undefined) throw new ManagerError('MANAGER_CONFLICT', `datastore ${ds.name} is not mounted on the VM's host`);
+    const policy = c.policy();
+    const vmxPath = `${ds.path.replace(/\/+$/, '')}/${vm.name}/${vm.name}.vmx`;
+    let made: HostVm | undefined;
+    try {
+      made = parseHostVm(await c.deps.hosts.call(vm.hostId, 'POST', '/v1/vms', {
+        name: vm.name, datastore: mount, memoryMiB: spec.memoryMiB, disks: spec.disks, storagePolicy: policy.name,
+        ...(policy.encryption && op.key !== undefined ? { encryption: { providerId: op.key.providerId, keyId: op.key.keyId } } : {}),
+      }));
+    } catch (err) {
+      if (!(isHostRefusal(err) && err.code === 'HOST_CONFLICT')) throw err;
+      made = await adoptExisting(c, vmxPath, vm.hostId);
+      if (made === undefined) throw err;
+      const wantKey = op.key?.keyId;
+      const gotKey = made.observation.keys[0]?.key.keyId;
+      if (made.observation.encrypted !== policy.encryption || (wantKey !== undefined && gotKey !== undefined && wantKey !== gotKey)) {
+        throw new ManagerError('MANAGER_CONFLICT', `${vmxPath} already exists on the host and is not the VM this operation made`);
+      }
+    }
+    c.deps.vms.rename(vm.id, made.uuid);
+    c.deps.vms.recordObserved(made.uuid, made.observation);
+  },
+};
+
+/** The step lists per operation kind; issue 11 registers encrypt, decrypt and rekey here. */
+export const STEPS: Record<string, StepList> = {
+  create: [chooseKek, pushKek, createOnHost],
+};
+
+export class Reconciler {
+  readonly #deps: ReconcileDeps;
+  readonly #steps: Record<string, StepList>;
+  /** One run per operation at a time (a rerun while it runs joins it). */
+  readonly #running = new Map<string, Promise<VmOperation>>();
+
+  constructor(deps: ReconcileDeps, steps: Record<string, StepList> = STEPS) {
+    this.#deps = deps;
+    this.#steps = steps;
+  }
+
+  run(opId: string): Promise<VmOperation> {
+    const cur = this.#running.get(opId);
+    if (cur !== undefined) return cur;
+    const p = this.#run(opId).finally(() => this.#running.delete(opId));
+    this.#running.set(opId, p);
+    return p;
+  }
+
+  async #run(opId: string): Promise<VmOperation> {
+    const { ops, vms, policies } = this.#deps;
+    const start = ops.get(opId);
+    if (start === undefined) throw new ManagerError('MANAGER_NOT_FOUND', `operation ${opId} not found`);
+    if (start.state === 'done') return start;
+    const steps = this.#steps[start.kind];
+    if (steps === undefined) throw new ManagerError('MANAGER_INTERNAL', `no reconcile steps for operation kind ${start.kind}`);
+    ops.setState(opId, 'inProgress');
+    const ctx: StepContext = {
+      deps: this.#deps,
+      op: () => ops.get(opId) as VmOperation,
+      policy: () => policies.require(vms.require((ops.get(opId) as VmOperation).vmId).policyId),
+    };
+    try {
+      for (const step of steps) {
+        if (step.when !== undefined && !step.when(ctx)) continue;
+        await step.run(ctx);
+        ops.stepDone(opId, step.name);
+      }
+    } catch (err) {
+      const code = typeof (err as { code?: unknown }).code === 'string' ? (err as { code: string }).code : 'MANAGER_INTERNAL';
+      const message = err instanceof Error ? err.message : String(err);
+      ops.setState(opId, 'failed', { code, message });
+      throw err;
+    }
+    ops.setState(opId, 'done');
+    const op = ctx.op();
+    const vm = vms.require(op.vmId);
+    this.#deps.events.post({
+      type: `vm.${op.kind === 'create' ? 'created' : `${op.kind}Done`}`, severity: 'info', entity: vmEntity(vm.id),
+      message: `VM ${vm.name}: ${op.kind} done${vm.encrypted ? ` (encrypted with key ${vm.keys[0]?.key.keyId ?? '?'} of key provider ${vm.keys[0]?.key.providerId ?? '?'})` : ''}`,
+      ...(op.user === undefined ? {} : { user: op.user }),
+    });
+    return op;
+  }
+}
