@@ -42,7 +42,8 @@ export function appliedMigrations(db: Database): string[] {
   return (db.prepare('SELECT name FROM schema_migrations ORDER BY rowid').all() as Array<{ name: string }>).map((r) => r.name);
 }
 
-function applyMigrations(db: Database, migrations: readonly Migration[], now: () => Date): void {
+/** Applies the migrations not yet recorded (idempotent: each part may call it with its own list). */
+export function applyMigrations(db: Database, migrations: readonly Migration[], now: () => Date = () => new Date()): void {
   db.exec(MIGRATIONS_TABLE);
   const applied = new Set(appliedMigrations(db));
   const record = db.prepare('INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)');

@@ -1,0 +1,54 @@
+import { ROOT, type AccessChecker, type AncestryResolver, type EntityRef, type Principal, type Privilege } from '../contracts.js';
+import { ManagerError } from '../errors.js';
+import type { PermissionStore } from './permissions.js';
+import type { RoleStore } from './roles.js';
+
+/** Until the inventory plugs its tree in, every object hangs directly under the root. */
+const FLAT: AncestryResolver = { ancestors: (e) => (e.kind === ROOT.kind ? [] : [ROOT]) };
+
+/**
+ * vSphere's permission rule: the permission nearest to the object wins. A permission set on the
+ * object itself applies; one on an ancestor applies only if it propagates. A closer permission
+ * overrides a farther one entirely (so "No Access" on a folder hides it from a global admin role).
+ */
+export class AccessControl implements AccessChecker {
+  readonly #permissions: PermissionStore;
+  readonly #roles: RoleStore;
+  #ancestry: AncestryResolver = FLAT;
+
+  constructor(permissions: PermissionStore, roles: RoleStore) {
+    this.#permissions = permissions;
+    this.#roles = roles;
+  }
+
+  setAncestry(resolver: AncestryResolver): void {
+    this.#ancestry = resolver;
+  }
+
+  /** The role that governs the user on this object, if any. */
+  effectiveRole(user: string, entity: EntityRef = ROOT): string | undefined {
+    const own = this.#permissions.find(user, entity);
+    if (own !== undefined) return own.role;
+    for (const ancestor of this.#ancestry.ancestors(entity)) {
+      const p = this.#permissions.find(user, ancestor);
+      if (p?.propagate === true) return p.role;
+      // a non-propagating permission on an ancestor neither grants nor blocks: keep walking up
+    }
+    return undefined;
+  }
+
+  privileges(user: string, entity: EntityRef = ROOT): ReadonlySet<Privilege> {
+    const role = this.effectiveRole(user, entity);
+    return new Set(role === undefined ? [] : (this.#roles.get(role)?.privileges ?? []));
+  }
+
+  has(principal: Principal, privilege: Privilege, entity: EntityRef = ROOT): boolean {
+    return this.privileges(principal.user, entity).has(privilege);
+  }
+
+  check(principal: Principal, privilege: Privilege, entity: EntityRef = ROOT): void {
+    if (!this.has(principal, privilege, entity)) {
+      throw new ManagerError('MANAGER_FORBIDDEN', `user ${principal.user} lacks privilege ${privilege} on ${entity.kind} ${entity.id}`);
+    }
+  }
+}
