@@ -259,8 +259,8 @@ const routes: Route[] = [
   },
 ];
 
-/** Number of routes (the docs test checks docs/host-api.yaml documents each of them). */
-export const ROUTE_COUNT = routes.length;
+/** Method and path pattern of every route: the docs test compares this set with docs/host-api.yaml. */
+export const ROUTE_TABLE: ReadonlyArray<{ readonly method: string; readonly pattern: RegExp }> = routes.map((r) => ({ method: r.method, pattern: r.re }));
 
 /** Finds the route; NOT_FOUND (404) or a 405 hint when the path exists with another method. */
 export function matchRoute(method: string, path: string): { handler: Handler; params: string[] } {
