@@ -1,74 +1,64 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { CryptoError } from './errors.js';
-import { abytes, constantTimeEqual, zero } from './guards.js';
+import { abytes } from './guards.js';
 import { DEK_BYTES } from './dek.js';
-import { KEY_CHECK_BYTES, keyCheckValue } from './key-check.js';
+import { openSealed, seal, SEAL_OVERHEAD_BYTES } from './gcm-seal.js';
+import { SealPurpose } from './seal-purpose.js';
+import { unwrapDekV1, WRAP_PREFIX_V1 } from './wrap-v1.js';
 
 /**
- * DEK wrapping: AES-256-GCM with the KEK's key id in the AAD (docs/crypto.md says why we chose it
- * over RFC 5649). Printable and self-describing:
+ * DEK wrapping: a gcm-seal box under the KEK, purpose "dek-wrap", bound to the KEK's key id
+ * (docs/crypto.md says why GCM over RFC 5649). Printable, self-describing, 125 characters:
  *
- *   v1:aes256gcm:<base64( nonce[12] ‖ kcv[16] ‖ ciphertext[32] ‖ tag[16] )>
+ *   v2:aes256gcm:<base64( gcm-seal box: header[36] ‖ ciphertext[32] ‖ tag[16] )>
  *
- * kcv = HMAC-SHA256(KEK, "vmcrypt-wrap-kcv-v1" ‖ nonce)[0..16] tells a wrong KEK from tampering.
+ * unwrapDek also opens the pre-2.0 `v1:aes256gcm:` form (wrap-v1.ts).
  */
-export const WRAP_PREFIX = 'v1:aes256gcm:';
-const NONCE = 12;
-const TAG = 16;
-const RAW_LEN = NONCE + KEY_CHECK_BYTES + DEK_BYTES + TAG;
-const KCV_LABEL = 'vmcrypt-wrap-kcv-v1';
+export const WRAP_PREFIX = 'v2:aes256gcm:';
 const MAX_KEY_ID = 1024;
+const MAX_WRAPPED_CHARS = 256;
+const V2_RAW_LEN = SEAL_OVERHEAD_BYTES + DEK_BYTES;
 
-function wrapAad(keyId: string): Buffer {
+function checkKeyId(keyId: string): void {
   if (typeof keyId !== 'string' || keyId.length === 0 || keyId.length > MAX_KEY_ID) {
     throw new CryptoError('BAD_INPUT', `keyId: expected a non-empty string of at most ${MAX_KEY_ID} characters`);
   }
-  return Buffer.concat([Buffer.from('vmcrypt-wrap-v1\0'), Buffer.from(keyId, 'utf8')]);
 }
+
+const context = (keyId: string) => ({ purpose: SealPurpose.DEK_WRAP, binding: [keyId] }) as const;
 
 /** Wraps a 32-byte DEK under a 32-byte KEK, bound to `keyId` (the KMS id of the KEK). */
 export function wrapDek(kek: Buffer, dek: Buffer, keyId: string): string {
   abytes(kek, 32, 'kek');
   abytes(dek, DEK_BYTES, 'dek');
-  const aad = wrapAad(keyId);
-  const nonce = randomBytes(NONCE);
-  const kcv = keyCheckValue(kek, KCV_LABEL, nonce);
-  const c = createCipheriv('aes-256-gcm', kek, nonce);
-  c.setAAD(aad);
-  const ct = Buffer.concat([c.update(dek), c.final()]);
-  return WRAP_PREFIX + Buffer.concat([nonce, kcv, ct, c.getAuthTag()]).toString('base64');
+  checkKeyId(keyId);
+  return WRAP_PREFIX + seal(kek, dek, context(keyId)).toString('base64');
 }
 
 /**
- * Unwraps what wrapDek produced. Errors: MALFORMED (not our format), WRONG_KEY (this KEK did not
- * wrap it), TAMPERED (right KEK, but the wrapped text or the key id was changed).
+ * Unwraps what wrapDek produced (either version). Errors: MALFORMED (not our format), WRONG_KEY
+ * (this KEK did not wrap it), TAMPERED (right KEK, but the wrapped text or the key id was changed).
  */
 export function unwrapDek(kek: Buffer, wrapped: string, keyId: string): Buffer {
   abytes(kek, 32, 'kek');
-  const aad = wrapAad(keyId);
-  if (typeof wrapped !== 'string' || wrapped.length > 256 || !wrapped.startsWith(WRAP_PREFIX)) {
+  checkKeyId(keyId);
+  const prefix = typeof wrapped === 'string' ? [WRAP_PREFIX, WRAP_PREFIX_V1].find((p) => wrapped.startsWith(p)) : undefined;
+  if (prefix === undefined || wrapped.length > MAX_WRAPPED_CHARS) {
     throw new CryptoError('MALFORMED', `wrapped key: expected '${WRAP_PREFIX}<base64>'`);
   }
-  const b64 = wrapped.slice(WRAP_PREFIX.length);
+  const b64 = wrapped.slice(prefix.length);
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) throw new CryptoError('MALFORMED', 'wrapped key: invalid base64');
   const raw = Buffer.from(b64, 'base64');
-  if (raw.length !== RAW_LEN) throw new CryptoError('MALFORMED', `wrapped key: expected ${RAW_LEN} bytes, got ${raw.length}`);
-  const nonce = raw.subarray(0, NONCE);
-  const kcv = raw.subarray(NONCE, NONCE + KEY_CHECK_BYTES);
-  const ct = raw.subarray(NONCE + KEY_CHECK_BYTES, RAW_LEN - TAG);
-  const tag = raw.subarray(RAW_LEN - TAG);
-  if (!constantTimeEqual(kcv, keyCheckValue(kek, KCV_LABEL, nonce))) {
-    throw new CryptoError('WRONG_KEY', `wrong key: this KEK did not wrap the DEK (key id ${JSON.stringify(keyId)})`);
-  }
-  const d = createDecipheriv('aes-256-gcm', kek, nonce);
-  d.setAAD(aad);
-  d.setAuthTag(tag);
-  const out = d.update(ct);
+  if (prefix === WRAP_PREFIX_V1) return unwrapDekV1(kek, raw, keyId);
+  if (raw.length !== V2_RAW_LEN) throw new CryptoError('MALFORMED', `wrapped key: expected ${V2_RAW_LEN} bytes, got ${raw.length}`);
   try {
-    d.final();
+    return openSealed(kek, raw, context(keyId));
   } catch (err) {
-    zero(out);
-    throw new CryptoError('TAMPERED', 'wrapped key was modified or bound to another key id', { cause: err });
+    if (err instanceof CryptoError && err.code === 'WRONG_KEY') {
+      throw new CryptoError('WRONG_KEY', `wrong key: this KEK did not wrap the DEK (key id ${JSON.stringify(keyId)})`, { cause: err });
+    }
+    if (err instanceof CryptoError && err.code === 'TAMPERED') {
+      throw new CryptoError('TAMPERED', 'wrapped key was modified or bound to another key id', { cause: err });
+    }
+    throw err;
   }
-  return out;
 }

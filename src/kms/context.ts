@@ -1,7 +1,7 @@
 import type { ProtocolVersion } from '../kmip/message/protocol-version.js';
 import type { TtlvItem } from '../kmip/ttlv/index.js';
 import type { AuditLog } from './audit.js';
-import type { KeySealer } from './seal.js';
+import type { KeySealer } from './key-material-seal.js';
 import type { KeyStore } from './store/types.js';
 
 /** What the operations need from the outside world; injected so tests can fake clock and randomness. */

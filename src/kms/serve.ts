@@ -6,7 +6,7 @@ import { kmsPaths } from './data-dir.js';
 import { KmsError } from './errors.js';
 import { KeyServer } from './key-server.js';
 import { loadMasterKey } from './master-key.js';
-import { KeySealer } from './seal.js';
+import { KeySealer } from './key-material-seal.js';
 import { openSqliteStore } from './store/sqlite.js';
 import type { KeyStore } from './store/types.js';
 

@@ -13,7 +13,7 @@ import { encodeGetRequest } from '../../src/kmip/payloads/get.js';
 import { decodeTtlv, encodeTtlv } from '../../src/kmip/ttlv/index.js';
 import { memoryAuditLog, openFileAuditLog, type AuditEntry, type AuditLog } from '../../src/kms/audit.js';
 import { KeyServer } from '../../src/kms/key-server.js';
-import { KeySealer } from '../../src/kms/seal.js';
+import { KeySealer } from '../../src/kms/key-material-seal.js';
 import { openSqliteStore } from '../../src/kms/store/sqlite.js';
 
 let dir: string;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { memoryAuditLog } from '../../src/kms/audit.js';
 import { KeyServer } from '../../src/kms/key-server.js';
-import { KeySealer } from '../../src/kms/seal.js';
+import { KeySealer } from '../../src/kms/key-material-seal.js';
 import { openSqliteStore } from '../../src/kms/store/sqlite.js';
 import { encodeRequestMessage, type RequestBatchItem } from '../../src/kmip/message/request.js';
 import { decodeResponseMessage, type ResponseMessage } from '../../src/kmip/message/response.js';

@@ -1,7 +1,8 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
+import { constantTimeEqual } from '../../crypto/guards.js';
 import { HostError } from '../errors.js';
 import type { HostStore } from '../host-store.js';
 
@@ -22,9 +23,7 @@ export function peerFingerprint(socket: TLSSocket): string | undefined {
 }
 
 function sameHex(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'utf8');
-  const y = Buffer.from(b, 'utf8');
-  return x.length === y.length && timingSafeEqual(x, y);
+  return constantTimeEqual(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
 export class Pairing {

@@ -1,6 +1,7 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { request } from 'node:https';
 import { connect, type TLSSocket } from 'node:tls';
+import { constantTimeEqual } from '../../crypto/guards.js';
 import { HostError, type HostErrorCode } from '../errors.js';
 
 /**
@@ -68,7 +69,7 @@ export class HostClient {
         const raw = socket.getPeerCertificate().raw;
         const tp = raw === undefined ? '' : createHash('sha256').update(raw).digest('hex');
         const want = this.#opts.thumbprint?.replace(/[\s:]/g, '').toLowerCase();
-        if (want !== undefined && !(want.length === tp.length && timingSafeEqual(Buffer.from(want), Buffer.from(tp)))) {
+        if (want !== undefined && !constantTimeEqual(Buffer.from(want), Buffer.from(tp))) {
           socket.destroy();
           reject(new HostError('HOST_FORBIDDEN', `host thumbprint ${tp} does not match the pinned ${want}`));
           return;

@@ -1,21 +1,25 @@
 import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { CryptoError } from '../../crypto/errors.js';
-import { openEnvelope, sealEnvelope } from '../../crypto/envelope.js';
+import { openSealed, seal } from '../../crypto/gcm-seal.js';
+import { SealPurpose } from '../../crypto/seal-purpose.js';
 import { HostError } from '../errors.js';
 
 /**
  * Sealed stream: big files written as they are produced (guest memory dumps, core dumps),
  * never in clear on disk. Layout:
  *
- *   "VMCRYPT-SEALED/1\n" ‖ header JSON (≤ 4 KiB, no key bytes) ‖ "\n"
- *   { u32 BE length ‖ GCM envelope } per chunk (≤ 1 MiB plaintext each)
+ *   "VMCRYPT-SEALED/2\n" ‖ header JSON (≤ 4 KiB, no key bytes) ‖ "\n"
+ *   { u32 BE length ‖ gcm-seal box } per chunk (≤ 1 MiB plaintext each)
  *
- * Every envelope's AAD = sha256(magic ‖ header line) ‖ be32(index) ‖ final flag, so chunks
- * cannot be reordered, dropped, moved to another file or the file truncated: the last
- * chunk has the final flag and nothing may follow it.
+ * Every box has purpose "sealed-stream-chunk" and is bound to sha256(magic ‖ header line),
+ * its index and a final flag, so chunks cannot be reordered, dropped, moved to another file
+ * or the file truncated: the last chunk has the final flag and nothing may follow it.
+ * Files of the pre-2.0 format ("VMCRYPT-SEALED/1\n": version-1 boxes whose AAD is
+ * sha256(line) ‖ be32(index) ‖ final byte) are still read; their chunks only.
  */
-export const SEALED_MAGIC = 'VMCRYPT-SEALED/1\n';
+export const SEALED_MAGIC = 'VMCRYPT-SEALED/2\n';
+export const SEALED_MAGIC_V1 = 'VMCRYPT-SEALED/1\n';
 export const SEALED_CHUNK_BYTES = 1 << 20;
 const MAX_HEADER_BYTES = 4096;
 const MAX_RECORD_BYTES = SEALED_CHUNK_BYTES + 1024;
@@ -28,7 +32,10 @@ export interface SealedHeader {
   readonly [extra: string]: unknown;
 }
 
-function chunkAad(headerHash: Buffer, index: number, final: boolean): Buffer {
+const chunkContext = (headerHash: Buffer, index: number, final: boolean) =>
+  ({ purpose: SealPurpose.SEALED_STREAM_CHUNK, binding: [headerHash, index, final ? 1 : 0] }) as const;
+
+function legacyChunkAad(headerHash: Buffer, index: number, final: boolean): Buffer {
   const b = Buffer.alloc(headerHash.length + 5);
   headerHash.copy(b, 0);
   b.writeUInt32BE(index, headerHash.length);
@@ -91,7 +98,7 @@ export class SealedStreamWriter {
     for (const p of this.#pending) p.fill(0);
     this.#pending = [];
     this.#pendingBytes = 0;
-    const env = sealEnvelope(this.#key, plain, chunkAad(this.#hash, this.#index++, final));
+    const env = seal(this.#key, plain, chunkContext(this.#hash, this.#index++, final));
     plain.fill(0);
     const len = Buffer.alloc(4);
     len.writeUInt32BE(env.length);
@@ -113,12 +120,13 @@ async function readExact(fh: FileHandle, len: number, pos: number): Promise<Buff
 }
 
 /** Reads the header of a sealed file (no key needed). */
-export async function readSealedHeader(path: string): Promise<{ header: SealedHeader; bodyOffset: number; hash: Buffer }> {
+export async function readSealedHeader(path: string): Promise<{ header: SealedHeader; bodyOffset: number; hash: Buffer; legacy: boolean }> {
   const fh = await open(path, 'r');
   try {
     const head = await readExact(fh, MAX_HEADER_BYTES, 0);
     const text = head.toString('latin1');
-    if (!text.startsWith(SEALED_MAGIC)) throw new HostError('HOST_COREDUMP_INVALID', `${path}: not a vmcrypt sealed file`);
+    const legacy = text.startsWith(SEALED_MAGIC_V1);
+    if (!legacy && !text.startsWith(SEALED_MAGIC)) throw new HostError('HOST_COREDUMP_INVALID', `${path}: not a vmcrypt sealed file`);
     const nl = text.indexOf('\n', SEALED_MAGIC.length);
     if (nl < 0) throw new HostError('HOST_COREDUMP_INVALID', `${path}: header too long or truncated`);
     const line = head.subarray(0, nl + 1);
@@ -132,7 +140,7 @@ export async function readSealedHeader(path: string): Promise<{ header: SealedHe
     if (typeof h !== 'object' || h === null || typeof h['kind'] !== 'string' || typeof h['keyId'] !== 'string') {
       throw new HostError('HOST_COREDUMP_INVALID', `${path}: header lacks kind/keyId`);
     }
-    return { header: h as SealedHeader, bodyOffset: line.length, hash: createHash('sha256').update(line).digest() };
+    return { header: h as SealedHeader, bodyOffset: line.length, hash: createHash('sha256').update(line).digest(), legacy };
   } finally {
     await fh.close();
   }
@@ -144,7 +152,7 @@ export async function readSealedHeader(path: string): Promise<{ header: SealedHe
  * COREDUMP_INVALID.
  */
 export async function openSealedFile(path: string, key: Buffer, sink: (plain: Buffer) => Promise<void>): Promise<SealedHeader> {
-  const { header, bodyOffset, hash } = await readSealedHeader(path);
+  const { header, bodyOffset, hash, legacy } = await readSealedHeader(path);
   const fh = await open(path, 'r');
   try {
     let pos = bodyOffset;
@@ -159,7 +167,8 @@ export async function openSealedFile(path: string, key: Buffer, sink: (plain: Bu
       const atEnd = (await readExact(fh, 1, pos)).length === 0;
       let plain: Buffer;
       try {
-        plain = openEnvelope(key, env, chunkAad(hash, index, atEnd));
+        const context = chunkContext(hash, index, atEnd);
+        plain = legacy ? openSealed(key, env, context, { v1Aad: legacyChunkAad(hash, index, atEnd) }) : openSealed(key, env, context);
       } catch (err) {
         if (err instanceof CryptoError && err.code === 'WRONG_KEY') {
           throw new HostError('HOST_COREDUMP_WRONG_KEY', `${path}: this key did not seal the file (key id ${JSON.stringify(header.keyId)} expected)`);

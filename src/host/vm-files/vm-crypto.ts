@@ -1,6 +1,7 @@
 import { generateDek } from '../../crypto/dek.js';
 import { CryptoError } from '../../crypto/errors.js';
-import { openEnvelope, sealEnvelope } from '../../crypto/envelope.js';
+import { openSealed, seal } from '../../crypto/gcm-seal.js';
+import type { SealContext } from '../../crypto/seal-context.js';
 import { unwrapDek, wrapDek } from '../../crypto/wrap.js';
 import { HostError } from '../errors.js';
 
@@ -23,13 +24,17 @@ export function unwrapDekFor(kek: Buffer, wrapped: string, keyId: string, what: 
   }
 }
 
-export function sealWith(key: Buffer, plaintext: Buffer, aad: string): Buffer {
-  return sealEnvelope(key, plaintext, Buffer.from(aad, 'utf8'));
+export function sealWith(key: Buffer, plaintext: Buffer, context: SealContext): Buffer {
+  return seal(key, plaintext, context);
 }
 
-export function openWith(key: Buffer, envelope: Buffer, aad: string, what: string): Buffer {
+/**
+ * Opens a box sealed for `context`; `legacyAad` is the raw AAD the pre-2.0 code bound its
+ * version-1 envelopes to, so files written before the one sealing primitive still open.
+ */
+export function openWith(key: Buffer, sealed: Buffer, context: SealContext, legacyAad: string, what: string): Buffer {
   try {
-    return openEnvelope(key, envelope, Buffer.from(aad, 'utf8'));
+    return openSealed(key, sealed, context, { v1Aad: Buffer.from(legacyAad, 'utf8') });
   } catch (err) {
     throw asHostError(err, what);
   }

@@ -1,19 +1,20 @@
 import { open, type FileHandle } from 'node:fs/promises';
+import { SealPurpose } from '../../crypto/seal-purpose.js';
 import { openWith, sealWith } from './vm-crypto.js';
 import { HostError } from '../errors.js';
 
 /**
- * The VM log (`NAME.log`). Encrypted VMs: a sequence of records u32 BE length ‖ GCM envelope
- * of one line under the VM DEK with AAD = "<uuid>:log:<record index>", so a line is readable
+ * The VM log (`NAME.log`). Encrypted VMs: a sequence of records u32 BE length ‖ gcm-seal box
+ * of one line under the VM DEK, purpose "vm-log-record", bound to the uuid and the record
+ * index (pre-2.0 records: AAD "<uuid>:log:<index>", still read, may precede new ones), so a line is readable
  * only with the VM's key, and records cannot be reordered, dropped from the middle or moved
  * to another VM's log unnoticed. Plain VMs: text lines. While a VM runs, the logger keeps
  * its own DEK copy and zeroes it on close().
  */
 const MAX_RECORD_BYTES = 65536;
 
-function recordAad(uuid: string, index: number): string {
-  return `${uuid}:log:${index}`;
-}
+const recordContext = (uuid: string, index: number) => ({ purpose: SealPurpose.VM_LOG_RECORD, binding: [uuid, index] }) as const;
+const legacyRecordAad = (uuid: string, index: number): string => `${uuid}:log:${index}`;
 
 export class VmLog {
   readonly #fh: FileHandle;
@@ -51,7 +52,7 @@ export class VmLog {
         await this.#fh.write(text + '\n');
         return;
       }
-      const env = sealWith(this.#dek, Buffer.from(text, 'utf8'), recordAad(this.#uuid, this.#next++));
+      const env = sealWith(this.#dek, Buffer.from(text, 'utf8'), recordContext(this.#uuid, this.#next++));
       const len = Buffer.alloc(4);
       len.writeUInt32BE(env.length);
       await this.#fh.write(Buffer.concat([len, env]));
@@ -97,7 +98,7 @@ export function decodeVmLog(data: Buffer, uuid: string, dek: Buffer): string[] {
     if (pos + 4 > data.length) throw new HostError('HOST_FILE_CRYPTO', 'VM log truncated');
     const len = data.readUInt32BE(pos);
     if (len > MAX_RECORD_BYTES || pos + 4 + len > data.length) throw new HostError('HOST_FILE_CRYPTO', 'VM log record invalid');
-    const plain = openWith(dek, data.subarray(pos + 4, pos + 4 + len), recordAad(uuid, lines.length), 'VM log record');
+    const plain = openWith(dek, data.subarray(pos + 4, pos + 4 + len), recordContext(uuid, lines.length), legacyRecordAad(uuid, lines.length), 'VM log record');
     lines.push(plain.toString('utf8'));
     plain.fill(0);
     pos += 4 + len;

@@ -3,12 +3,14 @@ import { writeAtomically } from '../../fs/atomic-file.js';
 import { HostError } from '../errors.js';
 import { validateKeyId } from '../keys/key-cache.js';
 import { validateVmConfig, type VmConfig } from './vm-config.js';
+import { SealPurpose } from '../../crypto/seal-purpose.js';
 import { openWith, sealWith, unwrapDekFor } from './vm-crypto.js';
 
 /**
  * `NAME.vmx`: JSON with a clear part (what a locked host may see: name, uuid, storage
- * policy, keySafe) and, for encrypted VMs, `encrypted` = base64 of a GCM envelope of the
- * VmConfig under the VM DEK with AAD = the VM uuid (a section moved to another VM fails).
+ * policy, keySafe) and, for encrypted VMs, `encrypted` = base64 of a gcm-seal box of the
+ * VmConfig under the VM DEK, purpose "vmx-config", bound to the VM uuid (a section moved to
+ * another VM fails; pre-2.0 sections, AAD = the uuid, still open).
  * Plain VMs carry `config` in clear instead. keySafe.wrappedDek = wrapDek(KEK, VM DEK, keyId).
  */
 export const VMX_FORMAT = 'vmcrypt-vmx/1';
@@ -30,6 +32,8 @@ export interface VmxDocument {
   readonly encrypted?: string;
   readonly config?: VmConfig;
 }
+
+const configContext = (uuid: string) => ({ purpose: SealPurpose.VMX_CONFIG, binding: [uuid] }) as const;
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export const VM_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -93,7 +97,7 @@ export function openVmx(doc: VmxDocument, kek: Buffer, file: string): { config: 
   }
   const vmDek = unwrapDekFor(kek, doc.keySafe.wrappedDek, doc.keySafe.keyId, `${file}: keySafe wrapped DEK`);
   try {
-    const plain = openWith(vmDek, Buffer.from(doc.encrypted, 'base64'), doc.uuid, `${file}: encrypted section`);
+    const plain = openWith(vmDek, Buffer.from(doc.encrypted, 'base64'), configContext(doc.uuid), doc.uuid, `${file}: encrypted section`);
     let parsed: unknown;
     try {
       parsed = JSON.parse(plain.toString('utf8'));
@@ -118,7 +122,7 @@ export function encodeVmx(
   if (clear.keySafe !== undefined) {
     if (vmDek === undefined) throw new Error('encodeVmx: encrypted VM needs its DEK');
     const plain = Buffer.from(JSON.stringify(config), 'utf8');
-    const sealed = sealWith(vmDek, plain, clear.uuid);
+    const sealed = sealWith(vmDek, plain, configContext(clear.uuid));
     plain.fill(0);
     return JSON.stringify({ ...clear, encrypted: sealed.toString('base64') }, null, 2) + '\n';
   }

@@ -5,7 +5,7 @@ import { parsePrivateKey } from '../keys.js';
 import { checkClientUsage, checkKeyMatches, checkValidity, verifyChain } from '../checks.js';
 import { createCsr } from '../csr.js';
 import { createSelfSigned } from '../self-signed.js';
-import { openPrivateKey, sealPrivateKey } from '../seal.js';
+import { openPrivateKey, sealPrivateKey } from '../private-key-seal.js';
 import { PkiError, PkiErrorCode } from '../errors.js';
 import type { KeyAlgorithm } from '../keys.js';
 import { ClientIdentitySource, type ClientIdentity, type ProviderTrust } from './model.js';

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KmsError } from '../../../src/kms/errors.js';
 import { createMasterKeyFile, loadMasterKey } from '../../../src/kms/master-key.js';
-import { KeySealer } from '../../../src/kms/seal.js';
+import { KeySealer } from '../../../src/kms/key-material-seal.js';
 import { openSqliteStore } from '../../../src/kms/store/sqlite.js';
 
 let dir: string;

@@ -8,6 +8,7 @@ describe('sealed private keys', () => {
     const mk = randomBytes(32);
     const sealed = sealPrivateKey(keyPem, mk, 'provider-1');
     expect(sealed).not.toContain('PRIVATE');
+    expect(Buffer.from(sealed, 'base64').subarray(0, 5).toString('latin1')).toBe('VMCE\x02');
     const body = keyPem.split('\n')[1] ?? '';
     expect(Buffer.from(sealed, 'base64').includes(Buffer.from(body))).toBe(false);
     expect(openPrivateKey(sealed, mk, 'provider-1')).toBe(keyPem);
@@ -21,9 +22,10 @@ describe('sealed private keys', () => {
     const blob = Buffer.from(sealed, 'base64');
     blob[20] = (blob[20] ?? 0) ^ 1;
     expect(() => openPrivateKey(blob.toString('base64'), mk, 'a')).toThrow(expect.objectContaining({ code: 'PKI_UNSEAL_FAILED' }));
-    const v2 = Buffer.from(sealed, 'base64');
-    v2[3] = 2;
-    expect(() => openPrivateKey(v2.toString('base64'), mk, 'a')).toThrow(/version 2/);
+    const v9 = Buffer.from(sealed, 'base64');
+    v9[4] = 9;
+    expect(() => openPrivateKey(v9.toString('base64'), mk, 'a')).toThrow(/version 9/);
+    expect(() => openPrivateKey(Buffer.from('not sealed at all, not at all').toString('base64'), mk, 'a')).toThrow(expect.objectContaining({ code: 'PKI_UNSEAL_FAILED' }));
     expect(() => openPrivateKey('', mk)).toThrow(expect.objectContaining({ code: 'PKI_UNSEAL_FAILED' }));
     expect(() => sealPrivateKey('k', Buffer.alloc(16))).toThrow(expect.objectContaining({ code: 'PKI_INVALID_ARGUMENT' }));
   });
