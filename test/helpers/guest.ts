@@ -42,8 +42,17 @@ export function guestCacheDir(): string {
 }
 
 /**
+ * True where the guest must be available (CI=true): there a guest that cannot be built fails
+ * the run, since a skipped guest test would turn green without testing anything.
+ */
+export function tinyGuestRequired(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env['CI'] === 'true' || env['CI'] === '1';
+}
+
+/**
  * Returns the cached guest, building it first if needed. Resolves to a string saying why
- * when it cannot be built here (e.g. no apt access), so tests can skip with that reason.
+ * when it cannot be built here (e.g. no apt access): tests skip with that reason, or fail
+ * with it when `tinyGuestRequired()`.
  */
 export async function ensureTinyGuest(): Promise<TinyGuest | string> {
   const dir = join(guestCacheDir(), CACHE_VERSION);
