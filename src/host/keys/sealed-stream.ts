@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { CryptoError } from '../../crypto/errors.js';
 import { openSealed, seal } from '../../crypto/gcm-seal.js';
@@ -14,7 +14,9 @@ import { HostError } from '../errors.js';
  *
  * Every box has purpose "sealed-stream-chunk" and is bound to sha256(magic ‖ header line),
  * its index and a final flag, so chunks cannot be reordered, dropped, moved to another file
- * or the file truncated: the last chunk has the final flag and nothing may follow it.
+ * or the file truncated: the last chunk has the final flag and nothing may follow it. The
+ * writer puts a random `streamId` in every header, so two files with otherwise equal headers
+ * (same key, same millisecond) still cannot trade chunks.
  * Files of the pre-2.0 format ("VMCRYPT-SEALED/1\n": version-1 boxes whose AAD is
  * sha256(line) ‖ be32(index) ‖ final byte) are still read; their chunks only.
  */
@@ -61,7 +63,7 @@ export class SealedStreamWriter {
 
   /** Starts a sealed file on `fh` (opened for writing). Keeps its own copy of `key` until finish(). */
   static async start(fh: FileHandle, key: Buffer, header: SealedHeader): Promise<SealedStreamWriter> {
-    const line = Buffer.from(SEALED_MAGIC + JSON.stringify(header) + '\n', 'utf8');
+    const line = Buffer.from(SEALED_MAGIC + JSON.stringify({ ...header, streamId: randomBytes(16).toString('hex') }) + '\n', 'utf8');
     if (line.length > MAX_HEADER_BYTES) throw new HostError('HOST_BAD_REQUEST', 'sealed file header too long');
     await fh.write(line, 0, line.length, 0);
     return new SealedStreamWriter(fh, Buffer.from(key), createHash('sha256').update(line).digest(), line.length);

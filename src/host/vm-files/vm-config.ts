@@ -2,7 +2,7 @@ import { HostError } from '../errors.js';
 
 /**
  * The sensitive part of a VM's configuration. For an encrypted VM it lives only in the
- * .vmx `encrypted` section (AES-256-GCM under the VM DEK, AAD = uuid); for a plain VM in `config`.
+ * .vmx `encrypted` section (a gcm-seal box under the VM DEK, bound to the uuid); for a plain VM in `config`.
  */
 export interface DiskLayer {
   /** File name inside the VM directory. */
