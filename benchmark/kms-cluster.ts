@@ -17,7 +17,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { startKmsCluster, type KmsCluster } from '../src/cli/commands/kms-cluster.js';
+import { startKmsCluster, type KmsCluster } from '../src/cli/commands/kms-cluster-start.js';
 import { KmipClient, type TlsIdentity } from '../src/kmip/client/index.js';
 import { KeyProvider } from '../src/keyprovider/index.js';
 import { vmcryptArgv } from '../test/helpers/cli.js';

@@ -6,7 +6,7 @@ import type { TlsIdentity } from '../../src/kmip/client/index.js';
 import { vmcryptArgv } from '../helpers/cli.js';
 import { freePort } from '../helpers/net.js';
 import { startProcess, type Running } from '../helpers/process.js';
-import { diesWithParent } from '../../src/kms/store/etcd-cluster-child.js';
+import { diesWithParent } from '../../src/proc/launcher.js';
 
 /** A KMS data directory (master key + PKI) shared by every node of one test cluster. */
 export interface KmsDataDir {

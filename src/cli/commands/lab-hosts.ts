@@ -1,7 +1,5 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { VmcryptError } from '../../errors.js';
-import { diesWithParent } from '../../kms/store/etcd-cluster-child.js';
+import { startChild } from '../../proc/supervisor.js';
 
 /** A host agent of the lab, running as its own process (a host is a machine of its own). */
 export interface LabHost {
@@ -17,54 +15,40 @@ export interface LabHost {
 
 const READY = /host agent (\S+) listening on (https:\/\/\S+) thumbprint=([0-9a-f:]+)/i;
 const TOKEN = /pairing token[^:]*: ([0-9a-f]+)/i;
+/** An agent shuts its VMs down on SIGTERM before it exits: give it time before SIGKILL. */
+const STOP_GRACE_MS = 15_000;
 
 /**
  * Starts `vmcrypt host serve` for the lab on a free loopback port and waits for its ready line.
- * The child dies with the lab even if the lab is SIGKILLed (diesWithParent), and so do its VMs.
+ * The child dies with the lab even if the lab is SIGKILLed (pdeathsig), and so do its VMs.
  */
 export async function startLabHost(dataDir: string, name: string, readyTimeoutMs = 60_000): Promise<LabHost> {
   // Re-run this same CLI entry (bin/vmcrypt.js, or src/cli/run.ts under tsx) with the same flags.
   const entry = process.argv[1];
   if (entry === undefined) throw new VmcryptError('LAB_HOST_FAILED', 'cannot find the vmcrypt entry point to start a host');
-  const { cmd, args } = diesWithParent(process.execPath, [
-    ...process.execArgv, entry, 'host', 'serve', '--data', dataDir, '--name', name, '--listen', '127.0.0.1:0',
-  ]);
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const ready = await new Promise<RegExpExecArray>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new VmcryptError('LAB_HOST_FAILED', `host ${name} did not start within ${readyTimeoutMs} ms:\n${out}`));
-    }, readyTimeoutMs);
-    const onData = (d: Buffer): void => {
-      out += d.toString();
-      const m = READY.exec(out);
-      if (m !== null) {
-        clearTimeout(timer);
-        resolve(m);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code, sig) => {
-      clearTimeout(timer);
-      reject(new VmcryptError('LAB_HOST_FAILED', `host ${name} exited (${code ?? sig}) before it was ready:\n${out}`));
-    });
+  const child = startChild({
+    name: `host ${name}`,
+    command: process.execPath,
+    args: [...process.execArgv, entry, 'host', 'serve', '--data', dataDir, '--name', name, '--listen', '127.0.0.1:0'],
+    launch: { diesWithParent: 'prefer' },
   });
-  const exited = once(child, 'exit');
+  let ready: RegExpExecArray;
+  try {
+    ready = await child.waitForOutput(READY, readyTimeoutMs);
+  } catch (err) {
+    await child.kill();
+    throw new VmcryptError('LAB_HOST_FAILED', err instanceof Error ? err.message : String(err), { cause: err });
+  }
   return {
     name,
-    pid: child.pid ?? -1,
+    pid: child.pid,
     url: ready[2] ?? '',
     thumbprint: ready[3] ?? '',
-    pairingToken: TOKEN.exec(out)?.[1],
+    // printed before the ready line, so still within the kept output
+    pairingToken: TOKEN.exec(child.output())?.[1],
     dataDir,
     async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const force = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(force);
+      await child.stop(STOP_GRACE_MS);
     },
   };
 }

@@ -1,26 +1,28 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { access } from 'node:fs/promises';
+import { ProcessError, ProcessErrorCode } from '../../proc/errors.js';
+import type { LaunchOptions } from '../../proc/launcher.js';
+import { describeExit, startChild, type SupervisedChild } from '../../proc/supervisor.js';
 import { SecretFifos } from './secret-fifo.js';
 import { HostError } from '../errors.js';
 import { QmpClient } from './qmp.js';
 import { buildQemuArgv, countSecrets, type QemuMachine } from './qemu-argv.js';
 
 export const QEMU_BINARY = process.env['VMCRYPT_QEMU'] ?? 'qemu-system-x86_64';
-const MAX_CAPTURED_OUTPUT = 64 * 1024;
 /** How long a started QEMU has to open its QMP socket and greet. */
 export const QMP_READY_TIMEOUT_MS = 30_000;
 
 /**
  * What QEMU is exec'd through (each tool execs the next, so the pid stays QEMU's):
- * - `setpriv --pdeathsig KILL` (prctl PR_SET_PDEATHSIG): when the agent dies, even by SIGKILL,
- *   the kernel kills its QEMUs — no orphan keeps running with disk keys in its memory, and a
- *   restarted agent (= rebooted host) finds every VM powered off.
- * - `prlimit --core=0`: a crashing QEMU leaves no core file (it would hold the disk keys and
- *   guest RAM in clear).
- * - `stdbuf -oL`: HMP `qemu-io` prints its results with printf to QEMU's stdout; line
+ * - pdeathsig (required): when the agent dies, even by SIGKILL, the kernel kills its QEMUs —
+ *   no orphan keeps running with disk keys in its memory, and a restarted agent (= rebooted
+ *   host) finds every VM powered off.
+ * - core limit 0: a crashing QEMU leaves no core file (it would hold the disk keys and guest
+ *   RAM in clear).
+ * - line-buffered stdout: HMP `qemu-io` prints its results with printf to QEMU's stdout; line
  *   buffering makes them arrive while the VM runs instead of at exit.
  */
-export const QEMU_LAUNCHER = ['setpriv', '--pdeathsig', 'KILL', '--', 'prlimit', '--core=0', '--', 'stdbuf', '-oL'] as const;
+export const QEMU_LAUNCH = { diesWithParent: 'require', coreLimit: 0, lineBufferedStdout: true } as const satisfies LaunchOptions;
 
 export interface RunningQemu {
   readonly pid: number;
@@ -47,81 +49,60 @@ export async function startQemu(
 ): Promise<RunningQemu> {
   const fifos = await SecretFifos.create(secretDir, countSecrets(machine));
   const { argv, secrets } = buildQemuArgv(machine, fifos.paths);
-  const child = spawn(QEMU_LAUNCHER[0], [...QEMU_LAUNCHER.slice(1), QEMU_BINARY, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let captured = '';
-  const taps = new Set<(text: string) => void>();
-  const capture = (d: Buffer): void => {
-    const text = d.toString('utf8');
-    if (captured.length < MAX_CAPTURED_OUTPUT) captured += text;
-    for (const t of taps) t(text);
-    onOutput(text);
-  };
-  child.stdout?.on('data', capture);
-  child.stderr?.on('data', capture);
-  const exited = new Promise<string>((resolve) => {
-    child.once('exit', (code, signal) => resolve(signal !== null ? `signal ${signal}` : `exit code ${code ?? '?'}`));
-  });
-  const spawnError = new Promise<never>((_, reject) => {
-    child.once('error', (err) => reject(new HostError('HOST_QEMU_FAILED', `cannot start ${QEMU_BINARY}: ${err.message}`)));
-  });
-  spawnError.catch(() => undefined);
-  const gone = (): boolean => child.exitCode !== null || child.signalCode !== null;
+  let qemu: SupervisedChild;
+  try {
+    qemu = startChild({ name: 'QEMU', command: QEMU_BINARY, args: argv, launch: QEMU_LAUNCH, onOutput });
+  } catch (err) {
+    await fifos.remove();
+    throw new HostError('HOST_QEMU_FAILED', `cannot start ${QEMU_BINARY}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  const gone = (): boolean => !qemu.running();
   const passphrases: Buffer[] = [];
   try {
     for (const s of secrets) passphrases.push(secretFor(s.disk, s.layer));
     await fifos.feed(passphrases, () => !gone());
   } catch (err) {
     for (const p of passphrases) p.fill(0); // also those made before secretFor threw
-    child.kill('SIGKILL');
-    throw err instanceof HostError && gone() ? new HostError('HOST_QEMU_FAILED', `QEMU failed to start: ${lastLines(captured)}`) : err;
+    await qemu.kill();
+    throw err instanceof HostError && gone() ? new HostError('HOST_QEMU_FAILED', `QEMU failed to start: ${lastLines(qemu.output())}`) : err;
   } finally {
     await fifos.remove();
   }
-  const failed = exited.then((how) => {
-    throw new HostError('HOST_QEMU_FAILED', `QEMU stopped (${how}) while starting: ${lastLines(captured)}`);
-  });
-  failed.catch(() => undefined);
   let qmp: QmpClient;
   try {
-    qmp = await Promise.race([connectWhenReady(machine.qmpSocket, gone, qmpTimeoutMs), failed, spawnError]);
+    qmp = await qemu.waitFor(() => connectQmp(machine.qmpSocket), { timeoutMs: qmpTimeoutMs, intervalMs: 50, discard: (late) => late.close() });
   } catch (err) {
     // a QEMU we cannot control must not keep running (with its disks open and keys loaded)
-    child.kill('SIGKILL');
-    throw err;
+    await qemu.kill();
+    throw qmpFailure(err, qemu, describeExit(await qemu.exited));
   }
   return {
-    pid: child.pid ?? -1, qmp, child, exited,
-    tapOutput(listener) {
-      taps.add(listener);
-      return () => taps.delete(listener);
-    },
+    pid: qemu.pid, qmp, child: qemu.child,
+    exited: qemu.exited.then(describeExit),
+    tapOutput: (listener) => qemu.tap(listener),
   };
 }
 
-/** Connects to QMP once QEMU made its socket; bounded (a QEMU that never greets is given up on). */
-async function connectWhenReady(path: string, gone: () => boolean, timeoutMs: number): Promise<QmpClient> {
-  const deadline = Date.now() + timeoutMs;
-  while (!gone() && Date.now() < deadline) {
-    try {
-      await access(path);
-      const attempt = QmpClient.connect(path);
-      let timer: NodeJS.Timeout | undefined;
-      const expired = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          attempt.then((late) => late.close(), () => undefined);
-          reject(new Error('no QMP greeting'));
-        }, Math.max(0, deadline - Date.now()));
-      });
-      try {
-        return await Promise.race([attempt, expired]);
-      } finally {
-        clearTimeout(timer);
-      }
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+/** One attempt: undefined until QEMU made its socket; a connection that fails or never greets throws. */
+async function connectQmp(path: string): Promise<QmpClient | undefined> {
+  try {
+    await access(path);
+  } catch {
+    return undefined;
   }
-  throw new HostError('HOST_QEMU_FAILED', gone() ? 'QEMU exited before its QMP socket was ready' : 'QEMU did not answer on its QMP socket');
+  return QmpClient.connect(path);
+}
+
+function qmpFailure(err: unknown, qemu: SupervisedChild, how: string): HostError {
+  if (!(err instanceof ProcessError)) return err instanceof HostError ? err : new HostError('HOST_QEMU_FAILED', String(err), { cause: err });
+  switch (err.code) {
+    case ProcessErrorCode.START_FAILED:
+      return new HostError('HOST_QEMU_FAILED', `cannot start ${QEMU_BINARY}: ${err.message}`, { cause: err });
+    case ProcessErrorCode.EXITED:
+      return new HostError('HOST_QEMU_FAILED', `QEMU stopped (${how}) while starting: ${lastLines(qemu.output())}`, { cause: err });
+    default:
+      return new HostError('HOST_QEMU_FAILED', `QEMU did not answer on its QMP socket: ${lastLines(qemu.output())}`, { cause: err });
+  }
 }
 
 function lastLines(text: string): string {

@@ -1,8 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KmsError, KmsErrorCode } from '../errors.js';
-import { diesWithParent } from './etcd-cluster-child.js';
+import { makePrivateDir } from '../../fs/private-files.js';
+import { startChild, type SupervisedChild } from '../../proc/supervisor.js';
 
 /**
  * Brings up etcd 3.4 members on loopback (for tests, the lab and `kms cluster up`): one
@@ -114,64 +113,38 @@ function makeMember(
       ? []
       : ['--cert-file', clientTls.certFile, '--key-file', clientTls.keyFile, '--trusted-ca-file', clientTls.caFile, '--client-cert-auth']),
   ];
-  let child: ChildProcess | undefined;
-  let exited: Promise<void> = Promise.resolve();
-  let out = '';
-  const alive = (): boolean => child !== undefined && child.exitCode === null && child.signalCode === null;
+  let child: SupervisedChild | undefined;
+  const alive = (): boolean => child?.running() === true;
 
   const member: EtcdMember = {
     name: spec.name,
     clientUrl,
     dataDir,
     running: alive,
-    output: () => out,
+    output: () => child?.output() ?? '',
     async kill() {
-      if (alive()) child?.kill('SIGKILL');
-      await exited;
+      await child?.kill();
     },
     async stop(graceMs = 2000) {
-      if (alive()) {
-        child?.kill('SIGTERM');
-        const t = setTimeout(() => child?.kill('SIGKILL'), graceMs);
-        await exited;
-        clearTimeout(t);
-      }
-      await exited;
+      await child?.stop(graceMs);
     },
     async start() {
       if (alive()) return;
-      await mkdir(dataDir, { recursive: true, mode: 0o700 });
-      out = '';
-      const run = diesWithParent(binary, args);
-      const c = spawn(run.cmd, run.args, { stdio: ['ignore', 'pipe', 'pipe'] });
-      child = c;
-      exited = new Promise<void>((resolve) => c.once('exit', () => resolve()));
-      await new Promise<void>((resolve, reject) => {
-        let done = false;
-        const finish = (err?: Error): void => {
-          if (done) return;
-          done = true;
-          clearTimeout(timer);
-          if (err === undefined) resolve();
-          else reject(err);
-        };
-        const timer = setTimeout(
-          () => finish(new KmsError(KmsErrorCode.STORE_UNAVAILABLE, `etcd member ${spec.name} not ready after ${readyTimeoutMs} ms:\n${out.slice(-2000)}`)),
-          readyTimeoutMs,
-        );
-        const onData = (d: Buffer): void => {
-          const s = d.toString();
-          out = (out + s).slice(-OUTPUT_TAIL);
-          onOutput?.(spec.name, s);
-          if (READY.test(out)) finish();
-        };
-        c.stdout?.on('data', onData);
-        c.stderr?.on('data', onData);
-        c.once('error', (e) => finish(new KmsError(KmsErrorCode.STORE_UNAVAILABLE, `cannot start ${binary}: ${e.message}`)));
-        c.once('exit', (code, sig) =>
-          finish(new KmsError(KmsErrorCode.STORE_UNAVAILABLE, `etcd member ${spec.name} exited (${code ?? sig}) before ready:\n${out.slice(-2000)}`)),
-        );
+      await makePrivateDir(dataDir);
+      const c = startChild({
+        name: `etcd member ${spec.name}`,
+        command: binary,
+        args,
+        launch: { diesWithParent: 'prefer' },
+        outputLimit: OUTPUT_TAIL,
+        ...(onOutput === undefined ? {} : { onOutput: (text: string) => onOutput(spec.name, text) }),
       });
+      child = c;
+      try {
+        await c.waitForOutput(READY, readyTimeoutMs);
+      } catch (e) {
+        throw new KmsError(KmsErrorCode.STORE_UNAVAILABLE, e instanceof Error ? e.message : String(e), { cause: e });
+      }
     },
   };
   return member;

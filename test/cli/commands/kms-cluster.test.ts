@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startKmsCluster } from '../../../src/cli/commands/kms-cluster.js';
+import { startKmsCluster } from '../../../src/cli/commands/kms-cluster-start.js';
 import { openEtcdKeyStore, parseEtcdEndpoints } from '../../../src/kms/store/etcd.js';
 
 const dirs: string[] = [];
