@@ -126,6 +126,10 @@ export class Reconciler {
     this.#steps = steps;
   }
 
+  isRunning(opId: string): boolean {
+    return this.#running.has(opId);
+  }
+
   run(opId: string): Promise<VmOperation> {
     const cur = this.#running.get(opId);
     if (cur !== undefined) return cur;

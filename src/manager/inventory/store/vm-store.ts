@@ -99,6 +99,14 @@ export class VmStore {
     return this.require(spec.id);
   }
 
+  /** The provisional VM of a create and its operation, both or neither. */
+  insertWithOperation<T>(spec: Parameters<VmStore['insert']>[0], op: (vmId: string) => T): T {
+    return this.#db.transaction(() => {
+      this.insert(spec);
+      return op(spec.id);
+    })();
+  }
+
   /** A created VM takes the uuid its host gave it (keys and operations follow: ON UPDATE CASCADE). */
   rename(fromId: string, toId: string): void {
     if (fromId === toId) return;
