@@ -4,6 +4,7 @@ import { diskCommands } from './disk.js';
 import { hostCommands } from './host.js';
 import { cryptoUtilCommands } from './crypto-util.js';
 import { labCommands } from './lab.js';
+import { managerCommands } from './manager.js';
 
 /** Every verb group of `vmcrypt`, in the order `vmcrypt --help` lists them. */
 export const commandGroups: readonly CommandGroup[] = [
@@ -11,5 +12,6 @@ export const commandGroups: readonly CommandGroup[] = [
   kmsCommands,
   diskCommands,
   hostCommands,
+  managerCommands,
   cryptoUtilCommands,
 ];
