@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { unwrapDek } from '../../src/crypto/wrap.js';
+import { unwrapDek, WRAP_PREFIX } from '../../src/crypto/wrap.js';
 import type { HostClient } from '../../src/host/client/host-client.js';
 import { openSealedFile } from '../../src/host/keys/sealed-stream.js';
 import { openVmx, readVmx } from '../../src/host/vm-files/vmx.js';
@@ -234,7 +234,7 @@ describe('host agent: encrypted VM without a guest OS', () => {
     };
     const cases = [
       JSON.stringify({ ...doc, encrypted: flip(doc.encrypted, 60) }),
-      JSON.stringify({ ...doc, keySafe: { ...doc.keySafe, wrappedDek: 'v1:aes256gcm:' + flip(doc.keySafe.wrappedDek.slice('v1:aes256gcm:'.length), 40) } }),
+      JSON.stringify({ ...doc, keySafe: { ...doc.keySafe, wrappedDek: WRAP_PREFIX + flip(doc.keySafe.wrappedDek.slice(WRAP_PREFIX.length), 40) } }),
     ];
     for (const tampered of cases) {
       await writeFile(vm.vmx, tampered);
