@@ -13,7 +13,7 @@ function fakeProvider(keys: Map<string, Buffer>, log: { sizes: number[]; continu
       log.continueFlags.push(opts?.continueOnError === true);
       return calls.map((c) => {
         // The Get payload carries the uid as its only text: read it back from the encoded call.
-        const uid = String((c.payload.value as Array<{ value: unknown }>)[0]?.value);
+        const uid = String((c.payload.value as unknown as Array<{ value: unknown }>)[0]?.value);
         const k = keys.get(uid);
         if (k === undefined) {
           return { ok: false, error: new KmipOperationError({ operation: 'Get', reason: 'ItemNotFound', reasonValue: 1, resultMessage: '' }) };
