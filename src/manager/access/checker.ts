@@ -25,6 +25,11 @@ export class AccessControl implements AccessChecker {
     this.#ancestry = resolver;
   }
 
+  /** The object's ancestors (throws MANAGER_NOT_FOUND for an object the inventory does not know). */
+  ancestorsOf(entity: EntityRef): EntityRef[] {
+    return this.#ancestry.ancestors(entity);
+  }
+
   /** The role that governs the user on this object, if any. */
   effectiveRole(user: string, entity: EntityRef = ROOT): string | undefined {
     const own = this.#permissions.find(user, entity);
