@@ -1,7 +1,8 @@
-import { link, open, readFile, stat, unlink } from 'node:fs/promises';
+import { link, readFile, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pidAlive, tempPathFor } from '../fs/atomic-file.js';
+import { openPrivateFile } from '../fs/private-files.js';
 import { DiskError } from './errors.js';
 import type { NoticeFn } from './types.js';
 
@@ -26,7 +27,7 @@ const held = new Set<string>();
 async function tryCreate(target: string, lock: string): Promise<boolean> {
   // Named like the disk's temp files, so a leftover of a kill at this instant is cleaned with them.
   const tmp = tempPathFor(target);
-  const fh = await open(tmp, 'wx', 0o600);
+  const fh = await openPrivateFile(tmp, 'wx');
   try {
     await fh.writeFile(`${process.pid} ${hostname()}\n`);
   } finally {

@@ -1,6 +1,8 @@
-import { open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { fsyncDir } from './fsync-dir.js';
+import { openPrivateFile } from './private-files.js';
 
 /**
  * Crash-safe replacement of a file: write `.NAME.vmcrypt-tmp-PID-RAND` beside it, fsync the
@@ -59,22 +61,13 @@ export async function cleanStaleTemps(target: string): Promise<string[]> {
   return removed;
 }
 
-export async function fsyncDir(dir: string): Promise<void> {
-  const h = await open(dir, 'r');
-  try {
-    await h.sync();
-  } finally {
-    await h.close();
-  }
-}
-
 /**
  * Runs `write` against a fresh temp file beside `target` and atomically installs it as `target`
  * once `write` resolved and the data is on disk. On failure the temp file is removed.
  */
 export async function writeAtomically<T>(target: string, write: (fh: FileHandle, tmpPath: string) => Promise<T>): Promise<T> {
   const tmp = tempPathFor(target);
-  const fh = await open(tmp, 'wx', 0o600);
+  const fh = await openPrivateFile(tmp, 'wx');
   writing.add(resolve(tmp));
   let ok = false;
   try {

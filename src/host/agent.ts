@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:https';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import { listCoreDumps, writeCoreDump, writeDiagnosticsStatus } from './keys/coredump.js';
@@ -15,6 +15,7 @@ import { matchRoute } from './api/routes.js';
 import { readJsonBody, reqString, sendError, sendJson } from './api/http-util.js';
 import { loadOrCreateIdentity } from './api/agent-certificate.js';
 import type { HostContext } from './vm/vm-open.js';
+import { makePrivateDir, writePrivateFile } from '../fs/private-files.js';
 
 export const AGENT_VERSION = '0.1.0';
 export const AGENT_PID_FILE = 'agent.pid';
@@ -59,7 +60,7 @@ export async function startHostAgent(opts: AgentOptions): Promise<RunningAgent> 
     if (e.type === 'coredump.exists') opts.print(`${e.message}: ${e.file} in ${e.location}`);
   });
   const runDir = join(opts.dataDir, 'run');
-  await mkdir(runDir, { recursive: true, mode: 0o700 });
+  await makePrivateDir(runDir);
   setSecretDir(runDir);
   const ctx: HostContext = { store, cache, events, runDir };
   const vms = new HostVms(ctx);
@@ -106,7 +107,7 @@ export async function startHostAgent(opts: AgentOptions): Promise<RunningAgent> 
   });
   const addr = server.address();
   const port = typeof addr === 'object' && addr !== null ? addr.port : opts.port;
-  await writeFile(join(opts.dataDir, AGENT_PID_FILE), String(process.pid), { mode: 0o600 });
+  await writePrivateFile(join(opts.dataDir, AGENT_PID_FILE), String(process.pid));
   const url = `https://${opts.host}:${port}`;
   if (!pairing.paired) opts.print(`pairing token (one-time, also in ${join(opts.dataDir, 'pairing-token')}): ${pairing.token ?? ''}`);
   opts.print(`host agent ${opts.name} listening on ${url} thumbprint=${identity.thumbprint}`);

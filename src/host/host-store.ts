@@ -1,6 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeAtomically } from '../fs/atomic-file.js';
+import { makePrivateDir } from '../fs/private-files.js';
 import { HostError } from './errors.js';
 
 /**
@@ -36,7 +37,7 @@ export class HostStore {
   }
 
   static async open(dataDir: string, name: string): Promise<HostStore> {
-    await mkdir(dataDir, { recursive: true, mode: 0o700 });
+    await makePrivateDir(dataDir);
     const file = join(dataDir, 'host.json');
     let state: HostState;
     try {

@@ -1,7 +1,8 @@
 import { constants } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { fsyncDir } from '../fs/atomic-file.js';
+import { fsyncDir } from '../fs/fsync-dir.js';
+import { openPrivateFile } from '../fs/private-files.js';
 
 /**
  * One audit record per batch item: who asked what about which object, and the result.
@@ -35,11 +36,11 @@ export async function openFileAuditLog(path: string): Promise<AuditLog> {
   let fh: FileHandle;
   let created = false;
   try {
-    fh = await open(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_EXCL, 0o600);
+    fh = await openPrivateFile(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_EXCL);
     created = true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    fh = await open(path, 'a', 0o600);
+    fh = await openPrivateFile(path, 'a');
   }
   if (created) {
     // A new file survives a crash only once its directory entry is on disk.

@@ -1,4 +1,5 @@
-import { chmod, mkdir, readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
+import { makePrivateDir } from '../fs/private-files.js';
 import { join } from 'node:path';
 import { createCa, issueCertificate, readPemFile, writeCertificateFile, writePrivateKeyFile, CertificateUsage, KeyAlgorithm } from '../pki/index.js';
 import { KmsError } from './errors.js';
@@ -64,9 +65,8 @@ export async function initDataDir(
   if (await exists(paths.masterKey)) {
     throw new KmsError('CONFIG_INVALID', `${dataDir} is already initialised (${paths.masterKey} exists)`);
   }
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  await chmod(dataDir, 0o700);
-  await mkdir(paths.clientsDir, { recursive: true, mode: 0o700 });
+  await makePrivateDir(dataDir, { tighten: true });
+  await makePrivateDir(paths.clientsDir);
   await createMasterKeyFile(paths.masterKey);
   const keyAlgorithm = opts.keyAlgorithm ?? KeyAlgorithm.ECDSA_P256;
   const ca = await createCa({ commonName: 'vmcrypt KMS CA', keyAlgorithm });

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { open, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { KmsError } from './errors.js';
-import { fsyncDir } from '../fs/atomic-file.js';
+import { fsyncDir } from '../fs/fsync-dir.js';
+import { isGroupOrOtherAccessible, modeString, openPrivateFile } from '../fs/private-files.js';
 
 const SIZE = 32;
 
@@ -10,7 +11,7 @@ const SIZE = 32;
 export async function createMasterKeyFile(path: string): Promise<void> {
   const key = randomBytes(SIZE);
   try {
-    const fh = await open(path, 'wx', 0o600);
+    const fh = await openPrivateFile(path, 'wx');
     try {
       await fh.writeFile(key);
       await fh.sync();
@@ -32,8 +33,8 @@ export async function loadMasterKey(path: string): Promise<Buffer> {
   } catch (err) {
     throw new KmsError('MASTER_KEY_INVALID', `master key file ${path} cannot be read`, { cause: err });
   }
-  if ((st.mode & 0o077) !== 0) {
-    throw new KmsError('MASTER_KEY_INVALID', `master key file ${path} has mode ${(st.mode & 0o777).toString(8)}; it must be 600`);
+  if (isGroupOrOtherAccessible(st.mode)) {
+    throw new KmsError('MASTER_KEY_INVALID', `master key file ${path} has mode ${modeString(st.mode)}; it must be 600`);
   }
   if (st.size !== SIZE) throw new KmsError('MASTER_KEY_INVALID', `master key file ${path} must hold exactly ${SIZE} bytes`);
   const key = await readFile(path);

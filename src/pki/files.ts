@@ -1,6 +1,7 @@
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { writeAtomically } from '../fs/atomic-file.js';
+import { isGroupOrOtherAccessible, makePrivateDir, modeString, PRIVATE_FILE_MODE } from '../fs/private-files.js';
 import { PkiError, PkiErrorCode } from './errors.js';
 import { MAX_PEM_BYTES } from './parse.js';
 
@@ -10,7 +11,7 @@ import { MAX_PEM_BYTES } from './parse.js';
  * fsync. On any failure the temp file (which may hold part of the key) is removed.
  */
 export async function writePrivateKeyFile(path: string, keyPem: string): Promise<void> {
-  await writeAtomic(path, keyPem, 0o600);
+  await writeAtomic(path, keyPem, PRIVATE_FILE_MODE);
 }
 
 /** Certificates are public: 0644. */
@@ -22,17 +23,17 @@ export async function writeCertificateFile(path: string, certPem: string): Promi
 export async function readPemFile(path: string, opts: { privateKey?: boolean } = {}): Promise<string> {
   const st = await stat(path);
   if (st.size > MAX_PEM_BYTES) throw new PkiError(PkiErrorCode.BAD_PEM, `${path} is larger than ${MAX_PEM_BYTES} bytes`);
-  if (opts.privateKey === true && (st.mode & 0o077) !== 0) {
+  if (opts.privateKey === true && isGroupOrOtherAccessible(st.mode)) {
     throw new PkiError(
       PkiErrorCode.INVALID_ARGUMENT,
-      `${path} is accessible by group/others (mode ${(st.mode & 0o777).toString(8)}); run: chmod 600 ${path}`,
+      `${path} is accessible by group/others (mode ${modeString(st.mode)}); run: chmod 600 ${path}`,
     );
   }
   return readFile(path, 'utf8');
 }
 
 async function writeAtomic(path: string, text: string, mode: number): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  await makePrivateDir(dirname(path));
   // Temp file 0600 beside the target, fsync, rename, directory fsync; removed if anything fails.
   await writeAtomically(path, async (fh) => {
     await fh.writeFile(text, 'utf8');

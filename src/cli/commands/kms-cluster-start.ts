@@ -84,19 +84,19 @@ function makeKmsNode(name: string, port: number, argv: readonly string[], timeou
     },
     async start() {
       if (child?.running() === true) return;
-      const c = startChild({
-        name: `KMS node on port ${port}`,
-        command: process.execPath,
-        args: argv,
-        launch: { diesWithParent: 'prefer' },
-        outputLimit: NODE_OUTPUT_LIMIT,
-        ...(log === undefined ? {} : { onOutput: (text: string) => log.write(text) }),
-      });
-      child = c;
-      const started = Date.now();
-      const listening = async (): Promise<true | undefined> =>
-        LISTENING.test(c.output()) || (Date.now() - started >= PROBE_AFTER_MS && (await tcpAccepts(port))) ? true : undefined;
       try {
+        const c = startChild({
+          name: `KMS node on port ${port}`,
+          command: process.execPath,
+          args: argv,
+          launch: { diesWithParent: 'prefer' },
+          outputLimit: NODE_OUTPUT_LIMIT,
+          ...(log === undefined ? {} : { onOutput: (text: string) => log.write(text) }),
+        });
+        child = c;
+        const started = Date.now();
+        const listening = async (): Promise<true | undefined> =>
+          LISTENING.test(c.output()) || (Date.now() - started >= PROBE_AFTER_MS && (await tcpAccepts(port))) ? true : undefined;
         await c.waitFor(listening, { timeoutMs, intervalMs: 50 });
       } catch (err) {
         throw new VmcryptError('KMS_CLUSTER', err instanceof Error ? err.message : String(err), { cause: err });

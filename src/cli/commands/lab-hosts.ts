@@ -1,5 +1,5 @@
 import { VmcryptError } from '../../errors.js';
-import { startChild } from '../../proc/supervisor.js';
+import { startChild, type SupervisedChild } from '../../proc/supervisor.js';
 
 /** A host agent of the lab, running as its own process (a host is a machine of its own). */
 export interface LabHost {
@@ -26,29 +26,31 @@ export async function startLabHost(dataDir: string, name: string, readyTimeoutMs
   // Re-run this same CLI entry (bin/vmcrypt.js, or src/cli/run.ts under tsx) with the same flags.
   const entry = process.argv[1];
   if (entry === undefined) throw new VmcryptError('LAB_HOST_FAILED', 'cannot find the vmcrypt entry point to start a host');
-  const child = startChild({
-    name: `host ${name}`,
-    command: process.execPath,
-    args: [...process.execArgv, entry, 'host', 'serve', '--data', dataDir, '--name', name, '--listen', '127.0.0.1:0'],
-    launch: { diesWithParent: 'prefer' },
-  });
+  let child: SupervisedChild | undefined;
   let ready: RegExpExecArray;
   try {
+    child = startChild({
+      name: `host ${name}`,
+      command: process.execPath,
+      args: [...process.execArgv, entry, 'host', 'serve', '--data', dataDir, '--name', name, '--listen', '127.0.0.1:0'],
+      launch: { diesWithParent: 'prefer' },
+    });
     ready = await child.waitForOutput(READY, readyTimeoutMs);
   } catch (err) {
-    await child.kill();
+    await child?.kill();
     throw new VmcryptError('LAB_HOST_FAILED', err instanceof Error ? err.message : String(err), { cause: err });
   }
+  const agent = child;
   return {
     name,
-    pid: child.pid,
+    pid: agent.pid,
     url: ready[2] ?? '',
     thumbprint: ready[3] ?? '',
     // printed before the ready line, so still within the kept output
-    pairingToken: TOKEN.exec(child.output())?.[1],
+    pairingToken: TOKEN.exec(agent.output())?.[1],
     dataDir,
     async stop() {
-      await child.stop(STOP_GRACE_MS);
+      await agent.stop(STOP_GRACE_MS);
     },
   };
 }

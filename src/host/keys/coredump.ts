@@ -1,6 +1,7 @@
 import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { tempPathFor, fsyncDir } from '../../fs/atomic-file.js';
+import { tempPathFor } from '../../fs/atomic-file.js';
+import { fsyncDir } from '../../fs/fsync-dir.js';
 import { HostError } from '../errors.js';
 import type { HostStore } from '../host-store.js';
 import type { KeyCache } from './key-cache.js';

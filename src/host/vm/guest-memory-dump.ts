@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import type { QmpClient } from '../qemu/qmp.js';
 import { SealedStreamWriter } from '../keys/sealed-stream.js';
 import type { OpenVm } from './vm-open.js';
+import { openPrivateFile } from '../../fs/private-files.js';
 
 const run = promisify(execFile);
 /** A dump streams all guest RAM: allow it far longer than an ordinary QMP command. */
@@ -28,7 +29,7 @@ export async function dumpGuestMemory(qmp: QmpClient, runDir: string, vm: OpenVm
   const fifo = join(runDir, `${vm.uuid.slice(0, 8)}.dump.fifo`);
   await rm(fifo, { force: true });
   await run('mkfifo', ['-m', '0600', fifo]);
-  const fh = await open(out, 'wx', 0o600);
+  const fh = await openPrivateFile(out, 'wx');
   const writer = await SealedStreamWriter.start(fh, vm.vmDek, {
     kind: 'guest-memory',
     keyId: vm.doc.keySafe.keyId,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HostError } from '../errors.js';
 import { CryptoMode } from '../host-store.js';
@@ -12,6 +12,7 @@ import { generateDek, wrapDekFor } from '../vm-files/vm-crypto.js';
 import { VmLog } from '../vm-files/vm-log.js';
 import type { HostContext } from './vm-open.js';
 import { encodeVmx, VM_NAME_RE, VMX_FORMAT, writeVmx, type KeySafe, type VmxDocument } from '../vm-files/vmx.js';
+import { makePrivateDir } from '../../fs/private-files.js';
 
 export interface CreateVmSpec {
   readonly name: string;
@@ -56,7 +57,7 @@ export async function createVm(ctx: HostContext, spec: CreateVmSpec): Promise<{ 
   }
   const dir = join(dsPath, spec.name);
   if (await stat(dir).then(() => true, () => false)) throw new HostError('HOST_CONFLICT', `${dir} already exists`);
-  await mkdir(dir, { recursive: false, mode: 0o700 });
+  await makePrivateDir(dir, { exclusive: true });
   const uuid = randomUUID();
   const vmxPath = join(dir, `${spec.name}.vmx`);
   const vmDek = enc === undefined ? undefined : generateDek();

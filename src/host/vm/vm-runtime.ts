@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { access, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { access, readdir, readFile, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HostError } from '../errors.js';
 import { passphraseOf } from '../qemu/disk-images.js';
@@ -10,6 +10,7 @@ import { addSecretObject } from '../qemu/qmp-secret.js';
 import { dumpGuestMemory } from './guest-memory-dump.js';
 import { VmLog } from '../vm-files/vm-log.js';
 import { layerDek, withOpenVm, type HostContext, type OpenVm } from './vm-open.js';
+import { writePrivateFile } from '../../fs/private-files.js';
 
 export const PowerState = {
   POWERED_OFF: 'poweredOff',
@@ -138,7 +139,7 @@ export class VmRuntime {
       const entry: RunningVm = { qemu, log, encrypted, paused: false, topNodes };
       this.#running.set(vm.uuid, entry);
       const pidFile = join(this.#ctx.runDir, `${vm.uuid}.pid`);
-      await writeFile(pidFile, String(qemu.pid), { mode: 0o600 });
+      await writePrivateFile(pidFile, String(qemu.pid));
       await log.append(`powered on (qemu pid ${qemu.pid})`);
       this.#ctx.events.post('vm.poweredOn', `VM ${vm.doc.name} powered on`, { vmUuid: vm.uuid });
       const name = vm.doc.name;

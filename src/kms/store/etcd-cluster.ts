@@ -131,16 +131,16 @@ function makeMember(
     async start() {
       if (alive()) return;
       await makePrivateDir(dataDir);
-      const c = startChild({
-        name: `etcd member ${spec.name}`,
-        command: binary,
-        args,
-        launch: { diesWithParent: 'prefer' },
-        outputLimit: OUTPUT_TAIL,
-        ...(onOutput === undefined ? {} : { onOutput: (text: string) => onOutput(spec.name, text) }),
-      });
-      child = c;
       try {
+        const c = startChild({
+          name: `etcd member ${spec.name}`,
+          command: binary,
+          args,
+          launch: { diesWithParent: 'prefer' },
+          outputLimit: OUTPUT_TAIL,
+          ...(onOutput === undefined ? {} : { onOutput: (text: string) => onOutput(spec.name, text) }),
+        });
+        child = c;
         await c.waitForOutput(READY, readyTimeoutMs);
       } catch (e) {
         throw new KmsError(KmsErrorCode.STORE_UNAVAILABLE, e instanceof Error ? e.message : String(e), { cause: e });

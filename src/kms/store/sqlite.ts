@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { dirname } from 'node:path';
 import { KmsError } from '../errors.js';
 import type { KeyRecord, KeyRecordChange, KeyStore, NewKeyRecord } from './types.js';
-import { fsyncDir } from '../../fs/atomic-file.js';
+import { fsyncDir } from '../../fs/fsync-dir.js';
 
 type Row = { id: string; owner: string; version: number; attributes: string; sealed_key: Buffer | null };
 
