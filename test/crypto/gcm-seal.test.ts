@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { generateDek } from '../../src/crypto/dek.js';
-import { CryptoError } from '../../src/crypto/errors.js';
+import { cryptoErrorCode } from './error-code.js';
 import { looksSealed, openSealed, seal, SEAL_HEADER_BYTES, SEAL_OVERHEAD_BYTES } from '../../src/crypto/gcm-seal.js';
 import { encodeSealContext, type BindingPart, type SealContext } from '../../src/crypto/seal-context.js';
 import { SealPurpose } from '../../src/crypto/seal-purpose.js';
@@ -16,15 +16,7 @@ const file = JSON.parse(readFileSync(new URL('../vectors/crypto/gcm-seal.json', 
 const part = (p: Vector['binding'][number]): BindingPart => ('utf8' in p ? p.utf8 : 'hex' in p ? Buffer.from(p.hex, 'hex') : p.uint);
 const ctxOf = (v: Vector): SealContext => ({ purpose: v.purpose, binding: v.binding.map(part) });
 
-function code(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(CryptoError);
-    return (err as CryptoError).code;
-  }
-  return undefined;
-}
+const code = cryptoErrorCode;
 
 describe('gcm-seal: known answers from an independent implementation (pyca/cryptography)', () => {
   it.each(file.vectors.map((v) => [v.name, v] as const))('%s', (_name, v) => {

@@ -2,17 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { generateDek, dekFromHex, dekFromHexBytes, dekToHex } from '../../src/crypto/dek.js';
 import { unwrapDek, wrapDek, WRAP_PREFIX } from '../../src/crypto/wrap.js';
 import { abytes, constantTimeEqual, zero } from '../../src/crypto/guards.js';
-import { CryptoError } from '../../src/crypto/errors.js';
+import { cryptoErrorCode } from './error-code.js';
 
-function code(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(CryptoError);
-    return (err as CryptoError).code;
-  }
-  return undefined;
-}
+const code = cryptoErrorCode;
 
 describe('DEK and key wrap', () => {
   it('round-trips a DEK and its hex form', () => {
