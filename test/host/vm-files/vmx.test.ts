@@ -1,8 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { wrapDek } from '../../../src/crypto/wrap.js';
 import type { VmConfig } from '../../../src/host/vm-files/vm-config.js';
 import { encodeVmx, openVmx, parseVmx, VMX_FORMAT } from '../../../src/host/vm-files/vmx.js';
+import { writeNvram } from '../../../src/host/vm-files/nvram.js';
+import { tempDir } from '../harness.js';
 
 const config: VmConfig = {
   memoryMiB: 128,
@@ -46,5 +50,20 @@ describe('.vmx', () => {
     expect(() => parseVmx('{', 'x.vmx')).toThrow(/not valid JSON/);
     expect(() => parseVmx(JSON.stringify({ ...a, encrypted: '!!' }), 'x.vmx')).toThrow(/not base64/);
     expect(() => parseVmx(JSON.stringify({ ...a, keySafe: undefined }), 'x.vmx')).toThrow(/no keySafe/);
+  });
+
+  it('refuses bytes sealed for another purpose under the same DEK and uuid (NVRAM as the section)', async () => {
+    const kek = randomBytes(32);
+    const uuid = '11111111-2222-4333-8444-555555555555';
+    const { text, vmDek } = make(kek, uuid);
+    const dir = await tempDir('vmcrypt-vmx-');
+    try {
+      await writeNvram(join(dir.path, 'vm.nvram'), uuid, Buffer.from(JSON.stringify(config)), vmDek);
+      const nvram = await readFile(join(dir.path, 'vm.nvram'));
+      const swapped = JSON.stringify({ ...(JSON.parse(text) as object), encrypted: nvram.toString('base64') });
+      expect(() => openVmx(parseVmx(swapped, 'vm.vmx'), kek, 'vm.vmx')).toThrow(expect.objectContaining({ code: 'HOST_VMX_TAMPERED' }));
+    } finally {
+      await dir.remove();
+    }
   });
 });
