@@ -7,7 +7,7 @@ import { openDatabase } from './db/database.js';
 import { DATABASE_FILE, createPlatform, type ManagerPlatform } from './platform/platform.js';
 import { PLATFORM_MIGRATIONS } from './platform/migrations.js';
 import { buildApi } from './api/server.js';
-import { sessionRoutes } from './api/session-routes.js';
+import { platformRoutes } from './api/platform-routes.js';
 import { INVENTORY_MIGRATIONS } from './inventory/migrations.js';
 import { createInventory, type Inventory } from './inventory/inventory.js';
 import type { HostMonitorOptions } from './inventory/hosts/host-monitor.js';
@@ -15,6 +15,7 @@ import { loadOrCreateCertificate, type ManagerCertificate } from './inventory/ho
 import { inventoryRoutes } from './inventory/routes/index.js';
 import { KEY_MIGRATIONS } from './keys/schema.js';
 import { createKeyService } from './keys/key-service.js';
+import { keyRoutes } from './keys/key-routes.js';
 import type { KeyServiceOptions } from './keys/context.js';
 
 /** Key management as the composition sees it: the contract's service, its routes, its lifecycle. */
@@ -108,7 +109,7 @@ export async function openManager(o: OpenManagerOptions): Promise<RunningManager
     if (o.listen !== undefined) {
       api = await buildApi({
         platform,
-        routes: [sessionRoutes(platform), inventoryRoutes(inventory), ...(keyPart.routes ?? [])],
+        routes: [platformRoutes(platform), inventoryRoutes(inventory), ...(keyPart.routes ?? [])],
         tls: { certPem: serverCertificate.certPem, keyPem: serverCertificate.keyPem },
       });
       await api.listen({ host: o.listen.host, port: o.listen.port });
@@ -142,6 +143,6 @@ export async function openManager(o: OpenManagerOptions): Promise<RunningManager
 export function keyManagement(options: KeyServiceOptions = {}): KeyPartFactory {
   return ({ platform, inventory }) => {
     const km = createKeyService({ platform, inventory: inventory.view, options });
-    return { service: km, start: () => km.start(), stop: () => km.close() };
+    return { service: km, routes: [keyRoutes(km, inventory.view)], start: () => km.start(), stop: () => km.close() };
   };
 }
