@@ -1,17 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  Etcd3,
-  EtcdPermissionDeniedError,
-  GRPCInvalidArgumentError,
-  GRPCUnauthenticatedError,
-  type IKeyValue,
-  type IResponseOp,
-} from 'etcd3';
+import type { Etcd3, IKeyValue, IResponseOp } from 'etcd3';
 import { KmsError, KmsErrorCode } from '../errors.js';
 import type { KeyRecord, KeyRecordChange, KeyStore, NewKeyRecord } from './types.js';
-import { noRetryPolicy, skipFailedHostPolicy } from './etcd-policy.js';
+import { createEtcdClient, type EtcdTlsOptions } from './etcd-client.js';
 import { decodeKv, encodeValue } from './etcd-record.js';
+import { retryEtcd, type EtcdRetryBudget } from './etcd-retry.js';
 
 export interface EtcdKeyStoreOptions {
   /** Client URLs of the etcd members, e.g. http://127.0.0.1:2379. */
@@ -35,13 +28,8 @@ export interface EtcdKeyStoreOptions {
    * instead of writing keys that its peers could never unseal.
    */
   readonly masterKeyId?: string;
-  /**
-   * TLS to the etcd members (endpoints then use https://): the CA that issued the members'
-   * certificates, and this node's client certificate + key when etcd runs with
-   * --client-cert-auth. Without it the link is plain HTTP/2: fine on loopback, and key material
-   * is sealed either way, but attributes and owners would cross a network in clear.
-   */
-  readonly tls?: { readonly caPem: string; readonly certPem?: string; readonly keyPem?: string };
+  /** TLS to the etcd members (see EtcdTlsOptions); https:// endpoints need it. */
+  readonly tls?: EtcdTlsOptions;
 }
 
 const DEFAULT_PREFIX = 'vmcrypt/kms/';
@@ -73,10 +61,6 @@ function checkId(id: string): void {
   }
 }
 
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
 /**
  * KeyStore over an etcd 3 cluster (the KMS cluster's shared, replicated state).
  *
@@ -95,8 +79,7 @@ export class EtcdKeyStore implements KeyStore {
   readonly endpoints: readonly string[];
   private readonly client: Etcd3;
   private readonly prefix: string;
-  private readonly opTimeoutMs: number;
-  private readonly attemptTimeoutMs: number;
+  private readonly budget: EtcdRetryBudget;
   private closed = false;
   /**
    * Owners by id, learnt from reads and writes. Safe to cache: a record's owner never changes
@@ -107,31 +90,13 @@ export class EtcdKeyStore implements KeyStore {
   constructor(opts: EtcdKeyStoreOptions) {
     this.endpoints = endpointsOf(opts.endpoints);
     this.prefix = opts.prefix ?? DEFAULT_PREFIX;
-    this.opTimeoutMs = opts.opTimeoutMs ?? 8000;
-    this.attemptTimeoutMs = opts.attemptTimeoutMs ?? 1500;
-    if (opts.tls !== undefined && this.endpoints.some((e) => !e.startsWith('https://'))) {
-      throw new KmsError(KmsErrorCode.CONFIG_INVALID, 'etcd TLS options need https:// endpoints');
-    }
-    if (opts.tls === undefined && this.endpoints.some((e) => e.startsWith('https://'))) {
-      throw new KmsError(KmsErrorCode.CONFIG_INVALID, 'https:// etcd endpoints need the etcd CA (and client certificate) options');
-    }
-    if ((opts.tls?.certPem === undefined) !== (opts.tls?.keyPem === undefined)) {
-      throw new KmsError(KmsErrorCode.CONFIG_INVALID, 'etcd client certificate and key go together');
-    }
-    this.client = new Etcd3({
-      hosts: [...this.endpoints],
-      ...(opts.tls === undefined
-        ? {}
-        : {
-            credentials: {
-              rootCertificate: Buffer.from(opts.tls.caPem),
-              ...(opts.tls.certPem === undefined ? {} : { certChain: Buffer.from(opts.tls.certPem) }),
-              ...(opts.tls.keyPem === undefined ? {} : { privateKey: Buffer.from(opts.tls.keyPem) }),
-            },
-          }),
-      dialTimeout: this.attemptTimeoutMs,
-      faultHandling: { global: noRetryPolicy(), host: () => skipFailedHostPolicy(1000) },
-    });
+    this.budget = {
+      endpoints: this.endpoints,
+      opTimeoutMs: opts.opTimeoutMs ?? 8000,
+      attemptTimeoutMs: opts.attemptTimeoutMs ?? 1500,
+      closed: () => this.closed,
+    };
+    this.client = createEtcdClient(this.endpoints, opts.tls, this.budget.attemptTimeoutMs);
   }
 
   newId(): string {
@@ -295,34 +260,8 @@ export class EtcdKeyStore implements KeyStore {
     this.client.close();
   }
 
-  /**
-   * Runs one attempt after another until it succeeds, fails for a reason of ours (KmsError),
-   * or opTimeoutMs passes. Each attempt has its own RPC deadline.
-   */
-  private async retry<T>(what: string, attempt: (deadline: Date) => Promise<T>): Promise<T> {
-    const end = Date.now() + this.opTimeoutMs;
-    let last: unknown;
-    for (let n = 0; ; n++) {
-      if (this.closed) throw new KmsError(KmsErrorCode.STORE_UNAVAILABLE, 'the etcd store is closed');
-      const left = end - Date.now();
-      if (left <= 0) break;
-      try {
-        return await attempt(new Date(Date.now() + Math.min(this.attemptTimeoutMs, left)));
-      } catch (e) {
-        if (e instanceof KmsError) throw e;
-        if (e instanceof GRPCInvalidArgumentError || e instanceof GRPCUnauthenticatedError || e instanceof EtcdPermissionDeniedError) {
-          throw new KmsError(KmsErrorCode.STORE_UNAVAILABLE, `etcd refused ${what}: ${message(e)}`, { cause: e });
-        }
-        last = e;
-      }
-      await sleep(Math.max(0, Math.min(25 * 2 ** Math.min(n, 5), 500, end - Date.now())));
-    }
-    throw new KmsError(
-      KmsErrorCode.STORE_UNAVAILABLE,
-      `etcd cluster ${this.endpoints.join(',')} did not complete ${what} within ${this.opTimeoutMs} ms ` +
-        `(is a quorum of members up?): ${message(last)}`,
-      { cause: last },
-    );
+  private retry<T>(what: string, attempt: (deadline: Date) => Promise<T>): Promise<T> {
+    return retryEtcd(what, this.budget, attempt);
   }
 }
 
