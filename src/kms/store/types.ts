@@ -7,7 +7,7 @@
  *    an id that exists (STORE_ID_EXISTS), so a node just draws again.
  *
  * The store never sees key bytes in clear: `sealedKey` is AES-256-GCM sealed by the KMS
- * (src/kms/seal.ts) before it reaches the store. `attributes` is an opaque, non-secret
+ * (src/kms/key-material-seal.ts) before it reaches the store. `attributes` is an opaque, non-secret
  * JSON document owned by the KMS; stores keep it verbatim.
  * Errors: KmsError with STORE_ID_EXISTS, STORE_CONFLICT, STORE_NOT_FOUND, STORE_UNAVAILABLE.
  */
