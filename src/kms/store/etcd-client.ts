@@ -1,4 +1,4 @@
-import { Etcd3 } from 'etcd3';
+import { Etcd3, type IOptions } from 'etcd3';
 import { KmsError, KmsErrorCode } from '../errors.js';
 import { noRetryPolicy, skipFailedHostPolicy } from './etcd-policy.js';
 
@@ -12,6 +12,18 @@ export interface EtcdTlsOptions {
   readonly caPem: string;
   readonly certPem?: string;
   readonly keyPem?: string;
+}
+
+/** The etcd3 client options for `tls` (none without it). */
+export function etcdCredentials(tls: EtcdTlsOptions | undefined): { credentials?: NonNullable<IOptions['credentials']> } {
+  if (tls === undefined) return {};
+  return {
+    credentials: {
+      rootCertificate: Buffer.from(tls.caPem),
+      ...(tls.certPem === undefined ? {} : { certChain: Buffer.from(tls.certPem) }),
+      ...(tls.keyPem === undefined ? {} : { privateKey: Buffer.from(tls.keyPem) }),
+    },
+  };
 }
 
 /**
@@ -31,15 +43,7 @@ export function createEtcdClient(endpoints: readonly string[], tls: EtcdTlsOptio
   }
   return new Etcd3({
     hosts: [...endpoints],
-    ...(tls === undefined
-      ? {}
-      : {
-          credentials: {
-            rootCertificate: Buffer.from(tls.caPem),
-            ...(tls.certPem === undefined ? {} : { certChain: Buffer.from(tls.certPem) }),
-            ...(tls.keyPem === undefined ? {} : { privateKey: Buffer.from(tls.keyPem) }),
-          },
-        }),
+    ...etcdCredentials(tls),
     dialTimeout: dialTimeoutMs,
     faultHandling: { global: noRetryPolicy(), host: () => skipFailedHostPolicy(1000) },
   });

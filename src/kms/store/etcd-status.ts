@@ -1,5 +1,5 @@
 import { Etcd3 } from 'etcd3';
-import type { EtcdKeyStoreOptions } from './etcd.js';
+import { etcdCredentials, type EtcdTlsOptions } from './etcd-client.js';
 
 /** One etcd member as seen from its own client URL. */
 export interface EtcdMemberStatus {
@@ -27,25 +27,12 @@ export interface EtcdClusterStatus {
  */
 export async function etcdClusterStatus(
   endpoints: readonly string[],
-  opts: { readonly timeoutMs?: number; readonly tls?: EtcdKeyStoreOptions['tls'] } = {},
+  opts: { readonly timeoutMs?: number; readonly tls?: EtcdTlsOptions } = {},
 ): Promise<EtcdClusterStatus> {
   const timeoutMs = opts.timeoutMs ?? 2000;
   const members = await Promise.all(
     endpoints.map(async (endpoint): Promise<EtcdMemberStatus> => {
-      const tls = opts.tls;
-      const client = new Etcd3({
-        hosts: [endpoint],
-        dialTimeout: timeoutMs,
-        ...(tls === undefined
-          ? {}
-          : {
-              credentials: {
-                rootCertificate: Buffer.from(tls.caPem),
-                ...(tls.certPem === undefined ? {} : { certChain: Buffer.from(tls.certPem) }),
-                ...(tls.keyPem === undefined ? {} : { privateKey: Buffer.from(tls.keyPem) }),
-              },
-            }),
-      });
+      const client = new Etcd3({ hosts: [endpoint], dialTimeout: timeoutMs, ...etcdCredentials(opts.tls) });
       try {
         const st = await client.maintenance.status({ deadline: new Date(Date.now() + timeoutMs) });
         return {
