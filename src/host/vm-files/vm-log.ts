@@ -1,4 +1,5 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { openPrivateFile } from '../../fs/private-files.js';
 import { SealPurpose } from '../../crypto/seal-purpose.js';
 import { openWith, sealWith } from './vm-crypto.js';
 import { HostError } from '../errors.js';
@@ -32,7 +33,7 @@ export class VmLog {
 
   /** Opens for appending; an encrypted log's existing records are counted (by their lengths). */
   static async open(path: string, uuid: string, dek: Buffer | undefined): Promise<VmLog> {
-    const fh = await open(path, 'a+', 0o600);
+    const fh = await openPrivateFile(path, 'a+');
     try {
       const { count, cutAt } = dek === undefined ? { count: 0 } : await countRecords(fh);
       const log = new VmLog(fh, dek, uuid, count);
