@@ -50,7 +50,7 @@ export function buildQemuArgv(m: QemuMachine, secretPaths: readonly string[] = [
     '-name', `guest=${qemuEscape(m.name)}`,
     '-uuid', m.uuid,
     // TCG only: /dev/kvm on these machines misbehaves (see DESIGN.md).
-    // dump-guest-core=off: guest RAM never goes into a QEMU core file (see QEMU_LAUNCHER too)
+    // dump-guest-core=off: guest RAM never goes into a QEMU core file (see QEMU_LAUNCH too)
     '-machine', 'pc,accel=tcg,dump-guest-core=off',
     '-m', String(m.memoryMiB),
     '-nodefaults', '-no-user-config', '-display', 'none',
