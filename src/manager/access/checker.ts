@@ -4,7 +4,13 @@ import type { PermissionStore } from './permissions.js';
 import type { RoleStore } from './roles.js';
 
 /** Until the inventory plugs its tree in, every object hangs directly under the root. */
-const FLAT: AncestryResolver = { ancestors: (e) => (e.kind === ROOT.kind ? [] : [ROOT]) };
+const FLAT: AncestryResolver = {
+  ancestors(e) {
+    if (e.kind !== ROOT.kind) return [ROOT];
+    if (e.id !== ROOT.id) throw new ManagerError('MANAGER_NOT_FOUND', `root ${e.id} not found`);
+    return [];
+  },
+};
 
 /**
  * vSphere's permission rule: the permission nearest to the object wins. A permission set on the

@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import { EntityKind, type EntityRef } from '../contracts.js';
+import { EntityKind, ROOT, type EntityRef } from '../contracts.js';
 import { ManagerError } from '../errors.js';
 import type { RoleStore } from './roles.js';
 import type { UserStore } from './users.js';
@@ -25,6 +25,7 @@ const KINDS = new Set<string>(Object.values(EntityKind));
 export function checkEntityRef(entity: EntityRef): EntityRef {
   if (!KINDS.has(entity.kind)) throw new ManagerError('MANAGER_BAD_REQUEST', `entity.kind: unknown kind ${JSON.stringify(String(entity.kind).slice(0, 40))}`);
   if (entity.id.length === 0 || entity.id.length > 128) throw new ManagerError('MANAGER_BAD_REQUEST', 'entity.id: 1-128 characters');
+  if (entity.kind === ROOT.kind && entity.id !== ROOT.id) throw new ManagerError('MANAGER_BAD_REQUEST', `entity.id: the root's id is ${ROOT.id}`);
   return entity;
 }
 
