@@ -12,6 +12,13 @@ export const FetchFailure = {
 } as const;
 export type FetchFailure = (typeof FetchFailure)[keyof typeof FetchFailure];
 
+/**
+ * Per-key answers that mean the key itself is gone or unusable (not found, destroyed — our KMS
+ * says Illegal Operation for that —, archived, no key value); anything else (permission, general
+ * failure) is a problem of the key provider, not of the key.
+ */
+const KEY_GONE_REASONS: ReadonlySet<string> = new Set(['ItemNotFound', 'IllegalOperation', 'ObjectArchived', 'KeyValueNotPresent']);
+
 export interface FetchResult {
   /** keyId → 32 key bytes. The caller zeroes every buffer once pushed. */
   readonly keys: Map<string, Buffer>;
@@ -85,7 +92,7 @@ export async function fetchKeks(
   }
 
   function reject(id: string, e: KmipOperationError): void {
-    const notFound = e.reason === 'ItemNotFound';
+    const notFound = KEY_GONE_REASONS.has(e.reason);
     failed.set(id, {
       kind: notFound ? FetchFailure.keyMissingOnKms : FetchFailure.kmsClusterError,
       message: e.message,

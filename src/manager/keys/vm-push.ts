@@ -32,8 +32,8 @@ export async function pushForVm(
       const own = t.id === vm.hostId;
       try {
         if (t.connectionState !== 'connected') throw new ManagerError('MANAGER_HOST_UNREACHABLE', `host ${t.id} is ${t.connectionState}`);
-        // vSphere: a host of the cluster must be crypto-safe to take keys (the cluster rule).
-        if (t.cryptoMode === 'incapable') await ensureSafe(t.id);
+        // vSphere turns on host encryption mode by itself when a crypto operation needs it.
+        if (t.cryptoMode !== 'safe') await ensureSafe(t.id);
         await pushKeysToHost(ctx.inventory.hosts, t.id, material, { parallel: ctx.options.pushParallel });
         ctx.metrics.pushed(t.id, material.length);
       } catch (err) {
