@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:https';
@@ -26,6 +26,15 @@ function alive(pid: number): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** Exited, or a zombie that nobody has reaped yet (dead all the same). */
+function gone(pid: number): boolean {
+  try {
+    return /^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
   }
 }
 
@@ -72,6 +81,22 @@ describe('vmcrypt lab up', () => {
     await lab.stop(20_000);
     for (const h of info.hosts) {
       await expect.poll(() => alive(h.pid), { timeout: 10_000 }).toBe(false);
+    }
+  });
+
+  it('SIGKILL of `lab up` takes its host agents with it (no handler of the lab runs: the kernel does it)', async () => {
+    const lab = await startProcess(
+      process.execPath,
+      [...vmcryptArgv(), 'lab', 'up', '--dir', join(dir, 'lab-killed'), '--kms-port', String(await freePort()), '--hosts', '1', '--json'],
+      { cwd: repoRoot, ready: /"hosts"/, readyTimeoutMs: 90_000 },
+    );
+    const info = JSON.parse(lab.output().split('\n').find((l) => l.includes('"hosts"')) ?? '{}') as LabInfo;
+    const pids = info.hosts.map((h) => h.pid);
+    expect(pids.length).toBe(1);
+    expect(pids.every(alive)).toBe(true);
+    await lab.kill();
+    for (const pid of pids) {
+      await expect.poll(() => gone(pid), { timeout: 30_000 }).toBe(true);
     }
   });
 });
