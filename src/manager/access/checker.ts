@@ -33,14 +33,17 @@ export class AccessControl implements AccessChecker {
 
   /** The object's ancestors (throws MANAGER_NOT_FOUND for an object the inventory does not know). */
   ancestorsOf(entity: EntityRef): EntityRef[] {
+    // there is one root whatever the resolver says: `root x` is not an object
+    if (entity.kind === ROOT.kind && entity.id !== ROOT.id) throw new ManagerError('MANAGER_NOT_FOUND', `root ${entity.id} not found`);
     return this.#ancestry.ancestors(entity);
   }
 
   /** The role that governs the user on this object, if any. */
   effectiveRole(user: string, entity: EntityRef = ROOT): string | undefined {
+    const chain = this.ancestorsOf(entity);
     const own = this.#permissions.find(user, entity);
     if (own !== undefined) return own.role;
-    for (const ancestor of this.#ancestry.ancestors(entity)) {
+    for (const ancestor of chain) {
       const p = this.#permissions.find(user, ancestor);
       if (p?.propagate === true) return p.role;
       // a non-propagating permission on an ancestor neither grants nor blocks: keep walking up
