@@ -1,0 +1,62 @@
+// @ts-check
+import { badge } from './dom.js';
+
+/** @typedef {{ providerId: string, keyId: string }} KeyRef */
+/** @typedef {{ id: string, name: string, hostId: string, datastoreId: string, vmxPath?: string, desired: { policyId: string, policyName: string, encryption: boolean, providerId?: string }, observed: { provisioned: boolean, encrypted: boolean, keys: Array<{ part: string, key: KeyRef }>, powerState: string, locked: boolean, lockReason?: string, error?: string, disks?: unknown }, compliance: { status: string, reason?: string }, operation?: { kind?: string, state?: string, step?: string, error?: { code?: string, message?: string } } }} Vm */
+
+/** @param {Vm} vm */
+export function encryptionBadge(vm) {
+  if (!vm.observed.provisioned) return badge('not provisioned', 'muted', { 'data-field': 'encryption' });
+  return vm.observed.encrypted
+    ? badge('encrypted', 'ok', { 'data-field': 'encryption' })
+    : badge('not encrypted', 'muted', { 'data-field': 'encryption' });
+}
+
+/** @param {Vm} vm */
+export function lockBadge(vm) {
+  if (vm.observed.locked) return badge(`locked${vm.observed.lockReason === undefined ? '' : ` (${vm.observed.lockReason})`}`, 'bad', { 'data-field': 'lock', 'data-locked': 'true' });
+  return badge(vm.observed.encrypted ? 'unlocked' : '—', vm.observed.encrypted ? 'ok' : 'muted', { 'data-field': 'lock', 'data-locked': 'false' });
+}
+
+const COMPLIANCE = /** @type {Record<string, [string, string]>} */ ({
+  compliant: ['compliant', 'ok'],
+  notCompliant: ['not compliant', 'bad'],
+  inProgress: ['in progress', 'info'],
+});
+
+/** @param {Vm} vm */
+export function complianceBadge(vm) {
+  const [text, kind] = COMPLIANCE[vm.compliance.status] ?? [vm.compliance.status, 'muted'];
+  return badge(text, kind, { 'data-field': 'compliance', title: vm.compliance.reason ?? '' });
+}
+
+/** The key provider the VM's keys come from (observed), else the one its policy names. @param {Vm} vm */
+export function providerOf(vm) {
+  return vm.observed.keys[0]?.key.providerId ?? vm.desired.providerId ?? (vm.desired.encryption ? '(default provider)' : '—');
+}
+
+/** @param {string} state */
+export function powerText(state) {
+  return ({ poweredOn: 'powered on', poweredOff: 'powered off', suspended: 'suspended' })[state] ?? state;
+}
+
+/**
+ * A VM's disks with their layers and the KEK of each, from what the API gives. When the
+ * manager reports `observed.disks` (per-layer facts) they are used; otherwise one layer per
+ * key part, which is what a VM without snapshots has.
+ * @param {Vm} vm
+ * @returns {Array<{ name: string, layers: Array<{ name: string, key?: KeyRef }> }>}
+ */
+export function disksOf(vm) {
+  const reported = vm.observed.disks;
+  if (Array.isArray(reported)) {
+    return reported.slice(0, 64).map((/** @type {any} */ d, i) => ({
+      name: String(d?.name ?? d?.id ?? `disk${i}`),
+      layers: (Array.isArray(d?.layers) ? d.layers : [d]).slice(0, 64).map((/** @type {any} */ l, j) => ({
+        name: String(l?.file ?? l?.name ?? l?.path ?? `layer ${j}`),
+        ...(l?.key?.keyId !== undefined ? { key: { providerId: String(l.key.providerId ?? ''), keyId: String(l.key.keyId) } } : {}),
+      })),
+    }));
+  }
+  return vm.observed.keys.filter((k) => k.part !== 'vm').map((k) => ({ name: k.part, layers: [{ name: `${k.part} (base)`, key: k.key }] }));
+}
