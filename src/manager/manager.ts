@@ -17,6 +17,7 @@ import { KEY_MIGRATIONS } from './keys/schema.js';
 import { createKeyService } from './keys/key-service.js';
 import { keyRoutes } from './keys/key-routes.js';
 import type { KeyServiceOptions } from './keys/context.js';
+import { consoleRoutes } from './console/console-routes.js';
 
 /** Key management as the composition sees it: the contract's service, its routes, its lifecycle. */
 export interface KeyPart {
@@ -109,7 +110,7 @@ export async function openManager(o: OpenManagerOptions): Promise<RunningManager
     if (o.listen !== undefined) {
       api = await buildApi({
         platform,
-        routes: [platformRoutes(platform), inventoryRoutes(inventory), ...(keyPart.routes ?? [])],
+        routes: [platformRoutes(platform), inventoryRoutes(inventory), ...(keyPart.routes ?? []), consoleRoutes(platform)],
         tls: { certPem: serverCertificate.certPem, keyPem: serverCertificate.keyPem },
       });
       await api.listen({ host: o.listen.host, port: o.listen.port });
