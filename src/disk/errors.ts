@@ -24,6 +24,13 @@ export const DiskErrorCode = {
   DISK_BUSY: 'DISK_BUSY',
   /** No free keyslot for a shallow rekey. */
   DISK_NO_KEYSLOT: 'DISK_NO_KEYSLOT',
+  /**
+   * The disk is in the middle of an in-place operation (or another one than asked): the message
+   * names the command to rerun to finish it, or to roll it back with --abort.
+   */
+  DISK_IN_PLACE_UNFINISHED: 'DISK_IN_PLACE_UNFINISHED',
+  /** In-place progress (sidecar or in-progress block) missing, damaged or not matching; or nothing to abort / too late to abort. */
+  DISK_IN_PLACE_STATE: 'DISK_IN_PLACE_STATE',
   /** A worker thread failed. */
   DISK_WORKER_FAILED: 'DISK_WORKER_FAILED',
 } as const;

@@ -21,3 +21,5 @@ export { cloneDisk } from './clone.js';
 export { diskInfo } from './info.js';
 export { checkDiskKey } from './verify.js';
 export { DEFAULT_KEYSLOT_ITERATIONS } from './luks1/constants.js';
+export type { DecryptInPlaceOptions, EncryptInPlaceOptions, InPlaceOptions, InPlaceResult, RekeyInPlaceOptions } from './types.js';
+export { decryptDiskInPlace, encryptDiskInPlace, rekeyDiskInPlace } from './inplace/api.js';

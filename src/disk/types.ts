@@ -1,9 +1,13 @@
 /** Progress of a bulk operation; the CLI turns it into a bar with rate and ETA. */
 export interface DiskProgress {
-  readonly phase: 'encrypt' | 'decrypt' | 'rekey';
-  /** Payload bytes processed so far (holes included). */
+  /** rollback: an in-place --abort walking the data back. */
+  readonly phase: 'encrypt' | 'decrypt' | 'rekey' | 'rollback';
+  /** Payload bytes processed so far (holes included; for a resumed in-place run, earlier runs too). */
   readonly doneBytes: number;
   readonly totalBytes: number;
+  /** In place only: the payload byte offset the walk has made durable (it moves down for encrypt and a rekey to a larger offset). */
+  readonly position?: number;
+  readonly direction?: 'down' | 'up';
 }
 export type ProgressFn = (p: DiskProgress) => void;
 /** Human-readable notices (e.g. "removed stale temporary file …"). */
@@ -90,4 +94,33 @@ export interface CloneDiskOptions {
   readonly iterations?: number;
   readonly onProgress?: ProgressFn;
   readonly onNotice?: NoticeFn;
+}
+
+/** encrypt/decrypt/deep rekey of one file in place (no second copy); rerunning resumes, abort rolls back. */
+export interface InPlaceOptions {
+  readonly path: string;
+  /** Roll back an interrupted in-place operation instead of finishing it. */
+  readonly abort?: boolean;
+  readonly iterations?: number;
+  readonly onProgress?: ProgressFn;
+  readonly onNotice?: NoticeFn;
+}
+
+export interface EncryptInPlaceOptions extends InPlaceOptions {
+  readonly dek: Buffer;
+}
+export type DecryptInPlaceOptions = EncryptInPlaceOptions;
+
+export interface RekeyInPlaceOptions extends InPlaceOptions {
+  readonly oldDek: Buffer;
+  readonly newDek: Buffer;
+}
+
+export interface InPlaceResult extends BulkResult {
+  /** This run continued an interrupted one. */
+  readonly resumed: boolean;
+  /** This run rolled the operation back (--abort): the file is as before it started. */
+  readonly aborted: boolean;
+  /** Payload offset of the file now (0 for raw). */
+  readonly payloadOffsetBytes: number;
 }

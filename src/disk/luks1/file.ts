@@ -23,16 +23,17 @@ export async function writeHeader(fh: FileHandle, h: LuksHeader, materials: Read
 
 /**
  * Opens a LUKS1 disk with a DEK (passphrase = its hex). Returns the master key (caller zeroes it)
- * and the slot that opened. WRONG_KEY when no active keyslot accepts it.
+ * and the slot that opened. WRONG_KEY when no active keyslot accepts it. `materialBase`: where the
+ * header area starts in the file (an in-place operation keeps a copy in its staging area).
  */
-export async function unlock(fh: FileHandle, h: LuksHeader, dek: Buffer): Promise<{ mk: Buffer; slot: number }> {
+export async function unlock(fh: FileHandle, h: LuksHeader, dek: Buffer, materialBase = 0): Promise<{ mk: Buffer; slot: number }> {
   const passphrase = passphraseFromDek(dek);
   try {
     for (let i = 0; i < h.keyslots.length; i++) {
       const ks = h.keyslots[i]!;
       if (!ks.active) continue;
       const material = Buffer.alloc(keyMaterialSectors(h.keyBytes, ks.stripes) * SECTOR);
-      await readAt(fh, material, ks.keyMaterialOffset * SECTOR);
+      await readAt(fh, material, materialBase + ks.keyMaterialOffset * SECTOR);
       const mk = await tryKeyslot(h, ks, material, passphrase);
       if (mk !== undefined) return { mk, slot: i };
     }

@@ -1,4 +1,6 @@
 import { DiskError } from '../errors.js';
+import { isMarker, markerOp } from '../inplace/marker-record.js';
+import { unfinishedInPlace } from '../inplace/messages.js';
 import {
   AF_STRIPES, DIGEST_BYTES, KEYSLOT_DISABLED, KEYSLOT_ENABLED, KEYSLOTS, LUKS_MAGIC, LUKS_VERSION,
   MAX_ITERATIONS, MAX_UNLOCK_WORK, PHDR_BYTES, SALT_BYTES, SECTOR,
@@ -62,6 +64,7 @@ export function unlockWork(h: Pick<LuksHeader, 'hashSpec' | 'keyBytes' | 'mkDige
  * DISK_UNSUPPORTED, DISK_HEADER_CORRUPT or DISK_TRUNCATED naming the field.
  */
 export function parseHeader(buf: Buffer, fileSize: number): LuksHeader {
+  if (isMarker(buf)) throw unfinishedInPlace(markerOp(buf));
   if (fileSize < PHDR_BYTES || buf.length < PHDR_BYTES) {
     if (buf.length >= 6 && !buf.subarray(0, 6).equals(LUKS_MAGIC)) throw new DiskError('DISK_NOT_LUKS', 'not a LUKS disk (bad magic)');
     throw new DiskError('DISK_TRUNCATED', `truncated LUKS header: file has ${fileSize} bytes, the header needs ${PHDR_BYTES}`);
