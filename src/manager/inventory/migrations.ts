@@ -118,4 +118,24 @@ CREATE TABLE inv_vm_operations (
 CREATE INDEX inv_vm_operations_vm ON inv_vm_operations(vm_id, state);
 `,
   },
+  {
+    name: 'inventory-002-vm-settings',
+    sql: `
+-- what the manager knows of a VM beyond its .vmx: features the encryption rules refuse
+-- (fault tolerance, replication, content library, ports), the circular-dependency marks,
+-- and instant-clone relations (parent and child keys frozen while either exists)
+CREATE TABLE inv_vm_settings (
+  vm_id TEXT PRIMARY KEY REFERENCES inv_vms(id) ON DELETE CASCADE ON UPDATE CASCADE,
+  hosts_key_server INTEGER NOT NULL DEFAULT 0,
+  hosts_manager INTEGER NOT NULL DEFAULT 0,
+  fault_tolerance INTEGER NOT NULL DEFAULT 0,
+  replication INTEGER NOT NULL DEFAULT 0,
+  content_library INTEGER NOT NULL DEFAULT 0,
+  serial_ports INTEGER NOT NULL DEFAULT 0,
+  parallel_ports INTEGER NOT NULL DEFAULT 0,
+  instant_clone_of TEXT
+);
+CREATE INDEX inv_vm_settings_ic ON inv_vm_settings(instant_clone_of);
+`,
+  },
 ];

@@ -36,7 +36,12 @@ export interface ReconcileStep {
   /** Only when this returns true (default: always; steps are idempotent, rerunning is safe). */
   readonly when?: (ctx: StepContext) => boolean;
   run(ctx: StepContext): Promise<void>;
+  /** Called when `run` threw (e.g. to report a chain left under two keys), before the failure is recorded. */
+  readonly onFailure?: (ctx: StepContext, err: unknown) => Promise<void>;
 }
+
+/** Reports each step as it starts (a task's progress). */
+export type StepListener = (step: string, index: number, total: number) => void;
 
 export type StepList = readonly ReconcileStep[];
 
@@ -130,15 +135,15 @@ export class Reconciler {
     return this.#running.has(opId);
   }
 
-  run(opId: string): Promise<VmOperation> {
+  run(opId: string, onStep?: StepListener): Promise<VmOperation> {
     const cur = this.#running.get(opId);
     if (cur !== undefined) return cur;
-    const p = this.#run(opId).finally(() => this.#running.delete(opId));
+    const p = this.#run(opId, onStep).finally(() => this.#running.delete(opId));
     this.#running.set(opId, p);
     return p;
   }
 
-  async #run(opId: string): Promise<VmOperation> {
+  async #run(opId: string, onStep?: StepListener): Promise<VmOperation> {
     const { ops, vms, policies } = this.#deps;
     const start = ops.get(opId);
     if (start === undefined) throw new ManagerError('MANAGER_NOT_FOUND', `operation ${opId} not found`);
@@ -152,9 +157,15 @@ export class Reconciler {
       policy: () => policies.require(vms.require((ops.get(opId) as VmOperation).vmId).policyId),
     };
     try {
-      for (const step of steps) {
+      for (const [i, step] of steps.entries()) {
         if (step.when !== undefined && !step.when(ctx)) continue;
-        await step.run(ctx);
+        onStep?.(step.name, i, steps.length);
+        try {
+          await step.run(ctx);
+        } catch (err) {
+          await step.onFailure?.(ctx, err).catch(() => undefined);
+          throw err;
+        }
         ops.stepDone(opId, step.name);
       }
     } catch (err) {
@@ -165,10 +176,12 @@ export class Reconciler {
     }
     ops.setState(opId, 'done');
     const op = ctx.op();
+    // the other kinds end with their own step posting vSphere's event (vm.encrypted, vm.rekeyed, …)
+    if (op.kind !== 'create') return op;
     const vm = vms.require(op.vmId);
     this.#deps.events.post({
-      type: `vm.${op.kind === 'create' ? 'created' : `${op.kind}Done`}`, severity: 'info', entity: vmEntity(vm.id),
-      message: `VM ${vm.name}: ${op.kind} done${vm.encrypted ? ` (encrypted with key ${vm.keys[0]?.key.keyId ?? '?'} of key provider ${vm.keys[0]?.key.providerId ?? '?'})` : ''}`,
+      type: 'vm.created', severity: 'info', entity: vmEntity(vm.id),
+      message: `VM ${vm.name}: created${vm.encrypted ? ` (encrypted with key ${vm.keys[0]?.key.keyId ?? '?'} of key provider ${vm.keys[0]?.key.providerId ?? '?'})` : ''}`,
       ...(op.user === undefined ? {} : { user: op.user }),
     });
     return op;

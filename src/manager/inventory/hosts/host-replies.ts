@@ -77,9 +77,19 @@ export function parseHostVm(x: unknown): HostVm {
   if (encrypted && keyId !== undefined && providerId !== undefined) {
     const key = { providerId, keyId };
     keys.push({ part: 'vm', key });
-    // every layer of every disk is wrapped by the VM's KEK (docs/host.md)
+    // a disk's layers are wrapped by the VM's KEK unless the host names another per layer (a
+    // disk with its own key, or a shallow rekey stopped part way); a plain disk of an encrypted
+    // VM (per-disk policy) has no key
     const disks = o['disks'] === undefined ? [] : arr(o['disks'], 'vm.disks');
-    for (const d of disks) keys.push({ part: str(obj(d, 'vm.disk'), 'id', 'vm.disk'), key });
+    for (const d of disks) {
+      const dd = obj(d, 'vm.disk');
+      const layers = dd['layers'] === undefined ? [] : arr(dd['layers'], 'vm.disk.layers').map((l) => obj(l, 'vm.disk.layer'));
+      const plain = dd['encrypted'] === false || (layers.length > 0 && layers.every((l) => l['format'] === 'raw'));
+      if (plain) continue;
+      const top = layers.at(-1);
+      const layerKey = top === undefined ? undefined : optStr(top, 'keyId', 'vm.disk.layer');
+      keys.push({ part: str(dd, 'id', 'vm.disk'), key: layerKey === undefined ? key : { providerId, keyId: layerKey } });
+    }
   }
   const reason = optStr(crypto, 'reason', 'vm.crypto');
   const error = optStr(o, 'error', 'vm');

@@ -5,6 +5,7 @@ import { hostRoutes } from './host-routes.js';
 import { policyRoutes } from './policy-routes.js';
 import { treeRoutes } from './tree-routes.js';
 import { vmRoutes } from './vm-routes.js';
+import { vmOpsRoutes } from './vm-ops-routes.js';
 
 /** The inventory's HTTP routes: folders, clusters, hosts, datastores, VMs, storage policies. */
 export function inventoryRoutes(inv: Inventory): RouteModule {
@@ -12,6 +13,7 @@ export function inventoryRoutes(inv: Inventory): RouteModule {
     treeRoutes(app, inv);
     hostRoutes(app, inv);
     vmRoutes(app, inv);
+    vmOpsRoutes(app, inv);
     policyRoutes(app, inv);
   };
 }

@@ -84,7 +84,10 @@ export function vmRoutes(app: FastifyInstance, inv: Inventory): void {
   }, async (req, reply) => {
     const who = principalOf(req);
     const view = svc.view(req.params.id);
-    if (view.operation?.kind === 'create' && view.policy.encryption) inv.platform.access.check(who, Privilege.CRYPTO_ENCRYPT_NEW, { kind: 'vm', id: view.vm.id });
+    const kind = view.operation?.kind;
+    if (kind === 'create' && view.policy.encryption) inv.platform.access.check(who, Privilege.CRYPTO_ENCRYPT_NEW, { kind: 'vm', id: view.vm.id });
+    // encryption operations rerun under the VM's lock, with the privilege that started them
+    if (kind !== undefined && kind !== 'create') return reply.code(202).send(taskJson(inv.vmOps.rerun(req.params.id, who)));
     return reply.code(202).send(taskJson(svc.rerun(req.params.id, who)));
   });
 

@@ -79,6 +79,13 @@ export class OperationStore {
     this.#db.prepare('UPDATE inv_vm_operations SET key_provider_id = ?, key_id = ?, updated_at = ? WHERE id = ?').run(key.providerId, key.keyId, nowIso(), id);
   }
 
+  /** Adds facts a step learnt (e.g. the chain was seen under two keys) to the operation's spec. */
+  patchSpec(id: string, patch: Record<string, unknown>): void {
+    const cur = this.get(id);
+    if (cur === undefined) return;
+    this.#db.prepare('UPDATE inv_vm_operations SET spec = ?, updated_at = ? WHERE id = ?').run(JSON.stringify({ ...cur.spec, ...patch }), nowIso(), id);
+  }
+
   stepDone(id: string, step: string): void {
     this.#db.prepare('UPDATE inv_vm_operations SET step = ?, updated_at = ? WHERE id = ?').run(step, nowIso(), id);
   }

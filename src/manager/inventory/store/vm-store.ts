@@ -107,6 +107,11 @@ export class VmStore {
     })();
   }
 
+  /** Runs `fn` in one transaction (e.g. a policy change and the operation that reconciles it). */
+  atomically<T>(fn: () => T): T {
+    return this.#db.transaction(fn)();
+  }
+
   /** A created VM takes the uuid its host gave it (keys and operations follow: ON UPDATE CASCADE). */
   rename(fromId: string, toId: string): void {
     if (fromId === toId) return;

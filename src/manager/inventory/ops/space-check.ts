@@ -1,0 +1,66 @@
+import { EntityKind, type EventPoster, type HostGateway } from '../../contracts.js';
+import { refuse, VmRule } from './rules.js';
+
+/**
+ * "Twice the space": encrypt, decrypt, deep rekey and clone write a full copy of every disk
+ * beside the old one before the old one goes, so the datastore must hold that copy on top of
+ * what is there. Refused before anything is touched, with the critical `vm.crypto.noDiskSpace`
+ * event naming the datastore, what is needed and what is free (vSphere's "Insufficient disk
+ * space to perform the cryptographic operation").
+ */
+export interface SpaceNeed {
+  readonly vmId: string;
+  readonly vmName: string;
+  readonly hostId: string;
+  /** The datastore's name on that host (mount name). */
+  readonly mountName: string;
+  /** The datastore's inventory name, for the operator. */
+  readonly datastoreName: string;
+  readonly neededBytes: number;
+  readonly user?: string;
+}
+
+const MAX_BYTES = 2 ** 60;
+
+/** Free bytes of the datastore as the host reports them, or undefined when it does not. */
+export async function datastoreFreeBytes(hosts: HostGateway, hostId: string, mountName: string): Promise<number | undefined> {
+  const r = await hosts.call<{ datastores?: unknown }>(hostId, 'GET', '/v1/datastores');
+  const list = Array.isArray(r.datastores) ? r.datastores.slice(0, 1024) : [];
+  for (const d of list) {
+    if (typeof d !== 'object' || d === null) continue;
+    const o = d as Record<string, unknown>;
+    if (o['name'] !== mountName) continue;
+    const free = o['freeBytes'] ?? o['availableBytes'];
+    if (typeof free === 'number' && Number.isSafeInteger(free) && free >= 0 && free < MAX_BYTES) return free;
+  }
+  return undefined;
+}
+
+export class SpaceCheck {
+  readonly #hosts: HostGateway;
+  readonly #events: EventPoster;
+  /** VMs refused for space since this manager started: the next pass clears their alarm. */
+  readonly #short = new Set<string>();
+
+  constructor(hosts: HostGateway, events: EventPoster) {
+    this.#hosts = hosts;
+    this.#events = events;
+  }
+
+  async require(n: SpaceNeed, what: string): Promise<void> {
+    const free = await datastoreFreeBytes(this.#hosts, n.hostId, n.mountName);
+    const vm = { kind: EntityKind.VM, id: n.vmId };
+    if (free !== undefined && free < n.neededBytes) {
+      this.#short.add(n.vmId);
+      this.#events.post({
+        type: 'vm.crypto.noDiskSpace', severity: 'critical', entity: vm, ...(n.user === undefined ? {} : { user: n.user }),
+        message: `insufficient disk space to ${what} VM ${n.vmName}: datastore ${n.datastoreName} needs ${n.neededBytes} bytes free for the temporary copy, has ${free}`,
+        data: { datastore: n.datastoreName, neededBytes: n.neededBytes, freeBytes: free },
+      });
+      throw refuse(VmRule.DISK_SPACE, `datastore ${n.datastoreName} has ${free} bytes free; ${what} VM ${n.vmName} needs ${n.neededBytes} for the temporary copy`);
+    }
+    if (this.#short.delete(n.vmId)) {
+      this.#events.post({ type: 'vm.crypto.diskSpaceOk', severity: 'info', entity: vm, message: `datastore ${n.datastoreName} has room for VM ${n.vmName}'s operation again` });
+    }
+  }
+}
