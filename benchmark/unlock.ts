@@ -205,11 +205,15 @@ async function scenario(s: Scenario, kmsPort: number, kmsTls: Tls, hostTls: { ce
     hostDirs.map(async (_, h) => {
       const a = await startAgent(h);
       agents[h] = a;
+      const up = Number(process.hrtime.bigint() - started) / 1e9;
       // What the host monitor does when a host comes back: ask key management to unlock it.
       let r = await keys.unlockHost(`esx${h}`);
       for (let i = 0; r.stillLocked.length > 0 && i < 3; i++) r = await keys.unlockHost(`esx${h}`);
+      const pushed = Number(process.hrtime.bigint() - started) / 1e9;
       const info = await (clients[h] as HostClient).call<{ lockedVms: string[]; hostKeyPresent?: boolean }>('GET', '/v1/host');
       if (info.lockedVms.length > 0 || info.hostKeyPresent !== true) throw new Error(`esx${h}: ${info.lockedVms.length} VMs still locked`);
+      const verified = Number(process.hrtime.bigint() - started) / 1e9;
+      if (process.env['BENCH_VERBOSE'] === '1') console.log(`    esx${h}: agent up ${up.toFixed(2)} s, keys pushed ${pushed.toFixed(2)} s, verified ${verified.toFixed(2)} s`);
       return r.unlocked.length;
     }),
   );
@@ -251,6 +255,13 @@ try {
   const kmsPort = await freePort();
   kms = (await startChild(['kms', 'serve', '--data', data, '--listen', `127.0.0.1:${kmsPort}`], /kms listening on/)).child;
 
+  const custom = /^(\d+)x(\d+)$/.exec(process.env['BENCH_SIZE'] ?? '');
+  if (custom !== null) {
+    // BENCH_SIZE=HOSTSxVMS: one scenario of that size only (to study one part of the curve).
+    const o = await scenario({ hosts: Number(custom[1]), vmsPerHost: Number(custom[2]) }, kmsPort, kmsTls, { cert: hostCert, key: hostKey, fingerprint }, join(work, 'custom'));
+    console.log(`RESULT unlock-custom seconds=${o.seconds.toFixed(2)} vms=${o.vms} kms_gets_per_s=${o.getsPerSec.toFixed(0)} manager_rss_mb=${o.rssMb.toFixed(0)}`);
+    process.exitCode = 0;
+  } else {
   console.log(`quick size: 1 host × 1000 VMs`);
   const q = await scenario({ hosts: 1, vmsPerHost: 1000 }, kmsPort, kmsTls, { cert: hostCert, key: hostKey, fingerprint }, join(work, 'quick'));
   let full: Outcome | undefined;
@@ -264,6 +275,7 @@ try {
   console.log(
     `RESULT unlock ours=${q.seconds.toFixed(2)} vms=${last.vms} full_s=${full === undefined ? 'NA' : full.seconds.toFixed(2)} kms_gets_per_s=${last.getsPerSec.toFixed(0)} manager_rss_mb=${last.rssMb.toFixed(0)}`,
   );
+  }
 } finally {
   if (kms !== undefined) await kill9(kms);
   await rm(work, { recursive: true, force: true });
