@@ -14,6 +14,10 @@ export const KmsErrorCode = {
   MASTER_KEY_INVALID: 'MASTER_KEY_INVALID',
   /** Sealed key material failed authentication (wrong master key, tampering, wrong object id). */
   UNSEAL_FAILED: 'UNSEAL_FAILED',
+  /** A stored record does not authenticate: edited, swapped between ids, or its integrity tag removed. */
+  RECORD_TAMPERED: 'RECORD_TAMPERED',
+  /** A stored record is older than a version this server has already seen (put back from history). */
+  RECORD_ROLLED_BACK: 'RECORD_ROLLED_BACK',
   /** The data directory or a configured file is missing or invalid. */
   CONFIG_INVALID: 'CONFIG_INVALID',
 } as const;

@@ -8,6 +8,8 @@ import { KeyServer } from './key-server.js';
 import { loadMasterKey } from './master-key.js';
 import { KeySealer } from './key-material-seal.js';
 import { openSqliteStore } from './store/sqlite.js';
+import { openAuthenticatedStore } from './integrity/authenticated-store.js';
+import { RecordMac } from './integrity/record-mac.js';
 import type { KeyStore } from './store/types.js';
 
 export interface ServeOptions {
@@ -46,8 +48,18 @@ export async function serveKms(opts: ServeOptions): Promise<RunningKms> {
   const certPem = await readPemFile(opts.certFile ?? paths.serverCert);
   const keyPem = await readPemFile(opts.keyFile ?? paths.serverKey, { privateKey: true });
   const caPem = await readPemFile(opts.caFile ?? paths.caCert);
-  const master = await loadMasterKey(paths.masterKey);
+  let audit: AuditLog;
+  try {
+    audit = await openFileAuditLog(paths.auditLog);
+  } catch (err) {
+    throw new KmsError('CONFIG_INVALID', `cannot open audit log ${paths.auditLog}: ${(err as Error).message}`, { cause: err });
+  }
+  const master = await loadMasterKey(paths.masterKey).catch(async (err: unknown) => {
+    await audit.close();
+    throw err;
+  });
   const sealer = new KeySealer(master);
+  const recordMac = new RecordMac(master);
   let store: KeyStore;
   try {
     if ((opts.store ?? 'sqlite') === 'etcd') {
@@ -67,16 +79,20 @@ export async function serveKms(opts: ServeOptions): Promise<RunningKms> {
     } else {
       store = await openSqliteStore({ path: paths.database });
     }
+  } catch (err) {
+    sealer.destroy();
+    recordMac.destroy();
+    await audit.close();
+    throw err;
   } finally {
     master.fill(0);
   }
-  let audit: AuditLog;
   try {
-    audit = await openFileAuditLog(paths.auditLog);
+    store = await protectRecords(store, recordMac, audit, opts.log);
   } catch (err) {
-    await store.close();
     sealer.destroy();
-    throw new KmsError('CONFIG_INVALID', `cannot open audit log ${paths.auditLog}: ${(err as Error).message}`, { cause: err });
+    await audit.close();
+    throw err;
   }
   const keyServer = new KeyServer({ store, sealer, audit, now: () => new Date(), randomBytes });
   let server;
@@ -115,4 +131,22 @@ async function readEtcdTls(files: EtcdTlsFiles): Promise<{ caPem: string; certPe
   const caPem = await readPemFile(files.caFile);
   if (files.certFile === undefined || files.keyFile === undefined) return { caPem };
   return { caPem, certPem: await readPemFile(files.certFile), keyPem: await readPemFile(files.keyFile, { privateKey: true }) };
+}
+
+/** Wraps the store in record authentication (migrating an older store once); refusals go to the audit log. */
+async function protectRecords(inner: KeyStore, mac: RecordMac, audit: AuditLog, log: ((line: string) => void) | undefined): Promise<KeyStore> {
+  try {
+    const { store, report } = await openAuthenticatedStore(inner, mac, {
+      onFailure: (f) =>
+        audit.record({ time: new Date().toISOString(), identity: '-', operation: 'integrity', objectId: f.id, result: 'failure', reason: f.code, message: f.message }),
+    });
+    if (report.migrated > 0) log?.(`kms: record integrity: ${report.migrated} records of an older store tagged`);
+    if (report.refused > 0) log?.(`kms: record integrity: ${report.refused} records REFUSED (edited outside the KMS); see the audit log`);
+    await audit.flush();
+    return store;
+  } catch (err) {
+    mac.destroy();
+    await inner.close();
+    throw err;
+  }
 }

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Etcd3, IKeyValue, IResponseOp } from 'etcd3';
 import { KmsError, KmsErrorCode } from '../errors.js';
-import type { KeyRecord, KeyRecordChange, KeyStore, NewKeyRecord } from './types.js';
+import { checkMeta, type KeyRecord, type KeyRecordChange, type KeyStore, type NewKeyRecord } from './types.js';
 import { createEtcdClient, type EtcdTlsOptions } from './etcd-client.js';
 import { decodeKv, encodeValue } from './etcd-record.js';
 import { retryEtcd, type EtcdRetryBudget } from './etcd-retry.js';
@@ -214,6 +214,25 @@ export class EtcdKeyStore implements KeyStore {
         from = Buffer.concat([last.key, Buffer.from([0])]);
       }
       return all.sort((a, b) => (a.rev < b.rev ? -1 : a.rev > b.rev ? 1 : 0)).map((x) => x.rec);
+    });
+  }
+
+  async readMeta(name: string): Promise<string | undefined> {
+    checkMeta(name);
+    const key = Buffer.from(`${this.prefix}meta/${name}`, 'utf8');
+    return this.retry('read meta', async (deadline) => {
+      const res = await this.client.kv.range({ key }, { deadline });
+      const kv = res.kvs[0];
+      return kv === undefined ? undefined : kv.value.subarray(0, 4096).toString('utf8');
+    });
+  }
+
+  async writeMeta(name: string, value: string): Promise<void> {
+    checkMeta(name, value);
+    const key = Buffer.from(`${this.prefix}meta/${name}`, 'utf8');
+    const v = Buffer.from(value, 'utf8');
+    await this.retry('write meta', async (deadline) => {
+      await this.client.kv.put({ key, value: v }, { deadline });
     });
   }
 

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { dirname } from 'node:path';
 import { KmsError } from '../errors.js';
-import type { KeyRecord, KeyRecordChange, KeyStore, NewKeyRecord } from './types.js';
+import { checkMeta, type KeyRecord, type KeyRecordChange, type KeyStore, type NewKeyRecord } from './types.js';
 import { fsyncDir } from '../../fs/fsync-dir.js';
 
 type Row = { id: string; owner: string; version: number; attributes: string; sealed_key: Buffer | null };
@@ -44,7 +44,8 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<KeyStor
     attributes TEXT NOT NULL,
     sealed_key BLOB
   );
-  CREATE INDEX IF NOT EXISTS kms_objects_owner ON kms_objects(owner);`);
+  CREATE INDEX IF NOT EXISTS kms_objects_owner ON kms_objects(owner);
+  CREATE TABLE IF NOT EXISTS kms_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);`);
   // A new database (and its -wal) must not lose its directory entry in a crash after keys went in.
   await fsyncDir(dirname(opts.path));
 
@@ -60,6 +61,9 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<KeyStor
   const updateRow = db.prepare(
     'UPDATE kms_objects SET version = version + 1, attributes = ?, sealed_key = ? WHERE id = ? AND version = ?',
   );
+
+  const selectMeta = db.prepare<[string], { value: string }>('SELECT value FROM kms_meta WHERE name = ?');
+  const upsertMeta = db.prepare('INSERT INTO kms_meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value');
 
   let queue: Write[] = [];
   let scheduled = false;
@@ -166,6 +170,17 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<KeyStor
       if (closed) throw new KmsError('STORE_UNAVAILABLE', 'store is closed');
       const rows = filter?.owner === undefined ? selectAll.all() : selectOwner.all(filter.owner);
       return rows.map(toRecord);
+    },
+    async readMeta(name) {
+      checkMeta(name);
+      if (closed) throw new KmsError('STORE_UNAVAILABLE', 'store is closed');
+      return selectMeta.get(name)?.value;
+    },
+    async writeMeta(name, value) {
+      checkMeta(name, value);
+      if (closed) throw new KmsError('STORE_UNAVAILABLE', 'store is closed');
+      // A separate (synchronous=FULL) transaction: meta writes are rare format markers.
+      upsertMeta.run(name, value);
     },
     async close() {
       if (closed) return;

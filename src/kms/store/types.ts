@@ -52,6 +52,22 @@ export interface KeyStore {
   update(id: string, expectedVersion: number, change: KeyRecordChange): Promise<KeyRecord>;
   /** Every record, optionally only those of `owner`, in insertion order. */
   list(filter?: { readonly owner?: string }): Promise<KeyRecord[]>;
+  /**
+   * A small named value of the store itself (not a managed object): format markers such as
+   * "record-integrity". Names match /^[a-z0-9-]{1,64}$/; values are at most 4 KiB of text.
+   */
+  readMeta(name: string): Promise<string | undefined>;
+  /** Durably sets a meta value (overwrites). */
+  writeMeta(name: string, value: string): Promise<void>;
   /** Finishes pending writes and releases the backend. */
   close(): Promise<void>;
+}
+
+const META_NAME_RE = /^[a-z0-9-]{1,64}$/;
+export const MAX_META_VALUE = 4096;
+
+/** Guards meta names and values (both stores). */
+export function checkMeta(name: string, value?: string): void {
+  if (!META_NAME_RE.test(name)) throw new TypeError(`meta name must match ${META_NAME_RE.source}`);
+  if (value !== undefined && value.length > MAX_META_VALUE) throw new TypeError(`meta value longer than ${MAX_META_VALUE}`);
 }
