@@ -9,6 +9,7 @@ import { XtsPool } from './bulk/pool.js';
 import { runBulk } from './bulk/engine.js';
 import { zero } from '../crypto/guards.js';
 import { withDiskLock } from './lock.js';
+import { refuseUnfinished } from './inplace/guard.js';
 
 /**
  * LUKS1 → raw. Holes stay holes: a chunk whose ciphertext is all zeros was never written and a
@@ -23,6 +24,7 @@ async function decryptLocked(opts: DecryptDiskOptions): Promise<BulkResult> {
   const started = performance.now();
   const src = await openSource(opts.src);
   try {
+    await refuseUnfinished(opts.src, src);
     const { header: h, fileSize } = await readHeader(src);
     const { mk } = await unlock(src, h, opts.dek);
     try {

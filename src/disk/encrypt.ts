@@ -12,6 +12,7 @@ import { XtsPool } from './bulk/pool.js';
 import { runBulk } from './bulk/engine.js';
 import { zero } from '../crypto/guards.js';
 import { withDiskLock } from './lock.js';
+import { refuseUnfinished } from './inplace/guard.js';
 
 /**
  * raw → LUKS1. Every sector is encrypted, zeros included: a hole in a LUKS payload would read
@@ -27,6 +28,7 @@ async function encryptLocked(opts: EncryptDiskOptions): Promise<BulkResult> {
   const started = performance.now();
   const src = await openSource(opts.src);
   try {
+    await refuseUnfinished(opts.src, src);
     const size = (await src.stat()).size;
     if (size === 0 || size % SECTOR !== 0) {
       throw new DiskError('DISK_BAD_INPUT', `${opts.src}: size ${size} is not a positive multiple of 512 bytes`);

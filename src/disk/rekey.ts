@@ -14,6 +14,7 @@ import { XtsPool } from './bulk/pool.js';
 import { runBulk } from './bulk/engine.js';
 import { constantTimeEqual, zero } from '../crypto/guards.js';
 import { withDiskLock } from './lock.js';
+import { refuseUnfinished } from './inplace/guard.js';
 
 /**
  * shallow: the master key stays, only the keyslot passphrase changes (new DEK), in place and
@@ -38,6 +39,7 @@ async function shallow(opts: RekeyDiskOptions, iterations: number): Promise<Bulk
   const started = performance.now();
   const fh = await openSource(opts.path, 'r+');
   try {
+    await refuseUnfinished(opts.path, fh);
     const { header: h } = await readHeader(fh);
     const { mk } = await unlock(fh, h, opts.oldDek);
     const passphrase = passphraseFromDek(opts.newDek);
@@ -79,6 +81,7 @@ export async function recrypt(
   const started = performance.now();
   const src = await openSource(opts.src);
   try {
+    await refuseUnfinished(opts.src, src);
     const { header: old, fileSize } = await readHeader(src);
     const { mk: oldMk } = await unlock(src, old, opts.oldDek);
     const newMk = randomBytes(MASTER_KEY_BYTES);

@@ -1,14 +1,13 @@
-import { open } from 'node:fs/promises';
 import type { CliIo, CommandGroup } from '../command.js';
 import { parseCommandArgs, requireOption } from '../args.js';
 import { UsageError } from '../../errors.js';
-import { dekFromHexBytes } from '../../crypto/dek.js';
 import { zero } from '../../crypto/guards.js';
 import { formatBytes } from '../../disk/units.js';
 import {
-  DEFAULT_KEYSLOT_ITERATIONS, DiskError, createEncryptedDisk, decryptDisk, diskInfo, encryptDisk, rekeyDisk,
-  type BulkResult, type DiskInfo, type DiskProgress,
+  DEFAULT_KEYSLOT_ITERATIONS, createEncryptedDisk, decryptDisk, diskInfo, encryptDisk, rekeyDisk, type DiskInfo,
 } from '../../disk/index.js';
+import { printResult, progressBar, readKeyFile } from './disk-io.js';
+import { IN_PLACE_USAGE, runInPlaceCommand, wantsInPlace } from './disk-inplace.js';
 
 const USAGE = {
   create: 'vmcrypt disk create FILE --size SIZE --key-file K [--iterations N] [--json]',
@@ -18,37 +17,17 @@ const USAGE = {
   info: 'vmcrypt disk info FILE [--json]',
 } as const;
 
+
 const HELP = [
   'usage: vmcrypt disk <command> …   (LUKS1 disk files QEMU opens with the key file\'s hex as its secret)',
   '',
   ...Object.values(USAGE).map((u) => `  ${u}`),
+  ...Object.values(IN_PLACE_USAGE).map((u) => `  ${u}`),
   '',
+  'In place (--in-place): no second copy; rerun the same command to resume after a crash, --abort to roll back.',
   'A key file holds the 64 hex characters of a DEK; keys are never taken on the command line.',
   `SIZE accepts bytes or K/M/G/T suffixes (powers of 1024). Default keyslot PBKDF2 iterations: ${DEFAULT_KEYSLOT_ITERATIONS}.`,
 ].join('\n');
-
-/** Reads a key file: at most 4 KiB, exactly 64 hex characters (whitespace around allowed). */
-async function readKeyFile(path: string): Promise<Buffer> {
-  let fh;
-  try {
-    fh = await open(path, 'r');
-  } catch (err) {
-    throw new DiskError('DISK_NOT_FOUND', `cannot read key file ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
-  const buf = Buffer.alloc(4096);
-  try {
-    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-    if (bytesRead === buf.length) throw new DiskError('DISK_BAD_INPUT', `key file ${path} is too large for a 64-hex-character key`);
-    try {
-      return dekFromHexBytes(buf.subarray(0, bytesRead));
-    } catch (err) {
-      throw new DiskError('DISK_BAD_INPUT', `key file ${path}: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  } finally {
-    zero(buf);
-    await fh.close();
-  }
-}
 
 export function parseSize(text: string): number {
   const m = /^(\d+)\s*([KMGT]?)(i?B)?$/i.exec(text.trim());
@@ -63,54 +42,6 @@ function parseIterations(v: string | boolean | undefined): number | undefined {
   if (typeof v !== 'string') return undefined;
   if (!/^\d+$/.test(v)) throw new UsageError('--iterations must be a whole number');
   return Number(v);
-}
-
-function clock(seconds: number): string {
-  if (!Number.isFinite(seconds)) return '--:--';
-  const s = Math.round(seconds);
-  const h = Math.floor(s / 3600);
-  const mm = String(Math.floor((s % 3600) / 60)).padStart(2, '0');
-  const ss = String(s % 60).padStart(2, '0');
-  return h > 0 ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
-}
-
-/** Progress bar with rate and ETA on a terminal (stderr), nothing otherwise. */
-function progressBar(io: CliIo): { onProgress?: (p: DiskProgress) => void; finish: () => void } {
-  if (!io.interactive) return { finish: () => undefined };
-  const started = performance.now();
-  let last = 0;
-  let drawn = false;
-  return {
-    onProgress(p) {
-      const now = performance.now();
-      if (now - last < 200 && p.doneBytes < p.totalBytes) return;
-      last = now;
-      const frac = p.totalBytes === 0 ? 1 : p.doneBytes / p.totalBytes;
-      const secs = (now - started) / 1000;
-      const rate = secs > 0 ? p.doneBytes / secs : 0;
-      const eta = rate > 0 ? (p.totalBytes - p.doneBytes) / rate : Infinity;
-      const width = 30;
-      const fill = Math.round(frac * width);
-      process.stderr.write(
-        `\r${p.phase} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${(frac * 100).toFixed(0).padStart(3)}% ` +
-          `${formatBytes(p.doneBytes)}/${formatBytes(p.totalBytes)} ${formatBytes(rate)}/s ETA ${clock(eta)}  `,
-      );
-      drawn = true;
-    },
-    finish() {
-      if (drawn) process.stderr.write('\n');
-      drawn = false;
-    },
-  };
-}
-
-function printResult(io: CliIo, json: boolean, what: string, r: BulkResult, extra: Record<string, unknown> = {}): void {
-  if (json) {
-    io.out(JSON.stringify({ ok: true, ...extra, bytes: r.bytes, holeBytes: r.holeBytes, seconds: Number(r.seconds.toFixed(3)) }));
-    return;
-  }
-  const rate = r.seconds > 0 ? r.bytes / r.seconds : 0;
-  io.out(`${what}: ${formatBytes(r.bytes)} in ${r.seconds.toFixed(2)} s (${formatBytes(rate)}/s, ${formatBytes(r.holeBytes)} left as holes)`);
 }
 
 function printInfo(io: CliIo, info: DiskInfo): void {
@@ -156,6 +87,7 @@ async function run(args: readonly string[], io: CliIo): Promise<number> {
     }
     case 'encrypt':
     case 'decrypt': {
+      if (wantsInPlace(rest)) return runInPlaceCommand(sub, rest, io, notice);
       const usage = USAGE[sub];
       const { values, positionals } = parseCommandArgs(rest, {
         'key-file': { type: 'string' }, iterations: { type: 'string' }, json: { type: 'boolean' },
@@ -179,6 +111,7 @@ async function run(args: readonly string[], io: CliIo): Promise<number> {
       return 0;
     }
     case 'rekey': {
+      if (wantsInPlace(rest)) return runInPlaceCommand(sub, rest, io, notice);
       const { values, positionals } = parseCommandArgs(rest, {
         'key-file': { type: 'string' }, 'new-key-file': { type: 'string' }, deep: { type: 'boolean' },
         iterations: { type: 'string' }, json: { type: 'boolean' },

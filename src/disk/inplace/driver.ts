@@ -128,9 +128,10 @@ export async function runInPlace(run: InPlaceRun): Promise<InPlaceResult> {
         }
         resumed = true;
         run.onNotice?.(`${run.abort ? 'rolling back' : 'resuming'} the interrupted in-place ${sc.state.op} of ${run.path} (phase ${sc.state.phase})`);
-        if ((sc.state.phase === 'prepare' || sc.state.phase === 'staged') && (await recoverStart(fh, sc, run.abort))) {
+        const prior = sc.state;
+        if ((prior.phase === 'prepare' || prior.phase === 'staged') && (await recoverStart(fh, sc, run.abort))) {
           sc = undefined;
-          if (run.abort) return { bytes: 0, holeBytes: 0, seconds: (performance.now() - started) / 1000, resumed, aborted: true, payloadOffsetBytes: -1 };
+          if (run.abort) return { bytes: 0, holeBytes: 0, seconds: (performance.now() - started) / 1000, resumed, aborted: true, payloadOffsetBytes: prior.from };
         }
       } else {
         if (isMarker(await readFront(fh))) {

@@ -7,6 +7,7 @@ import { encodeMarker, type Marker } from './marker.js';
 import { installMarker } from './front.js';
 import { FRONT, stagingEnd, stagingFront, stagingHeader } from './geometry.js';
 import { Sidecar } from './sidecar.js';
+import { ensureFreeSpace } from '../space.js';
 import { checkPayload } from './checks.js';
 import type { StartInput, Started } from './context.js';
 
@@ -26,6 +27,7 @@ export async function startDecrypt(input: StartInput): Promise<Started> {
   try {
     checkPayload(path, size);
     const m: Marker = { op: 'decrypt', opId, size, from, to: 0, staging: fileSize, headerArea: from, a };
+    await ensureFreeSpace(path, stagingEnd(m) - fileSize); // in place: only the growth, never a second copy
     const sc = await Sidecar.create(path, {
       opId: m.opId, op: 'decrypt', abort: false, phase: 'prepare', origSize: fileSize, size, from, to: 0, staging: m.staging,
       lo: FRONT, hi: size, progress: FRONT,

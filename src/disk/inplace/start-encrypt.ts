@@ -9,6 +9,7 @@ import { encodeMarker, type Marker } from './marker.js';
 import { installMarker, readFront } from './front.js';
 import { FRONT, stagingEnd, stagingFront, stagingHeader } from './geometry.js';
 import { Sidecar } from './sidecar.js';
+import { ensureFreeSpace } from '../space.js';
 import type { StartInput, Started } from './context.js';
 
 /**
@@ -30,6 +31,7 @@ export async function startEncrypt(input: StartInput): Promise<Started> {
     const to = h.payloadOffset * SECTOR;
     const m: Marker = { op: 'encrypt', opId, size, from: 0, to, staging: to + size, headerArea: to, b: h };
     const material = fillKeyslot(h, 0, mk, passphrase, input.iterations);
+    await ensureFreeSpace(path, stagingEnd(m) - size); // in place: only the growth, never a second copy
     const sc = await Sidecar.create(path, {
       opId, op: 'encrypt', abort: false, phase: 'prepare', origSize: size, size, from: 0, to, staging: m.staging, lo: FRONT, hi: size, progress: size,
     });

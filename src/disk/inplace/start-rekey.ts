@@ -9,6 +9,7 @@ import { readHeader, unlock } from '../luks1/file.js';
 import type { Marker } from './marker.js';
 import { installMarker } from './front.js';
 import { Sidecar } from './sidecar.js';
+import { ensureFreeSpace } from '../space.js';
 import { checkPayload } from './checks.js';
 import type { StartInput, Started } from './context.js';
 
@@ -56,6 +57,7 @@ export async function startRekey(input: StartInput): Promise<Started> {
     const j = freeSlot(a, b);
     const material = fillKeyslot(b, j, mkB, passphrase, input.iterations);
     const m: Marker = { op: 'rekey', opId, size, from, to, staging: 0, headerArea: 0, a, b };
+    await ensureFreeSpace(path, Math.max(0, to - from)); // in place: only the growth, never a second copy
     const sc = await Sidecar.create(path, {
       opId, op: 'rekey', abort: false, phase: 'prepare', origSize: fileSize, size, from, to, staging: 0,
       lo: 0, hi: size, progress: to > from ? size : 0,
