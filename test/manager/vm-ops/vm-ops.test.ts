@@ -106,23 +106,22 @@ describe('VM encryption operations through the manager', () => {
   });
 
   it('refuses for an encrypted VM, each with its rule: suspend, memory snapshots, FT, replication, content library, ports, OVF export', async () => {
-    const cases: Array<[Promise<unknown>, string]> = [
-      [api().post(`/api/vms/${vmId}/suspend`), 'encrypted-no-suspend'],
-      [api().post(`/api/vms/${vmId}/snapshots`, { name: 'm', memory: true }), 'encrypted-no-memory-snapshot'],
-      [api().post(`/api/vms/${vmId}/settings`, { faultTolerance: true }), 'encrypted-no-fault-tolerance'],
-      [api().post(`/api/vms/${vmId}/settings`, { replication: true }), 'encrypted-no-replication'],
-      [api().post(`/api/vms/${vmId}/settings`, { contentLibrary: true }), 'encrypted-no-content-library'],
-      [api().post(`/api/vms/${vmId}/settings`, { parallelPorts: 1 }), 'encrypted-no-serial-parallel-ports'],
-      [api().post(`/api/vms/${vmId}/export`, { format: 'ovf', name: 'vm1-ovf' }), 'encrypted-no-ovf-export'],
-      [api().post(`/api/vms/${vmId}/policy`, { policyId: 'vm-encryption' }), 'xx-no-refusal'],
+    const cases: Array<[() => Promise<unknown>, string]> = [
+      [() => api().post(`/api/vms/${vmId}/suspend`), 'encrypted-no-suspend'],
+      [() => api().post(`/api/vms/${vmId}/snapshots`, { name: 'm', memory: true }), 'encrypted-no-memory-snapshot'],
+      [() => api().post(`/api/vms/${vmId}/settings`, { faultTolerance: true }), 'encrypted-no-fault-tolerance'],
+      [() => api().post(`/api/vms/${vmId}/settings`, { replication: true }), 'encrypted-no-replication'],
+      [() => api().post(`/api/vms/${vmId}/settings`, { contentLibrary: true }), 'encrypted-no-content-library'],
+      [() => api().post(`/api/vms/${vmId}/settings`, { parallelPorts: 1 }), 'encrypted-no-serial-parallel-ports'],
+      [() => api().post(`/api/vms/${vmId}/export`, { format: 'ovf', name: 'vm1-ovf' }), 'encrypted-no-ovf-export'],
     ];
-    for (const [p, rule] of cases.slice(0, -1)) {
-      const r = await refusal(p);
+    for (const [p, rule] of cases) {
+      const r = await refusal(p());
       expect(r.status, rule).toBe(409);
       expect(r.message).toContain(`rule: ${rule}`);
     }
     // the same policy again changes nothing and needs no task
-    const same = await cases.at(-1)?.[0] as { task?: unknown };
+    const same = await api().post<{ task?: unknown }>(`/api/vms/${vmId}/policy`, { policyId: 'vm-encryption' });
     expect(same.task).toBeUndefined();
     expect((await api().get<{ faultTolerance: boolean }>(`/api/vms/${vmId}/settings`)).faultTolerance).toBe(false);
   });
@@ -187,6 +186,8 @@ describe('VM encryption operations through the manager', () => {
     await lab.restartAgent(0);
     const t = await api().waitTask<{ error?: { code: string } }>(started.task.id, 120_000);
     await waitFor('host connected', async () => (await api().get<{ connectionState: string }>(`/api/hosts/${lab.hosts[0]?.id}`)).connectionState === 'connected');
+    // the kill usually lands while the host rewrites the disk; if the host was faster, the rerun is not needed
+    console.info(`encrypt task ended ${t.state} after the kill -9`);
     if (t.state === 'error') {
       expect((await vmOf(big)).compliance.status).toBe('notCompliant');
       const again = await runTask(api(), api().post(`/api/vms/${big}/reconcile`));
