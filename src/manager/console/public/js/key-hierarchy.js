@@ -24,7 +24,7 @@ export function keyHierarchySvg(vm) {
   /** @type {Array<{ dek: string, file: string, keyId?: string }>} */
   const rows = [];
   const home = vm.observed.keys.find((k) => k.part === 'vm');
-  if (home !== undefined) rows.push({ dek: 'VM home DEK', file: '.vmx secrets · NVRAM · logs', keyId: home.key.keyId });
+  if (home !== undefined) rows.push({ dek: 'VM home DEK', file: '.vmx · NVRAM · logs', keyId: home.key.keyId });
   for (const d of disksOf(vm)) {
     for (const l of d.layers) rows.push({ dek: `DEK ${d.name}`, file: l.name, ...(l.key === undefined ? {} : { keyId: l.key.keyId }) });
   }
@@ -60,7 +60,7 @@ function box(x, y, title, sub, kind, full) {
   return s('g', { class: `node ${kind}` },
     s('title', null, full ?? title),
     s('rect', { x, y, width: BOX_W, height: BOX_H, rx: 6 }),
-    s('text', { x: x + 8, y: y + 17, class: 'node-title' }, title.length > 26 ? `${title.slice(0, 25)}…` : title),
+    s('text', { x: x + 8, y: y + 17, class: 'node-title' }, title.length > 22 ? `${title.slice(0, 21)}…` : title),
     s('text', { x: x + 8, y: y + 32, class: 'node-sub' }, sub));
 }
 

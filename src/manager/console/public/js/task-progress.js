@@ -40,7 +40,7 @@ export function taskProgress(task, signal, onEnd) {
     el.dataset['percent'] = String(percent);
     replace(pct, `${percent} %`);
     replace(state, badge(t.state, STATE_BADGE[t.state] ?? 'muted'));
-    const detail = t.error !== undefined ? `${t.error.code}: ${t.error.message}` : [t.message, t.rate === undefined ? '' : rate(t.rate)].filter(Boolean).join(' · ');
+    const detail = t.error !== undefined ? `${t.error.code}: ${t.error.message}` : t.state === 'success' ? 'done' : [t.message, t.rate === undefined ? '' : rate(t.rate)].filter(Boolean).join(' · ');
     replace(msg, detail);
   };
   render(task);

@@ -1,6 +1,6 @@
 // @ts-check
 import { get } from '../api.js';
-import { h, replace } from '../dom.js';
+import { h, replace, s } from '../dom.js';
 import { complianceBadge, encryptionBadge, lockBadge, powerText, providerOf } from '../vm-state.js';
 import { newVmForm } from './new-vm.js';
 
@@ -20,7 +20,7 @@ export async function renderInventory(main, _param, ctx) {
     h('div', { class: 'split' },
       tree,
       h('section', { class: 'card grow' },
-        h('div', { class: 'row' }, h('h2', null, 'Virtual machines'), formSlot),
+        h('h2', null, 'Virtual machines'), formSlot,
         h('table', { class: 'grid', id: 'vm-table' },
           h('thead', null, h('tr', null, ...['Name', 'Host', 'Power', 'Encryption', 'Lock', 'Compliance', 'Key provider', 'Policy'].map((t) => h('th', null, t)))),
           table))));
@@ -63,7 +63,7 @@ function treeItems(clusters, hosts, vms) {
     h('span', { class: 'node host' }, '▣ ', host.name, ' ', h('span', { class: `dot ${CONNECTION[host.connectionState] ?? 'muted'}`, title: host.connectionState }),
       host.cryptoMode === 'safe' ? h('span', { class: 'muted small' }, ' crypto-safe') : null),
     h('ul', null, ...vms.filter((v) => v.hostId === host.id).map((vm) => h('li', null,
-      h('a', { class: 'node vm', href: `#/vm/${encodeURIComponent(vm.id)}` }, vm.observed.encrypted ? '🔒 ' : '▢ ', vm.name,
+      h('a', { class: 'node vm', href: `#/vm/${encodeURIComponent(vm.id)}` }, vmIcon(vm.observed.encrypted), ' ', vm.name,
         vm.observed.locked ? h('span', { class: 'badge bad small' }, 'locked') : null)))));
   const items = clusters.map((c) => h('li', { 'data-cluster-id': c.id },
     h('span', { class: 'node cluster' }, '▤ ', c.name, c.ha ? h('span', { class: 'muted small' }, ' HA') : null),
@@ -71,4 +71,11 @@ function treeItems(clusters, hosts, vms) {
   const standalone = hosts.filter((x) => x.clusterId === undefined).map(hostItem);
   if (items.length + standalone.length === 0) return [h('li', { class: 'muted' }, 'No hosts yet: add one with the CLI or POST /api/hosts.')];
   return [...items, ...standalone];
+}
+
+/** A padlock for an encrypted VM, an empty box otherwise (drawn: no icon font is fetched). @param {boolean} encrypted */
+function vmIcon(encrypted) {
+  return encrypted
+    ? s('svg', { class: 'lock-icon', viewBox: '0 0 16 16', 'aria-label': 'encrypted' }, s('rect', { x: 2, y: 7, width: 12, height: 8, rx: 1 }), s('path', { d: 'M5 7V5a3 3 0 0 1 6 0v2h-1.6V5a1.4 1.4 0 0 0-2.8 0v2z' }))
+    : s('svg', { class: 'vm-icon', viewBox: '0 0 16 16', 'aria-label': 'not encrypted' }, s('rect', { x: 2, y: 3, width: 12, height: 10, rx: 1 }));
 }

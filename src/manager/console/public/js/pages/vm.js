@@ -51,7 +51,7 @@ export async function renderVm(main, vmId, ctx) {
       fact('Key provider', providerOf(vm)),
       fact('Compliance', h('span', null, complianceBadge(vm), ' ', vm.compliance.reason ?? '')),
       fact('Lock', h('span', { id: 'vm-lock' }, lockBadge(vm))),
-      fact('Operation', vm.operation === undefined ? '—' : `${vm.operation.kind ?? ''} ${vm.operation.state ?? ''} ${vm.operation.step ?? ''}`.trim()),
+      fact('Last operation', operationText(vm)),
       fact('Observed at', when(/** @type {any} */ (vm.observed).observedAt)));
     const rows = [];
     const home = vm.observed.keys.find((k) => k.part === 'vm');
@@ -109,4 +109,12 @@ export async function renderVm(main, vmId, ctx) {
 
   await refresh();
   ctx.every(1000, refresh);
+}
+
+/** @param {Vm} vm */
+function operationText(vm) {
+  const op = vm.operation;
+  if (op === undefined) return '—';
+  const err = op.error?.message === undefined ? '' : ` — ${op.error.message}`;
+  return `${op.kind ?? '?'}: ${op.state ?? '?'}${op.step === undefined ? '' : ` (step ${op.step})`}${err}`;
 }

@@ -1,0 +1,251 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { kmsPaths } from '../../../src/kms/data-dir.js';
+import { repoRoot } from '../../helpers/cli.js';
+import { stopAll } from '../../helpers/process.js';
+import { kmsNode, makeKmsDataDir, type KmsDataDir, type KmsNode } from '../../keyprovider/kms-nodes.js';
+import { addHostToManager, startAgent, type AgentProcess, type AddedHost } from '../helpers/host-agents.js';
+import { startManagerProcess, type ManagerProcess } from '../helpers/manager-process.js';
+import { launchConsoleBrowser, type ConsoleBrowser } from './chromium.js';
+
+/**
+ * The web console in Debian's Chromium against real processes: `vmcrypt kms serve`,
+ * `vmcrypt manager serve`, two `vmcrypt host serve` agents. Screenshots of the main pages go to
+ * docs/screenshots/ (the README shows them).
+ */
+const SHOTS = join(repoRoot, 'docs', 'screenshots');
+const CAROL_PASSWORD = 'carol-console-pass-1';
+
+let root: string;
+let kmsData: KmsDataDir;
+let kms: KmsNode;
+let manager: ManagerProcess;
+let browser: ConsoleBrowser;
+let admin: Page;
+const agents: Array<AgentProcess & { port: number; dir: string; name: string }> = [];
+const hosts: AddedHost[] = [];
+let plainVmId = '';
+let encryptedVmId = '';
+
+const api = () => manager.admin;
+const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+
+async function createVm(name: string, policyId: string, host: AddedHost): Promise<string> {
+  const ds = (await api().get<{ datastores: Array<{ id: string; name: string }> }>('/api/datastores')).datastores.find((d) => d.name === `${host.name}-local`);
+  const r = await api().post<{ task: { id: string } }>('/api/vms', { name, hostId: host.id, datastoreId: ds?.id, policyId, disks: [{ sizeBytes: 4 << 20 }] });
+  const t = await api().waitTask<{ result?: { vmId: string }; error?: unknown }>(r.task.id);
+  expect(t.state, JSON.stringify(t.error)).toBe('success');
+  return t.result?.vmId ?? '';
+}
+
+async function logIn(page: Page, user: string, password: string): Promise<void> {
+  await page.goto(`${manager.url}/#/login`);
+  await page.fill('#login-user', user);
+  await page.fill('#login-password', password);
+  await page.click('#login-submit');
+  await page.waitForSelector('header.top #who');
+}
+
+async function routeExists(method: string, path: string): Promise<boolean> {
+  const doc = await api().get<{ paths: Record<string, Record<string, unknown>> }>('/api/openapi.json');
+  return doc.paths[path]?.[method.toLowerCase()] !== undefined;
+}
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'vmcrypt-console-'));
+  await mkdir(SHOTS, { recursive: true });
+  kmsData = await makeKmsDataDir();
+  kms = await kmsNode('kms1', kmsData);
+  const starts = await Promise.all([
+    kms.start(),
+    startManagerProcess(join(root, 'manager'), { pollMs: 200, keyRetryMs: 300 }),
+    startAgent(join(root, 'esx1'), 'esx1'),
+    startAgent(join(root, 'esx2'), 'esx2'),
+  ]);
+  manager = starts[1];
+  agents.push({ ...starts[2], dir: join(root, 'esx1'), name: 'esx1' }, { ...starts[3], dir: join(root, 'esx2'), name: 'esx2' });
+
+  // the operator's setup through the API: key provider with trust both ways, a cluster, two hosts
+  await api().post('/api/key-providers', { name: 'kp1', servers: [{ name: 'kms1', host: '127.0.0.1', port: kms.port }] });
+  await api().post('/api/key-providers/kp1/trust/server-certificates', { certPem: await readFile(kmsPaths(kmsData.dir).caCert, 'utf8') });
+  const id = await kmsData.identity('vmcrypt-manager-console');
+  await api().post('/api/key-providers/kp1/trust/client-certificate', { certPem: String(id.cert), keyPem: String(id.key) });
+  await api().post('/api/key-providers/kp1/health');
+  const cluster = await api().post<{ id: string }>('/api/clusters', { name: 'prod', ha: true });
+  for (const a of agents) hosts.push(await addHostToManager(api(), a, cluster.id));
+  plainVmId = await createVm('web-01', 'datastore-default', hosts[0] as AddedHost);
+  await api().post('/api/users', { name: 'carol', password: CAROL_PASSWORD });
+  await api().call('PUT', '/api/permissions', { principal: 'carol', entity: { kind: 'root', id: 'root' }, role: 'No Cryptography Administrator' });
+
+  browser = await launchConsoleBrowser(manager.url, manager.dataDir);
+  admin = await browser.newPage();
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stopAll();
+  await kms?.stop();
+  await kmsData?.remove();
+  if (root !== undefined) await rm(root, { recursive: true, force: true });
+});
+
+describe('web console in Chromium', () => {
+  it('serves the page with a strict CSP and refuses a bad login', async () => {
+    const res = await admin.goto(`${manager.url}/`);
+    const csp = res?.headers()['content-security-policy'] ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    await admin.waitForSelector('#login-user');
+    await shot(admin, 'login');
+    await admin.fill('#login-user', 'admin');
+    await admin.fill('#login-password', 'not-the-password');
+    await admin.click('#login-submit');
+    await expect.poll(() => admin.textContent('#login-error')).toContain('wrong user name or password');
+    expect(await admin.evaluate('sessionStorage.length')).toBe(0);
+    expect(await admin.locator('header.top').count()).toBe(0);
+  });
+
+  it('logs in and shows the inventory tree with encryption, lock, compliance and provider per VM', async () => {
+    await logIn(admin, 'admin', manager.adminPassword);
+    expect(await admin.textContent('#who')).toContain('admin');
+    const row = admin.locator(`#vm-table tr[data-vm-id="${plainVmId}"]`);
+    await row.waitFor();
+    expect(await row.locator('[data-field=encryption]').textContent()).toBe('not encrypted');
+    expect(await row.locator('[data-field=compliance]').textContent()).toBe('compliant');
+    const tree = await admin.textContent('#inventory-tree');
+    expect(tree).toContain('prod');
+    expect(tree).toContain('esx1');
+    expect(tree).toContain('esx2');
+    expect(tree).toContain('web-01');
+  });
+
+  it('encrypts a VM and follows its task to 100 %', async () => {
+    if (await routeExists('POST', '/api/vms/{id}/policy')) {
+      // Encrypt = give the VM the VM Encryption Policy, from its page
+      await admin.goto(`${manager.url}/#/vm/${plainVmId}`);
+      await admin.click('button[data-action=encrypt]:not([disabled])');
+      encryptedVmId = plainVmId;
+    } else {
+      // a manager without the change-policy route: encrypt at creation (EncryptNew) from the inventory
+      await admin.goto(`${manager.url}/#/inventory`);
+      await admin.click('details.new-vm summary');
+      await admin.fill('#new-vm-name', 'db-01');
+      await admin.selectOption('#new-vm-host', { label: 'esx1' });
+      await admin.selectOption('#new-vm-policy', { label: 'VM Encryption Policy' });
+      await admin.fill('#new-vm-disk', '8');
+      await admin.click('#new-vm-submit');
+    }
+    const task = admin.locator('.task').first();
+    await task.waitFor();
+    await expect.poll(() => task.getAttribute('data-state'), { timeout: 120_000 }).toBe('success');
+    expect(await task.getAttribute('data-percent')).toBe('100');
+    expect(await task.locator('.pct').textContent()).toBe('100 %');
+    await shot(admin, 'task-progress');
+    if (encryptedVmId === '') {
+      const vms = await api().get<{ vms: Array<{ id: string; name: string }> }>('/api/vms');
+      encryptedVmId = vms.vms.find((v) => v.name === 'db-01')?.id ?? '';
+    }
+    await admin.goto(`${manager.url}/#/inventory`);
+    const row = admin.locator(`#vm-table tr[data-vm-id="${encryptedVmId}"]`);
+    await expect.poll(() => row.locator('[data-field=encryption]').textContent()).toBe('encrypted');
+    expect(await row.textContent()).toContain('kp1');
+    await shot(admin, 'inventory');
+  });
+
+  it('shows the VM page: disks and key ids, the key hierarchy picture, crypto actions', async () => {
+    await admin.goto(`${manager.url}/#/vm/${encryptedVmId}`);
+    await admin.waitForSelector('#key-hierarchy .kek');
+    const vm = await api().get<{ observed: { keys: Array<{ part: string; key: { keyId: string } }> } }>(`/api/vms/${encryptedVmId}`);
+    const kek = vm.observed.keys[0]?.key.keyId ?? '';
+    expect(kek).not.toBe('');
+    expect(await admin.locator(`#vm-disks code[title="${kek}"]`).count()).toBeGreaterThan(0);
+    expect(await admin.locator('#key-hierarchy .provider').textContent()).toContain('kp1');
+    expect(await admin.locator('#key-hierarchy .dek').count()).toBe(vm.observed.keys.length);
+    // an encrypted VM cannot be encrypted again; the reason says so
+    expect(await admin.locator('button[data-action=encrypt]').isDisabled()).toBe(true);
+    expect(await admin.locator('[data-reason-for=encrypt]').textContent()).toMatch(/already encrypted|no POST/);
+    await shot(admin, 'vm');
+  });
+
+  it('restart of its host: the VM shows locked (alarm acknowledged meanwhile), then unlocked once its keys are pushed again', async () => {
+    await admin.goto(`${manager.url}/#/vm/${encryptedVmId}`);
+    await admin.waitForSelector('#vm-lock [data-locked=false]');
+    // the KMS is down while the host restarts, so the locked state lasts long enough to be seen
+    await kms.stop();
+    const a = agents[0];
+    if (a === undefined) throw new Error('no agent');
+    await a.proc.kill(); // kill -9: the host "reboots" with an empty key cache
+    agents[0] = { ...(await startAgent(a.dir, a.name, a.port)), dir: a.dir, name: a.name };
+    await admin.waitForSelector('#vm-lock [data-locked=true]', { timeout: 60_000 });
+    expect(await admin.textContent('#vm-lock')).toContain('locked');
+    expect(await admin.locator('button[data-action=unlock]').isDisabled()).toBe(false);
+    await shot(admin, 'vm-locked');
+
+    // events and alarms while it is locked: the vm.locked alarm is listed and acknowledged
+    await admin.goto(`${manager.url}/#/events`);
+    await admin.waitForSelector('#event-rows tr[data-type^="vm.locked"]');
+    const alarm = (await api().get<Array<{ id: number; name: string; entity: { id: string } }>>('/api/alarms')).find((x) => x.name === 'vm.locked' && x.entity.id === encryptedVmId);
+    expect(alarm).toBeDefined();
+    await admin.locator(`#alarm-rows tr[data-alarm-id="${alarm?.id}"] button[data-action=ack]`).click();
+    await expect.poll(async () => (await api().get<Array<{ id: number; acknowledged?: { by: string } }>>('/api/alarms')).find((x) => x.id === alarm?.id)?.acknowledged?.by).toBe('admin');
+    await admin.waitForSelector(`#alarm-rows tr[data-alarm-id="${alarm?.id}"] >> text=admin`);
+    await admin.screenshot({ path: join(SHOTS, 'events.png') });
+
+    await kms.start();
+    await admin.goto(`${manager.url}/#/vm/${encryptedVmId}`);
+    await admin.waitForSelector('#vm-lock [data-locked=false]', { timeout: 90_000 });
+    expect(await admin.textContent('#vm-lock')).toContain('unlocked');
+  });
+
+  it('key providers show per-server health, latency and certificate expiry', async () => {
+    await admin.goto(`${manager.url}/#/providers`);
+    const card = admin.locator('[data-provider-id=kp1]');
+    await card.waitFor();
+    await card.locator('button[data-action=check-health]').click();
+    await expect.poll(() => card.locator('[data-field=health]').textContent()).toBe('health green');
+    await expect.poll(() => card.locator('tr[data-server=kms1] [data-field=latency]').textContent()).toMatch(/ms$/);
+    expect(await card.locator('tr[data-server=kms1] [data-field=cert-days]').textContent()).toMatch(/^\d+ days$/);
+    await shot(admin, 'key-providers');
+  });
+
+  it('tasks and users pages', async () => {
+    await admin.goto(`${manager.url}/#/tasks`);
+    await admin.waitForSelector('#task-list .task[data-state=success]');
+    await shot(admin, 'tasks');
+    await admin.goto(`${manager.url}/#/users`);
+    await admin.waitForSelector('#users tr[data-user=carol]');
+    expect(await admin.textContent('#users tr[data-user=carol]')).toContain('No Cryptography Administrator');
+    await shot(admin, 'users');
+  });
+
+  it('a No Cryptography Administrator sees crypto actions disabled with the reason', async () => {
+    const carol = await browser.newPage();
+    await logIn(carol, 'carol', CAROL_PASSWORD);
+    expect(await carol.textContent('#who')).toContain('No Cryptography Administrator');
+    await carol.goto(`${manager.url}/#/vm/${plainVmId}`);
+    const encrypt = carol.locator('button[data-action=encrypt]');
+    await encrypt.waitFor();
+    expect(await encrypt.isDisabled()).toBe(true);
+    expect(await carol.textContent('[data-reason-for=encrypt]')).toContain('You lack Cryptographer.Encrypt on this VM (your role: No Cryptography Administrator)');
+    await shot(carol, 'no-crypto-admin');
+    await carol.goto(`${manager.url}/#/vm/${encryptedVmId}`);
+    await carol.locator('[data-reason-for=decrypt]').waitFor();
+    for (const [action, privilege] of [['decrypt', 'Cryptographer.Decrypt'], ['rekey', 'Cryptographer.Recrypt'], ['deep-rekey', 'Cryptographer.Recrypt'], ['clone', 'Cryptographer.Clone']]) {
+      expect(await carol.locator(`button[data-action=${action}]`).isDisabled()).toBe(true);
+      expect(await carol.textContent(`[data-reason-for=${action}]`)).toContain(privilege);
+    }
+    // the manager agrees: the API refuses her crypto calls whatever the page shows
+    const r = await carol.evaluate(`fetch('/api/vms/${encryptedVmId}/unlock', { method: 'POST', body: '{}',
+      headers: { authorization: 'Bearer ' + sessionStorage.getItem('vmcrypt.session'), 'content-type': 'application/json' } }).then((res) => res.status)`);
+    expect(r).toBe(403);
+    await carol.close();
+  });
+
+  it('fetched nothing outside the manager and broke no CSP rule', () => {
+    expect(browser.foreignRequests).toEqual([]);
+    expect(browser.pageErrors.filter((e) => /Content Security Policy|Uncaught|TypeError|ReferenceError/.test(e))).toEqual([]);
+  });
+});
