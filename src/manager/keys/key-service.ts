@@ -87,7 +87,14 @@ export function createKeyService(deps: KeyServiceDeps): KeyManagement {
     return id;
   };
   const kek = (spec: { providerId?: string; entity: EntityRef; user?: string }): Promise<KeyRef> => createKek(ctx, defaultProviderId, spec);
-  const safe = (hostId: string, o: { user?: string; providerId?: string } = {}): Promise<CryptoSafeResult> => makeCryptoSafe(ctx, kek, hostId, o);
+  // One crypto-safe operation at a time: pushes to several HA hosts may each find a host not yet
+  // safe, and two runs for one host would give it two host keys.
+  let safeChain: Promise<unknown> = Promise.resolve();
+  const safe = (hostId: string, o: { user?: string; providerId?: string } = {}): Promise<CryptoSafeResult> => {
+    const next = safeChain.then(() => makeCryptoSafe(ctx, kek, hostId, o));
+    safeChain = next.catch(() => undefined);
+    return next;
+  };
   let closed = false;
 
   return {
