@@ -1,6 +1,6 @@
 // @ts-check
 /**
- * A tiny DOM builder. Text always goes in through text nodes, never innerHTML: VM names, event
+ * A tiny DOM builder. Text always goes in through text nodes, never parsed as HTML: VM names, event
  * messages and error texts come from the API and must not become markup.
  */
 
