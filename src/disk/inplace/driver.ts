@@ -10,7 +10,7 @@ import type { DiskProgress, InPlaceResult, NoticeFn, ProgressFn } from '../types
 import type { Deks, MasterKeys, StartInput, Started } from './context.js';
 import { decodeMarker, type Marker } from './marker.js';
 import { isMarker, type InPlaceOp } from './marker-record.js';
-import { installMarker, readFront } from './front.js';
+import { commitHeader, installMarker, readFront } from './front.js';
 import { forwardWalk, materialBase, reverseWalk, walkStart, isBackward } from './geometry.js';
 import { runShift, type Walk } from './shift.js';
 import { Sidecar, sidecarPathFor } from './sidecar.js';
@@ -19,7 +19,7 @@ import { undo } from './undo.js';
 import { unfinishedInPlace, rerunCommand } from './messages.js';
 import { startEncrypt } from './start-encrypt.js';
 import { startDecrypt } from './start-decrypt.js';
-import { startRekey } from './start-rekey.js';
+import { growForRekey, startRekey } from './start-rekey.js';
 
 const START: Record<InPlaceOp, (i: StartInput) => Promise<Started>> = { encrypt: startEncrypt, decrypt: startDecrypt, rekey: startRekey };
 
@@ -56,10 +56,11 @@ async function recoverStart(fh: FileHandle, sc: Sidecar, abort: boolean): Promis
   const s = sc.state;
   const front = await readFront(fh);
   const markerIn = isMarker(front) && decodeMarker(front).opId === s.opId;
-  if (s.phase === 'prepare' && !markerIn) {
-    // The front is untouched: what was done is a new tail (and, for rekey, a keyslot in a free area).
+  if (s.phase === 'prepare' && !(markerIn && s.op === 'rekey')) {
+    // Only a new tail (and for decrypt the marker, whose phdr copy goes back) were written: undo them.
     await fh.truncate(s.origSize);
     await fh.sync();
+    if (markerIn) await commitHeader(fh, decodeMarker(front).a!);
     await sc.remove();
     return true;
   }
@@ -67,7 +68,8 @@ async function recoverStart(fh: FileHandle, sc: Sidecar, abort: boolean): Promis
     await sc.update({ phase: 'undo' });
     return false;
   }
-  if (!markerIn) await installMarker(fh, decodeMarker(await readFront(fh, s.staging)));
+  if (s.op === 'rekey') await growForRekey(fh, s);
+  else if (!markerIn) await installMarker(fh, decodeMarker(await readFront(fh, s.staging)));
   await sc.update({ phase: 'data' });
   return false;
 }

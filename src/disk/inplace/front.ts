@@ -12,13 +12,15 @@ export async function readFront(fh: FileHandle, at = 0): Promise<Buffer> {
 }
 
 /**
- * Puts the in-progress block at the front. Sectors 1–7 first (LUKS leaves them unused, a raw
- * front was saved in the staging area), synced; then sector 0, one atomic sector write: the
- * file stops being a LUKS disk at that instant, with the phdr copies already durable.
+ * Puts the in-progress block at the front. Sectors 2–7 first (LUKS leaves them unused; a raw
+ * front was saved in the staging area), synced; then sector 0, one atomic sector write: the file
+ * stops being a LUKS disk at that instant, with the phdr copies already durable. Sector 1 is
+ * left alone (it holds the end of the old phdr, keyslots 6–7): until sector 0 is written the old
+ * header stays whole.
  */
 export async function installMarker(fh: FileHandle, m: Marker): Promise<void> {
   const block = encodeMarker(m);
-  await writeAt(fh, block.subarray(RECORD_BYTES), RECORD_BYTES);
+  await writeAt(fh, block.subarray(2 * RECORD_BYTES), 2 * RECORD_BYTES);
   await fh.sync();
   await writeAt(fh, block.subarray(0, RECORD_BYTES), 0);
   await fh.sync();
@@ -27,8 +29,9 @@ export async function installMarker(fh: FileHandle, m: Marker): Promise<void> {
 /**
  * The last step of an operation (or of its rollback): the real phdr goes to sectors 0–1 (the
  * file is a LUKS disk again from here), synced; then the rest of the block is zeroed, synced.
- * A torn write of sectors 0–1 leaves either the marker or a phdr whose keyslot fields are
- * zeros (refused as corrupt); the phdr copies in sectors 2–5 let a rerun write it again.
+ * A torn write of sectors 0–1 leaves the marker, or the new sector 0 with the old sector 1
+ * (keyslots 6–7 of the old phdr, or raw bytes that make the header corrupt); the phdr copies
+ * in sectors 2–5 let a rerun write it again.
  */
 export async function commitHeader(fh: FileHandle, h: LuksHeader): Promise<void> {
   const head = Buffer.alloc(2 * RECORD_BYTES);

@@ -13,8 +13,10 @@ import type { StartInput, Started } from './context.js';
 
 /**
  * LUKS1 → raw in place, the start: the whole header area (every keyslot) and the plaintext of
- * the first 4 KiB of the payload are copied to the staging area past the end, synced; then the
- * in-progress block replaces the phdr. Until then the disk is untouched but for its new tail.
+ * the first 4 KiB of the payload are copied to the staging area past the end, synced. The
+ * in-progress block replaces the phdr before the file grows, so no opener sees the longer file
+ * as LUKS; a crash before the staging area is durable is undone by truncating and putting the
+ * phdr back (its copy is in the block).
  */
 export async function startDecrypt(input: StartInput): Promise<Started> {
   const { fh, path, opId } = input;
@@ -34,6 +36,8 @@ export async function startDecrypt(input: StartInput): Promise<Started> {
     });
     await readAt(fh, image, 0);
     await readAt(fh, front, from);
+    // The marker first: from here on, no tool opens the file as LUKS while its tail grows.
+    await installMarker(fh, m);
     const xts = new XtsCipher(mk);
     xts.decrypt(front, 0);
     xts.destroy();
@@ -43,7 +47,6 @@ export async function startDecrypt(input: StartInput): Promise<Started> {
     await writeAt(fh, front, stagingFront(m));
     await fh.sync();
     await sc.update({ phase: 'staged' });
-    await installMarker(fh, m);
     await sc.update({ phase: 'data' });
     return { sc, m, keys: { a: mk } };
   } catch (err) {

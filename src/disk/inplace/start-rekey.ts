@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
 import { writeAt } from '../../fs/positional-io.js';
 import { zero } from '../../crypto/guards.js';
 import { DiskError } from '../errors.js';
@@ -33,10 +34,18 @@ function freeSlot(old: LuksHeader, fresh: LuksHeader): number {
   return j;
 }
 
+/** A rekey to the larger offset needs the file longer by the shift before the walk. */
+export async function growForRekey(fh: FileHandle, g: { to: number; from: number; size: number }): Promise<void> {
+  if (g.to > g.from && (await fh.stat()).size < g.to + g.size) {
+    await fh.truncate(g.to + g.size);
+    await fh.sync();
+  }
+}
+
 /**
  * Deep rekey in place, the start: new master key, its keyslot written into a keyslot area the
  * old header does not use (both master keys stay recoverable until the end), the file extended
- * when the payload moves up, synced; then the in-progress block replaces the phdr.
+ * after the in-progress block replaced the phdr when the payload moves up.
  */
 export async function startRekey(input: StartInput): Promise<Started> {
   const { fh, path, opId } = input;
@@ -63,9 +72,10 @@ export async function startRekey(input: StartInput): Promise<Started> {
       lo: 0, hi: size, progress: to > from ? size : 0,
     });
     await writeAt(fh, material, b.keyslots[j]!.keyMaterialOffset * SECTOR);
-    if (to > from) await fh.truncate(to + size);
     await fh.sync();
+    // The marker before the file grows: no opener may see the longer file as LUKS.
     await installMarker(fh, m);
+    await growForRekey(fh, { to, from, size });
     await sc.update({ phase: 'data' });
     return { sc, m, keys: { a: mkA, b: mkB } };
   } catch (err) {
