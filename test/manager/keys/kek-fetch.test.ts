@@ -95,3 +95,19 @@ describe('host push in chunks', () => {
     expect(Buffer.from(k5?.key ?? '', 'base64').equals(Buffer.alloc(32, 5))).toBe(true);
   });
 });
+
+describe('KMIP batch of Gets on the wire', () => {
+  it('asks the server to continue after a failed item (Batch Error Continuation Option = Continue)', async () => {
+    const { encodeRequest } = await import('../../../src/kmip/client/message.js');
+    const { decodeRequestMessage } = await import('../../../src/kmip/message/request.js');
+    const { decodeTtlv } = await import('../../../src/kmip/ttlv/index.js');
+    const { getKeyCall: get } = await import('../../../src/kmip/client/index.js');
+    const calls = [get('a'), get('b')];
+    const ids = [Buffer.from('00000001', 'hex'), Buffer.from('00000002', 'hex')];
+    const on = decodeRequestMessage(decodeTtlv(encodeRequest(calls, { major: 1, minor: 2 }, ids, { continueOnError: true })));
+    expect(on.header.batchErrorContinuationOption).toBe(0x01);
+    expect(on.batchItems).toHaveLength(2);
+    const off = decodeRequestMessage(decodeTtlv(encodeRequest(calls, { major: 1, minor: 2 }, ids)));
+    expect(off.header.batchErrorContinuationOption).toBeUndefined();
+  });
+});
