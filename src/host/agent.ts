@@ -15,6 +15,7 @@ import { matchRoute } from './api/routes.js';
 import { readJsonBody, reqString, sendError, sendJson } from './api/http-util.js';
 import { loadOrCreateIdentity } from './api/agent-certificate.js';
 import type { HostContext } from './vm/vm-open.js';
+import { testFaultsFrom } from './test-faults.js';
 import { makePrivateDir, writePrivateFile } from '../fs/private-files.js';
 
 export const AGENT_VERSION = '0.1.0';
@@ -62,7 +63,9 @@ export async function startHostAgent(opts: AgentOptions): Promise<RunningAgent> 
   const runDir = join(opts.dataDir, 'run');
   await makePrivateDir(runDir);
   setSecretDir(runDir);
-  const ctx: HostContext = { store, cache, events, runDir };
+  // TEST-ONLY fault injection: read only when the agent runs with its test flag
+  const faults = testFaultsFrom(process.env, opts.allowCrash === true);
+  const ctx: HostContext = { store, cache, events, runDir, faults };
   const vms = new HostVms(ctx);
   await vms.runtime.reapStale();
   const pairing = await Pairing.open(store);

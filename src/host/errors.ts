@@ -26,6 +26,10 @@ export const HostErrorCode = {
   COREDUMP_SUPPRESSED: 'HOST_COREDUMP_SUPPRESSED',
   FILE_CRYPTO: 'HOST_FILE_CRYPTO',
   SETUP: 'HOST_SETUP',
+  BUSY: 'HOST_BUSY',
+  RULE: 'HOST_RULE',
+  NO_SPACE: 'HOST_NO_SPACE',
+  TEST_FAULT: 'HOST_TEST_FAULT',
 } as const;
 export type HostErrorCode = (typeof HostErrorCode)[keyof typeof HostErrorCode];
 
@@ -51,6 +55,10 @@ export const hostErrorHttpStatus: Readonly<Record<HostErrorCode, number>> = {
   HOST_COREDUMP_SUPPRESSED: 409,
   HOST_FILE_CRYPTO: 422,
   HOST_SETUP: 500,
+  HOST_BUSY: 409,
+  HOST_RULE: 409,
+  HOST_NO_SPACE: 409,
+  HOST_TEST_FAULT: 500,
 };
 
 export class HostError extends VmcryptError {

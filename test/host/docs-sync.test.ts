@@ -38,6 +38,7 @@ const PAIRING = 'POST /v1/pair';
 /** Served but deliberately not documented, each with its reason. */
 const UNDOCUMENTED: readonly string[] = [
   'POST /v1/debug/crash', // test-only hook, refused unless the agent runs with allowCrash
+  'POST /v1/debug/datastore-free', // test-only free-space override, same flag
 ];
 
 /** Path parameter groups used by the route table, named as docs/host-api.yaml names them. */

@@ -1,33 +1,17 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { stat } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { HostError } from '../errors.js';
-import type { HostEvents } from '../events.js';
-import { CryptoMode, type HostStore } from '../host-store.js';
-import type { HostVms } from '../vm/host-vms.js';
-import { validateKeyId, type KeyCache } from '../keys/key-cache.js';
+import { CryptoMode } from '../host-store.js';
+import { validateKeyId } from '../keys/key-cache.js';
 import { listCoreDumps, writeCoreDump } from '../keys/coredump.js';
-import { optString, readJsonBody, reqInt, reqString, sendJson } from './http-util.js';
-import type { CreateVmSpec } from '../vm/vm-create.js';
+import { readJsonBody, reqString, sendJson } from './http-util.js';
+import { listDatastores } from '../datastores.js';
+import type { ApiDeps, Handler, Route } from './route-types.js';
+import { vmRoutes } from './routes-vms.js';
+import { vmCopyRoutes } from './routes-vm-copy.js';
 
-export interface ApiDeps {
-  readonly store: HostStore;
-  readonly cache: KeyCache;
-  readonly events: HostEvents;
-  readonly vms: HostVms;
-  readonly thumbprint: string;
-  readonly version: string;
-  readonly allowCrash: boolean;
-}
+export type { ApiDeps } from './route-types.js';
 
-type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], deps: ApiDeps) => Promise<void>;
-interface Route {
-  readonly method: string;
-  readonly re: RegExp;
-  readonly handler: Handler;
-}
-
-const UUID = '([0-9a-f-]{36})';
 const MAX_KEYS_PER_PUSH = 256;
 
 async function hostInfo(deps: ApiDeps): Promise<Record<string, unknown>> {
@@ -116,7 +100,7 @@ const routes: Route[] = [
   },
   {
     method: 'GET', re: /^\/v1\/datastores$/,
-    handler: async (_q, res, _p, d) => sendJson(res, 200, { datastores: Object.entries(d.store.state.datastores).map(([name, path]) => ({ name, path })) }),
+    handler: async (_q, res, _p, d) => sendJson(res, 200, { datastores: await listDatastores(d.vms.inventory.ctx) }),
   },
   {
     method: 'POST', re: /^\/v1\/datastores$/,
@@ -134,108 +118,8 @@ const routes: Route[] = [
       sendJson(res, 201, { name, path });
     },
   },
-  { method: 'GET', re: /^\/v1\/vms$/, handler: async (_q, res, _p, d) => sendJson(res, 200, { vms: await d.vms.list() }) },
-  {
-    method: 'POST', re: /^\/v1\/vms$/,
-    handler: async (req, res, _p, d) => {
-      const body = await readJsonBody(req);
-      const disks = body['disks'];
-      if (!Array.isArray(disks)) throw new HostError('HOST_BAD_REQUEST', "'disks' must be an array of {sizeBytes}");
-      const encRaw = body['encryption'];
-      let encryption: CreateVmSpec['encryption'];
-      if (encRaw !== undefined && encRaw !== null) {
-        const e = encRaw as Record<string, unknown>;
-        encryption = { providerId: reqString(e, 'providerId', 256), keyId: validateKeyId(e['keyId']) };
-      }
-      const opt = (k: string): Record<string, string> => {
-        const v = optString(body, k);
-        return v === undefined ? {} : { [k]: v };
-      };
-      const spec: CreateVmSpec = {
-        name: reqString(body, 'name', 64),
-        datastore: optString(body, 'datastore', 64) ?? 'local',
-        memoryMiB: body['memoryMiB'] === undefined ? 128 : reqInt(body, 'memoryMiB', 16, 65536),
-        disks: disks.map((x: unknown) => ({ sizeBytes: reqInt((x ?? {}) as Record<string, unknown>, 'sizeBytes', 1 << 20, 2 ** 44) })),
-        serialPorts: body['serialPorts'] === undefined ? 0 : reqInt(body, 'serialPorts', 0, 4),
-        parallelPorts: body['parallelPorts'] === undefined ? 0 : reqInt(body, 'parallelPorts', 0, 4),
-        ...(encryption === undefined ? {} : { encryption }),
-        ...opt('storagePolicy'), ...opt('kernel'), ...opt('initrd'), ...opt('append'),
-      };
-      sendJson(res, 201, await d.vms.create(spec));
-    },
-  },
-  {
-    method: 'POST', re: /^\/v1\/vms\/register$/,
-    handler: async (req, res, _p, d) => sendJson(res, 201, await d.vms.register(reqString(await readJsonBody(req), 'vmx', 1024))),
-  },
-  { method: 'GET', re: new RegExp(`^/v1/vms/${UUID}$`), handler: async (_q, res, p, d) => sendJson(res, 200, await d.vms.get(p[0] ?? '')) },
-  {
-    method: 'DELETE', re: new RegExp(`^/v1/vms/${UUID}$`),
-    handler: async (_q, res, p, d) => {
-      await d.vms.unregister(p[0] ?? '');
-      sendJson(res, 200, { unregistered: p[0] });
-    },
-  },
-  {
-    method: 'POST', re: new RegExp(`^/v1/vms/${UUID}/power$`),
-    handler: async (req, res, p, d) => sendJson(res, 200, await d.vms.power(p[0] ?? '', reqString(await readJsonBody(req), 'action', 16))),
-  },
-  {
-    method: 'GET', re: new RegExp(`^/v1/vms/${UUID}/snapshots$`),
-    handler: async (_q, res, p, d) => sendJson(res, 200, { snapshots: (await d.vms.get(p[0] ?? '')).snapshots ?? [] }),
-  },
-  {
-    method: 'POST', re: new RegExp(`^/v1/vms/${UUID}/snapshots$`),
-    handler: async (req, res, p, d) => {
-      const body = await readJsonBody(req);
-      sendJson(res, 201, await d.vms.snapshotCreate(p[0] ?? '', reqString(body, 'name', 128), body['memory'] === true));
-    },
-  },
-  {
-    method: 'POST', re: new RegExp(`^/v1/vms/${UUID}/snapshots/([a-z0-9-]{1,40})/revert$`),
-    handler: async (_q, res, p, d) => {
-      await d.vms.snapshotRevert(p[0] ?? '', p[1] ?? '');
-      sendJson(res, 200, await d.vms.get(p[0] ?? ''));
-    },
-  },
-  {
-    method: 'DELETE', re: new RegExp(`^/v1/vms/${UUID}/snapshots/([a-z0-9-]{1,40})$`),
-    handler: async (_q, res, p, d) => {
-      await d.vms.snapshotDelete(p[0] ?? '', p[1] ?? '');
-      sendJson(res, 200, await d.vms.get(p[0] ?? ''));
-    },
-  },
-  {
-    method: 'POST', re: new RegExp(`^/v1/vms/${UUID}/qemu-io$`),
-    handler: async (req, res, p, d) => {
-      const body = await readJsonBody(req);
-      const output = await d.vms.qemuIo(p[0] ?? '', body['disk'] === undefined ? 0 : reqInt(body, 'disk', 0, 7), reqString(body, 'command', 200));
-      sendJson(res, 200, { output });
-    },
-  },
-  {
-    method: 'POST', re: new RegExp(`^/v1/vms/${UUID}/memory-dump$`),
-    handler: async (_q, res, p, d) => sendJson(res, 201, { file: await d.vms.memoryDump(p[0] ?? '') }),
-  },
-  {
-    method: 'POST', re: new RegExp(`^/v1/vms/${UUID}/rekey$`),
-    handler: async (req, res, p, d) => {
-      const body = await readJsonBody(req);
-      const to = { providerId: reqString(body, 'providerId', 256), keyId: validateKeyId(body['keyId']) };
-      sendJson(res, 200, await d.vms.rekey(p[0] ?? '', to, body['deep'] === true));
-    },
-  },
-  {
-    method: 'POST', re: new RegExp(`^/v1/vms/${UUID}/encrypt$`),
-    handler: async (req, res, p, d) => {
-      const body = await readJsonBody(req);
-      sendJson(res, 200, await d.vms.encrypt(p[0] ?? '', { providerId: reqString(body, 'providerId', 256), keyId: validateKeyId(body['keyId']) }));
-    },
-  },
-  {
-    method: 'POST', re: new RegExp(`^/v1/vms/${UUID}/decrypt$`),
-    handler: async (_q, res, p, d) => sendJson(res, 200, await d.vms.decrypt(p[0] ?? '')),
-  },
+  ...vmRoutes,
+  ...vmCopyRoutes,
   {
     method: 'GET', re: /^\/v1\/events$/,
     handler: async (req, res, _p, d) => {
@@ -246,6 +130,17 @@ const routes: Route[] = [
   {
     method: 'POST', re: /^\/v1\/diagnostics$/,
     handler: async (_q, res, _p, d) => sendJson(res, 201, await writeCoreDump(d.store, d.cache, 'diagnostics requested by the manager')),
+  },
+  {
+    method: 'POST', re: /^\/v1\/debug\/datastore-free$/,
+    handler: async (req, res, _p, d) => {
+      if (!d.allowCrash) throw new HostError('HOST_NOT_FOUND', 'no such endpoint');
+      const body = await readJsonBody(req);
+      const free = body['freeBytes'];
+      if (free !== null && (typeof free !== 'number' || !Number.isSafeInteger(free) || free < 0)) throw new HostError('HOST_BAD_REQUEST', "'freeBytes' must be a non-negative integer or null");
+      d.vms.inventory.ctx.faults?.setFreeBytes(reqString(body, 'name', 64), free === null ? undefined : free);
+      sendJson(res, 200, { datastores: await listDatastores(d.vms.inventory.ctx) });
+    },
   },
   {
     method: 'POST', re: /^\/v1\/debug\/crash$/,

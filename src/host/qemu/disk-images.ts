@@ -183,3 +183,24 @@ export async function rebaseUnsafe(layer: ChainLayer, newBacking: string, newBac
   const objs = ids.flatMap((id, i) => secretObject(id, i));
   await runQemuImg(['rebase', '-u', '-b', newBacking, '-F', newBackingFormat, ...objs, spec], secrets);
 }
+
+/**
+ * Flattens a chain (base first) into one new file: raw, or LUKS1 (QEMU's `luks` driver,
+ * aes-xts-plain64) under `dstDek`. Used by clones and exports of VMs with snapshots; the
+ * clear data only ever passes through qemu-img's memory.
+ */
+export async function convertChain(chain: readonly ChainLayer[], dst: string, dstDek: Buffer | undefined): Promise<void> {
+  const secrets: Buffer[] = [];
+  const ids: string[] = [];
+  const spec = chainJson(chain, secrets, ids, true);
+  const objs = ids.flatMap((id, i) => secretObject(id, i));
+  if (dstDek === undefined) {
+    await runQemuImg(['convert', '-q', ...objs, '-O', 'raw', spec, dst], secrets);
+    return;
+  }
+  const out = `s${ids.length}`;
+  await runQemuImg(
+    ['convert', '-q', ...objs, ...secretObject(out, ids.length), '-O', 'luks', '-o', `key-secret=${out},iter-time=${LUKS_ITER_TIME_MS}`, spec, dst],
+    [...secrets, passphraseOf(dstDek)],
+  );
+}

@@ -20,7 +20,16 @@ export interface KeySafe {
   readonly providerId: string;
   readonly keyId: string;
   readonly wrappedDek: string;
+  /**
+   * Other KEK ids wrapping some layer DEKs (a disk with its own key, or layers a shallow
+   * rekey already moved): in the clear so a locked host can name every key it needs.
+   */
+  readonly otherKeyIds?: readonly string[];
+  /** A shallow rekey to this key stopped part way: layers are under mixed keys until a rerun finishes. */
+  readonly pendingRekey?: { readonly providerId: string; readonly keyId: string };
 }
+
+const MAX_LINKS = 64;
 
 export interface VmxDocument {
   readonly format: typeof VMX_FORMAT;
@@ -29,6 +38,10 @@ export interface VmxDocument {
   readonly createdAt: string;
   readonly storagePolicy: string;
   readonly keySafe?: KeySafe;
+  /** Uuids of the instant clones running on this VM's frozen layers. */
+  readonly instantClones?: readonly string[];
+  /** This VM is an instant clone of that VM (uuid): its lower layers are the parent's. */
+  readonly instantCloneOf?: string;
   readonly encrypted?: string;
   readonly config?: VmConfig;
 }
@@ -70,7 +83,18 @@ export function parseVmx(text: string, file: string): VmxDocument {
   if (typeof uuid !== 'string' || !UUID_RE.test(uuid)) invalid(file, 'uuid is invalid');
   const createdAt = typeof r['createdAt'] === 'string' ? r['createdAt'].slice(0, 64) : '';
   const storagePolicy = typeof r['storagePolicy'] === 'string' ? r['storagePolicy'].slice(0, 256) : 'Datastore Default';
-  const base = { format: VMX_FORMAT, name, uuid, createdAt, storagePolicy } as const;
+  const links: { instantClones?: string[]; instantCloneOf?: string } = {};
+  if (r['instantClones'] !== undefined) {
+    const ic = r['instantClones'];
+    if (!Array.isArray(ic) || ic.length > MAX_LINKS || !ic.every((u) => typeof u === 'string' && UUID_RE.test(u))) invalid(file, 'instantClones is invalid');
+    links.instantClones = ic as string[];
+  }
+  if (r['instantCloneOf'] !== undefined) {
+    const p = r['instantCloneOf'];
+    if (typeof p !== 'string' || !UUID_RE.test(p)) invalid(file, 'instantCloneOf is invalid');
+    links.instantCloneOf = p;
+  }
+  const base = { format: VMX_FORMAT, name, uuid, createdAt, storagePolicy, ...links } as const;
   if (r['keySafe'] === undefined) {
     if (r['encrypted'] !== undefined) invalid(file, 'has an encrypted section but no keySafe');
     return { ...base, config: validateVmConfig(r['config'], false) };
@@ -80,7 +104,17 @@ export function parseVmx(text: string, file: string): VmxDocument {
   const k = ks as Record<string, unknown>;
   if (typeof k['providerId'] !== 'string' || k['providerId'].length === 0 || k['providerId'].length > 256) invalid(file, 'keySafe.providerId is invalid');
   if (typeof k['wrappedDek'] !== 'string' || k['wrappedDek'].length > 512) invalid(file, 'keySafe.wrappedDek is invalid');
-  const keySafe: KeySafe = { providerId: k['providerId'], keyId: validateKeyId(k['keyId'], 'keySafe.keyId'), wrappedDek: k['wrappedDek'] };
+  let keySafe: KeySafe = { providerId: k['providerId'], keyId: validateKeyId(k['keyId'], 'keySafe.keyId'), wrappedDek: k['wrappedDek'] };
+  if (k['otherKeyIds'] !== undefined) {
+    const o = k['otherKeyIds'];
+    if (!Array.isArray(o) || o.length > MAX_LINKS) invalid(file, 'keySafe.otherKeyIds is invalid');
+    keySafe = { ...keySafe, otherKeyIds: o.map((x, i) => validateKeyId(x, `keySafe.otherKeyIds[${i}]`)) };
+  }
+  if (k['pendingRekey'] !== undefined) {
+    const p = k['pendingRekey'] as Record<string, unknown> | null;
+    if (typeof p !== 'object' || p === null || typeof p['providerId'] !== 'string' || p['providerId'].length === 0 || p['providerId'].length > 256) invalid(file, 'keySafe.pendingRekey is invalid');
+    keySafe = { ...keySafe, pendingRekey: { providerId: p['providerId'] as string, keyId: validateKeyId(p['keyId'], 'keySafe.pendingRekey.keyId') } };
+  }
   const enc = r['encrypted'];
   if (typeof enc !== 'string' || enc.length > MAX_VMX_BYTES || !/^[A-Za-z0-9+/]*={0,2}$/.test(enc)) invalid(file, 'encrypted section is missing or not base64');
   return { ...base, keySafe, encrypted: enc };

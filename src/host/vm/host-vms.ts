@@ -1,7 +1,13 @@
 import { resolve } from 'node:path';
 import { HostError } from '../errors.js';
 import { createSnapshot, deleteSnapshot, revertSnapshot } from './vm-snapshots.js';
-import { decryptVm, deepRekey, encryptVm, shallowRekey, type NewKey } from './vm-recrypt.js';
+import { decryptVm, deepRekey, encryptVm, type NewKey } from './vm-recrypt.js';
+import { shallowRekey } from './shallow-rekey.js';
+import { decryptVmDisk, encryptVmDisk } from './disk-crypto.js';
+import { currentSnapshot, snapshotTree, type SnapshotNode } from './snapshot-tree.js';
+import { requireSpace } from '../datastores.js';
+import type { VmInventory } from './vm-copy-ops.js';
+import type { VmxDocument } from '../vm-files/vmx.js';
 import { CryptoMode } from '../host-store.js';
 import { createVm, type CreateVmSpec } from './vm-create.js';
 import { cryptoStatusOf, withOpenVm, type CryptoStatus, type HostContext } from './vm-open.js';
@@ -20,17 +26,36 @@ export interface VmSummary {
   readonly powerState: PowerState;
   readonly qemuPid?: number;
   readonly memoryMiB?: number;
-  readonly disks?: ReadonlyArray<{ id: string; sizeBytes: number; layers: ReadonlyArray<{ file: string; format: string }> }>;
+  readonly disks?: ReadonlyArray<{
+    id: string; sizeBytes: number; encrypted: boolean;
+    layers: ReadonlyArray<{ file: string; format: string; keyId: string | null; shared: boolean }>;
+  }>;
   readonly snapshots?: readonly VmSnapshot[];
+  readonly snapshotTree?: { snapshots: SnapshotNode[]; current: string | null; branches: number };
+  /** Some layers are under another key than the VM's because a shallow rekey stopped part way. */
+  readonly mixedKeys: boolean;
+  /** The rekey a rerun finishes (set while mixedKeys). */
+  readonly pendingRekey?: { providerId: string; keyId: string };
+  /** Every KEK id this VM needs (the VM's and the other layers'). */
+  readonly keyIds: readonly string[];
+  readonly instantClones: readonly string[];
+  /** Uuid of the VM this one is an instant clone of. */
+  readonly instantCloneParent?: string;
+  /** The snapshot the current state sits on ("You are here"). */
+  readonly currentSnapshotId?: string;
   readonly error?: string;
 }
+
+/** Queued operations per VM beyond which a new one is refused with HOST_BUSY. */
+export const MAX_QUEUED_OPS_PER_VM = 8;
 
 /** The VMs registered on this host and every operation on them. */
 export class HostVms {
   readonly #ctx: HostContext;
   readonly runtime: VmRuntime;
-  /** Serialises operations per VM (power, snapshot, …). */
+  /** Serialises operations per VM (power, snapshot, …): a second one waits its turn. */
   readonly #locks = new Map<string, Promise<unknown>>();
+  readonly #queued = new Map<string, number>();
 
   constructor(ctx: HostContext) {
     this.#ctx = ctx;
@@ -44,6 +69,9 @@ export class HostVms {
   }
 
   async #serial<T>(uuid: string, fn: () => Promise<T>): Promise<T> {
+    const queued = this.#queued.get(uuid) ?? 0;
+    if (queued >= MAX_QUEUED_OPS_PER_VM) throw new HostError('HOST_BUSY', `VM ${uuid} has ${queued} operations in progress or waiting; retry later`);
+    this.#queued.set(uuid, queued + 1);
     const prev = this.#locks.get(uuid) ?? Promise.resolve();
     const next = prev.catch(() => undefined).then(fn);
     this.#locks.set(uuid, next);
@@ -51,7 +79,24 @@ export class HostVms {
       return await next;
     } finally {
       if (this.#locks.get(uuid) === next) this.#locks.delete(uuid);
+      const n = (this.#queued.get(uuid) ?? 1) - 1;
+      if (n <= 0) this.#queued.delete(uuid);
+      else this.#queued.set(uuid, n);
     }
+  }
+
+  /** The seam the copy operations (clone, export, restore, instant clone) use. */
+  get inventory(): VmInventory {
+    return {
+      ctx: this.#ctx,
+      runtime: this.runtime,
+      vmxOf: (uuid) => this.#entry(uuid).vmx,
+      serial: (uuid, fn) => this.#serial(uuid, fn),
+      add: async (uuid, vmx) => {
+        if (this.#ctx.store.state.vms.some((v) => v.uuid === uuid)) return;
+        await this.#ctx.store.update((s) => ({ ...s, vms: [...s.vms, { uuid, vmx }] }));
+      },
+    };
   }
 
   async list(): Promise<VmSummary[]> {
@@ -67,23 +112,34 @@ export class HostVms {
       return {
         uuid, name: '?', vmx: e.vmx, encrypted: false, storagePolicy: '?',
         crypto: { state: 'locked', reason: 'the .vmx cannot be read' },
-        powerState: this.runtime.powerState(uuid),
+        powerState: this.runtime.powerState(uuid), mixedKeys: false, keyIds: [], instantClones: [],
         error: err instanceof Error ? err.message : String(err),
       };
     }
     const crypto = cryptoStatusOf(this.#ctx.cache, doc);
     const pid = this.runtime.pidOf(uuid);
+    const ks = doc.keySafe;
     const base: VmSummary = {
-      uuid, name: doc.name, vmx: e.vmx, encrypted: doc.keySafe !== undefined, storagePolicy: doc.storagePolicy,
+      uuid, name: doc.name, vmx: e.vmx, encrypted: ks !== undefined, storagePolicy: doc.storagePolicy,
       crypto, powerState: this.runtime.powerState(uuid), ...(pid === undefined ? {} : { qemuPid: pid }),
+      mixedKeys: ks?.pendingRekey !== undefined,
+      ...(ks?.pendingRekey === undefined ? {} : { pendingRekey: ks.pendingRekey }),
+      keyIds: ks === undefined ? [] : [ks.keyId, ...(ks.otherKeyIds ?? [])],
+      instantClones: doc.instantClones ?? [],
+      ...(doc.instantCloneOf === undefined ? {} : { instantCloneParent: doc.instantCloneOf }),
     };
     if (crypto.state === 'locked') return base;
     try {
       return await withOpenVm(this.#ctx, e.vmx, async (vm) => ({
         ...base,
         memoryMiB: vm.config.memoryMiB,
-        disks: vm.config.disks.map((d) => ({ id: d.id, sizeBytes: d.sizeBytes, layers: d.layers.map((l) => ({ file: l.file, format: l.format })) })),
+        disks: vm.config.disks.map((d) => ({
+          id: d.id, sizeBytes: d.sizeBytes, encrypted: d.layers.some((l) => l.wrappedDek !== undefined),
+          layers: d.layers.map((l) => ({ file: l.file, format: l.format, keyId: l.wrappedDek === undefined ? null : (l.keyId ?? ks?.keyId ?? null), shared: l.dir !== undefined })),
+        })),
         snapshots: vm.config.snapshots,
+        snapshotTree: snapshotTree(vm.config, ks?.keyId),
+        ...withCurrent(currentSnapshot(vm.config)?.id),
       }));
     } catch (err) {
       return { ...base, error: err instanceof Error ? err.message : String(err) };
@@ -161,7 +217,41 @@ export class HostVms {
   }
 
   snapshotDelete(uuid: string, id: string): Promise<void> {
-    return this.#offline(uuid, 'deleting a snapshot', (vmx) => withOpenVm(this.#ctx, vmx, (vm) => deleteSnapshot(vm, id)));
+    return this.#offline(uuid, 'deleting a snapshot', async (vmx) => {
+      const doc = await readVmx(vmx);
+      if ((doc.instantClones ?? []).length > 0) throw new HostError('HOST_RULE', 'VM has instant clones: its snapshots hold their disks and cannot be deleted');
+      await withOpenVm(this.#ctx, vmx, (vm) => deleteSnapshot(vm, id));
+    });
+  }
+
+  /** Refuses key, encryption and policy changes of instant-clone parents and children (seeds). */
+  async #refuseInstantClones(vmx: string, what: string): Promise<VmxDocument> {
+    const doc = await readVmx(vmx);
+    if ((doc.instantClones ?? []).length > 0) throw new HostError('HOST_RULE', `${what} refused: VM has instant clones`);
+    if (doc.instantCloneOf !== undefined) throw new HostError('HOST_RULE', `${what} refused: VM is an instant clone`);
+    return doc;
+  }
+
+  /** Per-disk encryption (Enable-/Disable-VMDiskEncryption); powered off, no snapshots. */
+  diskCrypto(uuid: string, disk: number, action: 'encrypt' | 'decrypt', key?: NewKey): Promise<VmSummary> {
+    if (key !== undefined) this.#requireKey(key);
+    return this.#offline(uuid, `${action}ing a disk`, async (vmx) => {
+      await this.#refuseInstantClones(vmx, `${action}ing a disk`);
+      await withOpenVm(this.#ctx, vmx, async (vm) => {
+        if (action === 'encrypt' && vm.doc.keySafe !== undefined && this.#ctx.store.state.cryptoMode !== CryptoMode.SAFE) throw new HostError('HOST_CRYPTO_MODE', 'encryption changes need a crypto-safe host');
+        await requireSpace(this.#ctx, vm.dir, vm.config.disks[disk]?.sizeBytes ?? 0, `${action}ing disk ${disk} of VM ${vm.doc.name}`);
+        await (action === 'encrypt' ? encryptVmDisk(vm, disk, key) : decryptVmDisk(vm, disk));
+      });
+      this.#ctx.events.post(`vm.disk.${action}ed`, `VM ${uuid} disk ${disk} ${action}ed`, { vmUuid: uuid });
+      return this.get(uuid);
+    });
+  }
+
+  /** The snapshot tree (GET …/snapshots). */
+  async snapshotList(uuid: string): Promise<{ snapshots: SnapshotNode[]; current: string | null; branches: number }> {
+    const v = await this.get(uuid);
+    if (v.snapshotTree === undefined) throw new HostError('HOST_VM_LOCKED', `VM ${uuid} is locked: ${v.crypto.reason ?? v.error ?? ''}`);
+    return v.snapshotTree;
   }
 
   #requireKey(to: NewKey): void {
@@ -174,7 +264,12 @@ export class HostVms {
     this.#requireKey(to);
     const e = this.#entry(uuid);
     const run = async (): Promise<VmSummary> => {
-      await withOpenVm(this.#ctx, e.vmx, (vm) => (deep ? deepRekey(vm, this.#ctx.cache, to) : shallowRekey(vm, this.#ctx.cache, to)));
+      await this.#refuseInstantClones(e.vmx, deep ? 'a deep rekey' : 'a shallow rekey');
+      await withOpenVm(this.#ctx, e.vmx, async (vm) => {
+        if (!deep) return shallowRekey(vm, this.#ctx.cache, to, this.#ctx.faults);
+        await requireSpace(this.#ctx, vm.dir, vm.config.disks.reduce((n, d) => n + d.sizeBytes, 0), `deep rekey of VM ${vm.doc.name}`);
+        return deepRekey(vm, this.#ctx.cache, to);
+      });
       this.#ctx.events.post('vm.rekeyed', `VM ${uuid} ${deep ? 'deep' : 'shallow'} rekeyed to key ${to.keyId}`, { vmUuid: uuid });
       return this.get(uuid);
     };
@@ -184,7 +279,11 @@ export class HostVms {
   encrypt(uuid: string, to: NewKey): Promise<VmSummary> {
     this.#requireKey(to);
     return this.#offline(uuid, 'encrypting a VM', async (vmx) => {
-      await withOpenVm(this.#ctx, vmx, (vm) => encryptVm(vm, this.#ctx.cache, to));
+      await this.#refuseInstantClones(vmx, 'encrypting a VM');
+      await withOpenVm(this.#ctx, vmx, async (vm) => {
+        await requireSpace(this.#ctx, vm.dir, vm.config.disks.reduce((n, d) => n + d.sizeBytes, 0), `encrypting VM ${vm.doc.name}`);
+        await encryptVm(vm, this.#ctx.cache, to);
+      });
       this.#ctx.events.post('vm.encrypted', `VM ${uuid} encrypted with key ${to.keyId}`, { vmUuid: uuid });
       return this.get(uuid);
     });
@@ -192,7 +291,11 @@ export class HostVms {
 
   decrypt(uuid: string): Promise<VmSummary> {
     return this.#offline(uuid, 'decrypting a VM', async (vmx) => {
-      await withOpenVm(this.#ctx, vmx, (vm) => decryptVm(vm));
+      await this.#refuseInstantClones(vmx, 'decrypting a VM');
+      await withOpenVm(this.#ctx, vmx, async (vm) => {
+        await requireSpace(this.#ctx, vm.dir, vm.config.disks.reduce((n, d) => n + d.sizeBytes, 0), `decrypting VM ${vm.doc.name}`);
+        await decryptVm(vm);
+      });
       this.#ctx.events.post('vm.decrypted', `VM ${uuid} decrypted`, { vmUuid: uuid });
       return this.get(uuid);
     });
@@ -226,4 +329,8 @@ export class HostVms {
     }
     return out;
   }
+}
+
+function withCurrent(id: string | undefined): { currentSnapshotId?: string } {
+  return id === undefined ? {} : { currentSnapshotId: id };
 }

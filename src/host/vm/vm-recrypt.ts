@@ -5,15 +5,15 @@ import { cloneDisk, decryptDisk, encryptDisk } from '../../disk/index.js';
 import { HostError } from '../errors.js';
 import type { KeyCache } from '../keys/key-cache.js';
 import { NVRAM_BYTES, readNvram, writeNvram } from '../vm-files/nvram.js';
-import type { DiskLayer, VmConfig, VmDisk } from '../vm-files/vm-config.js';
-import { generateDek, unwrapDekFor, wrapDekFor } from '../vm-files/vm-crypto.js';
+import type { VmConfig, VmDisk } from '../vm-files/vm-config.js';
+import { generateDek, wrapDekFor } from '../vm-files/vm-crypto.js';
 import { VmLog } from '../vm-files/vm-log.js';
 import { layerDek, type OpenVm } from './vm-open.js';
 import { encodeVmx, writeVmx, type KeySafe, type VmxDocument } from '../vm-files/vmx.js';
 
 /**
  * Changing how a VM is encrypted (all with the VM powered off, except shallow rekey):
- * - shallow rekey: new KEK; the VM DEK and every layer DEK are rewrapped. O(1) in disk size.
+ * - shallow rekey: see shallow-rekey.ts (resumable, layer by layer).
  * - deep rekey: new VM DEK and new disk DEKs; every LUKS disk rewritten (src/disk rekeyDisk).
  * - encrypt / decrypt: plain ↔ encrypted (src/disk encryptDisk/decryptDisk write a new file
  *   beside the old one, fsync, rename), then the .vmx is committed, then old files go.
@@ -35,28 +35,6 @@ function clearOf(doc: VmxDocument): Omit<VmxDocument, 'encrypted' | 'config'> {
   return clear;
 }
 
-export async function shallowRekey(vm: OpenVm, cache: KeyCache, to: NewKey): Promise<void> {
-  if (vm.doc.keySafe === undefined || vm.kek === undefined || vm.vmDek === undefined) throw new HostError('HOST_BAD_REQUEST', 'the VM is not encrypted');
-  const oldKek = vm.kek;
-  const oldKeyId = vm.doc.keySafe.keyId;
-  const vmDek = vm.vmDek;
-  await cache.withAsync(to.keyId, async (newKek) => {
-    const disks: VmDisk[] = vm.config.disks.map((d) => ({
-      ...d,
-      layers: d.layers.map((l): DiskLayer => {
-        const dek = unwrapDekFor(oldKek, l.wrappedDek ?? '', oldKeyId, `${vm.vmxPath}: wrapped DEK of ${l.file}`);
-        try {
-          return { ...l, wrappedDek: wrapDekFor(newKek, dek, to.keyId) };
-        } finally {
-          dek.fill(0);
-        }
-      }),
-    }));
-    const keySafe: KeySafe = { providerId: to.providerId, keyId: to.keyId, wrappedDek: wrapDekFor(newKek, vmDek, to.keyId) };
-    await writeVmx(vm.vmxPath, encodeVmx({ ...clearOf(vm.doc), keySafe }, { ...vm.config, disks }, vmDek));
-  });
-}
-
 export async function deepRekey(vm: OpenVm, cache: KeyCache, to: NewKey): Promise<void> {
   if (vm.doc.keySafe === undefined || vm.vmDek === undefined) throw new HostError('HOST_BAD_REQUEST', 'the VM is not encrypted');
   requireNoSnapshots(vm, 'a deep rekey');
@@ -69,6 +47,11 @@ export async function deepRekey(vm: OpenVm, cache: KeyCache, to: NewKey): Promis
         for (const d of vm.config.disks) {
           const layer = d.layers[0];
           if (layer === undefined) continue;
+          // a plain disk of an encrypted VM (per-disk policy) stays as it is
+          if (layer.wrappedDek === undefined) {
+            disks.push(d);
+            continue;
+          }
           // a copy under a new name: the old disk (and its DEK in the old .vmx) stays valid
           // until the new .vmx is committed
           const file = rewrittenName(layer.file);
@@ -77,7 +60,7 @@ export async function deepRekey(vm: OpenVm, cache: KeyCache, to: NewKey): Promis
           try {
             await cloneDisk({ src: join(vm.dir, layer.file), dst: join(vm.dir, file), oldDek, newDek });
             made.push(join(vm.dir, file));
-            disks.push({ ...d, layers: [{ ...layer, file, wrappedDek: wrapDekFor(newKek, newDek, to.keyId) }] });
+            disks.push({ ...d, layers: [{ file, format: layer.format, wrappedDek: wrapDekFor(newKek, newDek, to.keyId) }] });
           } finally {
             oldDek.fill(0);
             newDek.fill(0);
@@ -134,6 +117,10 @@ export async function decryptVm(vm: OpenVm): Promise<void> {
     for (const d of vm.config.disks) {
       const layer = d.layers[0];
       if (layer === undefined) continue;
+      if (layer.wrappedDek === undefined) {
+        disks.push(d);
+        continue;
+      }
       const file = `${stemOf(layer.file)}.raw`;
       const dek = layerDek(vm, layer);
       try {
@@ -198,10 +185,10 @@ async function commitRewrite(vm: OpenVm, build: (made: string[]) => Promise<Rewr
   for (const f of filesOf(vm.config)) if (!kept.has(f)) await rm(join(vm.dir, f), { force: true });
 }
 
-const REWRITTEN_RE = /^(.+?)(?:-k[0-9a-f]{8})?(\.[A-Za-z0-9]+)?$/;
+export const REWRITTEN_RE = /^(.+?)(?:-k[0-9a-f]{8})?(\.[A-Za-z0-9]+)?$/;
 
 /** A file name without its extension and rewrite tag: `vm-disk0-k0a1b2c3d.luks` → `vm-disk0`. */
-function stemOf(file: string): string {
+export function stemOf(file: string): string {
   return REWRITTEN_RE.exec(file)?.[1] ?? file;
 }
 

@@ -7,9 +7,10 @@ import { readNvram } from '../vm-files/nvram.js';
 import type { QemuDisk, QemuMachine } from '../qemu/qemu-argv.js';
 import { startQemu, type RunningQemu } from '../qemu/qemu-process.js';
 import { addSecretObject } from '../qemu/qmp-secret.js';
+import { liveCommitActive } from '../qemu/live-commit.js';
 import { dumpGuestMemory } from './guest-memory-dump.js';
 import { VmLog } from '../vm-files/vm-log.js';
-import { layerDek, withOpenVm, type HostContext, type OpenVm } from './vm-open.js';
+import { layerDek, layerPath, withOpenVm, type HostContext, type OpenVm } from './vm-open.js';
 import { writePrivateFile } from '../../fs/private-files.js';
 
 export const PowerState = {
@@ -24,8 +25,8 @@ interface RunningVm {
   readonly log: VmLog;
   readonly encrypted: boolean;
   paused: boolean;
-  /** Node name of each disk's active layer (changes with live snapshots). */
-  readonly topNodes: string[];
+  /** Node names of each disk's chain, active last (live snapshots push, live commits pop). */
+  readonly nodes: string[][];
 }
 
 const QEMU_IO_RE = /^[A-Za-z0-9 ._-]{1,200}$/;
@@ -114,7 +115,9 @@ export class VmRuntime {
       try {
         if (encrypted) {
           vm.config.disks.forEach((disk, d) =>
-            disk.layers.forEach((layer, l) => deks.set(`${d}:${l}`, layerDek(vm, layer))),
+            disk.layers.forEach((layer, l) => {
+              if (layer.wrappedDek !== undefined) deks.set(`${d}:${l}`, layerDek(vm, layer));
+            }),
           );
         }
         await rm(machine.qmpSocket, { force: true });
@@ -135,8 +138,8 @@ export class VmRuntime {
       } finally {
         for (const k of deks.values()) k.fill(0);
       }
-      const topNodes = vm.config.disks.map((d, i) => `d${i}l${d.layers.length - 1}`);
-      const entry: RunningVm = { qemu, log, encrypted, paused: false, topNodes };
+      const nodes = vm.config.disks.map((d, i) => d.layers.map((_, l) => `d${i}l${l}`));
+      const entry: RunningVm = { qemu, log, encrypted, paused: false, nodes };
       this.#running.set(vm.uuid, entry);
       const pidFile = join(this.#ctx.runDir, `${vm.uuid}.pid`);
       await writePrivateFile(pidFile, String(qemu.pid));
@@ -158,7 +161,7 @@ export class VmRuntime {
 
   #machineOf(vm: OpenVm): QemuMachine {
     const disks: QemuDisk[] = vm.config.disks.map((disk) => ({
-      layers: disk.layers.map((l) => ({ file: join(vm.dir, l.file), format: l.format, encrypted: l.wrappedDek !== undefined })),
+      layers: disk.layers.map((l) => ({ file: layerPath(vm, l), format: l.format, encrypted: l.wrappedDek !== undefined })),
     }));
     const ports = (n: number, kind: string): string[] => Array.from({ length: n }, (_, i) => join(vm.dir, `${vm.doc.name}-${kind}${i}.out`));
     return {
@@ -190,8 +193,9 @@ export class VmRuntime {
   async attachOverlay(uuid: string, disk: number, path: string, dek: Buffer | undefined): Promise<void> {
     const r = this.#get(uuid);
     if (r.paused) throw new HostError('HOST_POWER_STATE', 'resume the VM before a snapshot');
-    const top = r.topNodes[disk];
-    if (top === undefined) throw new HostError('HOST_BAD_REQUEST', `no disk ${disk}`);
+    const stack = r.nodes[disk];
+    const top = stack?.[stack.length - 1];
+    if (stack === undefined || top === undefined) throw new HostError('HOST_BAD_REQUEST', `no disk ${disk}`);
     const node = `d${disk}s${randomBytes(4).toString('hex')}`;
     const spec: Record<string, unknown> = { driver: 'qcow2', 'node-name': node, file: { driver: 'file', filename: path }, backing: null };
     if (dek !== undefined) {
@@ -201,8 +205,23 @@ export class VmRuntime {
     }
     await r.qemu.qmp.execute('blockdev-add', spec);
     await r.qemu.qmp.execute('blockdev-snapshot', { node: top, overlay: node });
-    r.topNodes[disk] = node;
+    stack.push(node);
     await r.log.append(`disk ${disk}: live snapshot overlay ${path}`);
+  }
+
+  /**
+   * Undoes a live snapshot of one disk while the VM runs: the active overlay is merged into
+   * the layer below and dropped from the chain (the caller removes the file afterwards).
+   */
+  async detachOverlay(uuid: string, disk: number): Promise<void> {
+    const r = this.#get(uuid);
+    const stack = r.nodes[disk];
+    const top = stack?.[stack.length - 1];
+    const base = stack?.[stack.length - 2];
+    if (stack === undefined || top === undefined || base === undefined) throw new HostError('HOST_BAD_REQUEST', `disk ${disk} has no overlay to merge`);
+    await liveCommitActive(r.qemu.qmp, top, base);
+    stack.pop();
+    await r.log.append(`disk ${disk}: live overlay merged into the layer below`);
   }
 
   /** Hard power off (QMP quit, SIGKILL after a grace period); resolves once QEMU is gone. */
