@@ -28,6 +28,7 @@ let admin: Page;
 const agents: Array<AgentProcess & { port: number; dir: string; name: string }> = [];
 const hosts: AddedHost[] = [];
 let plainVmId = '';
+let carolVmId = '';
 let encryptedVmId = '';
 
 const api = () => manager.admin;
@@ -77,6 +78,7 @@ beforeAll(async () => {
   const cluster = await api().post<{ id: string }>('/api/clusters', { name: 'prod', ha: true });
   for (const a of agents) hosts.push(await addHostToManager(api(), a, cluster.id));
   plainVmId = await createVm('web-01', 'datastore-default', hosts[0] as AddedHost);
+  carolVmId = await createVm('app-01', 'datastore-default', hosts[1] as AddedHost);
   await api().post('/api/users', { name: 'carol', password: CAROL_PASSWORD });
   await api().call('PUT', '/api/permissions', { principal: 'carol', entity: { kind: 'root', id: 'root' }, role: 'No Cryptography Administrator' });
 
@@ -168,6 +170,16 @@ describe('web console in Chromium', () => {
     expect(await admin.locator('button[data-action=encrypt]').isDisabled()).toBe(true);
     expect(await admin.locator('[data-reason-for=encrypt]').textContent()).toMatch(/already encrypted|no POST/);
     await shot(admin, 'vm');
+    if (await routeExists('POST', '/api/vms/{id}/rekey')) {
+      // shallow rekey from the same page: a new KEK, the task followed to the end
+      await admin.click('button[data-action=rekey]:not([disabled])');
+      const task = admin.locator('#vm-tasks .task', { hasText: /rekey/i }).first();
+      await task.waitFor();
+      await expect.poll(() => task.getAttribute('data-state'), { timeout: 120_000 }).toBe('success');
+      await expect.poll(async () => (await api().get<{ observed: { keys: Array<{ key: { keyId: string } }> } }>(`/api/vms/${encryptedVmId}`)).observed.keys[0]?.key.keyId).not.toBe(kek);
+      const next = (await api().get<{ observed: { keys: Array<{ key: { keyId: string } }> } }>(`/api/vms/${encryptedVmId}`)).observed.keys[0]?.key.keyId ?? '';
+      await admin.waitForSelector(`#vm-disks code[title="${next}"]`);
+    }
   });
 
   it('restart of its host: the VM shows locked (alarm acknowledged meanwhile), then unlocked once its keys are pushed again', async () => {
@@ -225,7 +237,7 @@ describe('web console in Chromium', () => {
     const carol = await browser.newPage();
     await logIn(carol, 'carol', CAROL_PASSWORD);
     expect(await carol.textContent('#who')).toContain('No Cryptography Administrator');
-    await carol.goto(`${manager.url}/#/vm/${plainVmId}`);
+    await carol.goto(`${manager.url}/#/vm/${carolVmId}`);
     const encrypt = carol.locator('button[data-action=encrypt]');
     await encrypt.waitFor();
     expect(await encrypt.isDisabled()).toBe(true);

@@ -18,15 +18,16 @@ const shortId = (id) => (id.length > 16 ? `${id.slice(0, 8)}…${id.slice(-5)}` 
  * disk layer → what each DEK encrypts. Key ids only (the manager never has key bytes); a DEK
  * is drawn as a role, since only the host ever unwraps it.
  * @param {Vm} vm
+ * @param {import('./vm-state.js').EncryptionInfo | null} [info]
  * @returns {SVGElement}
  */
-export function keyHierarchySvg(vm) {
+export function keyHierarchySvg(vm, info) {
   /** @type {Array<{ dek: string, file: string, keyId?: string }>} */
   const rows = [];
   const home = vm.observed.keys.find((k) => k.part === 'vm');
   if (home !== undefined) rows.push({ dek: 'VM home DEK', file: '.vmx · NVRAM · logs', keyId: home.key.keyId });
-  for (const d of disksOf(vm)) {
-    for (const l of d.layers) rows.push({ dek: `DEK ${d.name}`, file: l.name, ...(l.key === undefined ? {} : { keyId: l.key.keyId }) });
+  for (const d of disksOf(vm, info)) {
+    for (const l of d.layers) rows.push({ dek: d.layers.length > 1 ? `DEK ${d.name} · layer` : `DEK ${d.name}`, file: l.name, ...(l.key === undefined ? {} : { keyId: l.key.keyId }) });
   }
   const keks = [...new Set(rows.map((r) => r.keyId).filter((k) => k !== undefined))];
   const height = Math.max(rows.length, keks.length, 1) * ROW + 40;

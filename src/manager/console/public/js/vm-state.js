@@ -2,7 +2,7 @@
 import { badge } from './dom.js';
 
 /** @typedef {{ providerId: string, keyId: string }} KeyRef */
-/** @typedef {{ id: string, name: string, hostId: string, datastoreId: string, vmxPath?: string, desired: { policyId: string, policyName: string, encryption: boolean, providerId?: string }, observed: { provisioned: boolean, encrypted: boolean, keys: Array<{ part: string, key: KeyRef }>, powerState: string, locked: boolean, lockReason?: string, error?: string, disks?: unknown }, compliance: { status: string, reason?: string }, operation?: { kind?: string, state?: string, step?: string, error?: { code?: string, message?: string } } }} Vm */
+/** @typedef {{ id: string, name: string, hostId: string, datastoreId: string, vmxPath?: string, desired: { policyId: string, policyName: string, encryption: boolean, providerId?: string }, observed: { provisioned: boolean, encrypted: boolean, keys: Array<{ part: string, key: KeyRef }>, powerState: string, locked: boolean, lockReason?: string, error?: string }, compliance: { status: string, reason?: string }, operation?: { kind?: string, state?: string, step?: string, error?: { code?: string, message?: string } } }} Vm */
 
 /** @param {Vm} vm */
 export function encryptionBadge(vm) {
@@ -41,20 +41,25 @@ export function powerText(state) {
 }
 
 /**
- * A VM's disks with their layers and the KEK of each, from what the API gives. When the
- * manager reports `observed.disks` (per-layer facts) they are used; otherwise one layer per
- * key part, which is what a VM without snapshots has.
+ * @typedef {{ providerId?: string, keyId?: string, disks: Array<{ id: string, encrypted?: boolean, layers: Array<{ file: string, format?: string, keyId?: string }> }> }} EncryptionInfo
+ */
+
+/**
+ * A VM's disks with their layers and the KEK of each. Get-VMEncryptionInfo
+ * (GET /api/vms/ID/encryption, read from the host) gives every layer; without it (an older
+ * manager, or the host is unreachable) each key part stands for one layer.
  * @param {Vm} vm
+ * @param {EncryptionInfo | null} [info]
  * @returns {Array<{ name: string, layers: Array<{ name: string, key?: KeyRef }> }>}
  */
-export function disksOf(vm) {
-  const reported = vm.observed.disks;
-  if (Array.isArray(reported)) {
-    return reported.slice(0, 64).map((/** @type {any} */ d, i) => ({
-      name: String(d?.name ?? d?.id ?? `disk${i}`),
-      layers: (Array.isArray(d?.layers) ? d.layers : [d]).slice(0, 64).map((/** @type {any} */ l, j) => ({
-        name: String(l?.file ?? l?.name ?? l?.path ?? `layer ${j}`),
-        ...(l?.key?.keyId !== undefined ? { key: { providerId: String(l.key.providerId ?? ''), keyId: String(l.key.keyId) } } : {}),
+export function disksOf(vm, info) {
+  if (info !== null && info !== undefined && Array.isArray(info.disks)) {
+    const providerId = info.providerId ?? providerOf(vm);
+    return info.disks.slice(0, 64).map((d) => ({
+      name: String(d.id),
+      layers: (d.layers ?? []).slice(0, 64).map((l) => ({
+        name: String(l.file).split('/').pop() ?? String(l.file),
+        ...(l.keyId === undefined ? {} : { key: { providerId, keyId: String(l.keyId) } }),
       })),
     }));
   }

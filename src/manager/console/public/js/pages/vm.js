@@ -40,7 +40,12 @@ export async function renderVm(main, vmId, ctx) {
   let vm = null;
   const refresh = async () => {
     vm = /** @type {Vm} */ (await get(`/api/vms/${encodeURIComponent(vmId)}`));
-    const [hostInfo] = await Promise.all([get(`/api/hosts/${encodeURIComponent(vm.hostId)}`).catch(() => null)]);
+    const path = encodeURIComponent(vmId);
+    const [hostInfo, info] = await Promise.all([
+      get(`/api/hosts/${encodeURIComponent(vm.hostId)}`).catch(() => null),
+      // read from the host: absent while the host is down, then the inventory's key parts stand in
+      routes.has('GET /api/vms/{id}/encryption') ? get(`/api/vms/${path}/encryption`).catch(() => null) : Promise.resolve(null),
+    ]);
     replace(title, vm.name);
     replace(badges, encryptionBadge(vm), lockBadge(vm), complianceBadge(vm));
     const fact = (/** @type {string} */ k, /** @type {Node | string} */ v) => h('tr', null, h('th', null, k), h('td', null, v));
@@ -52,15 +57,17 @@ export async function renderVm(main, vmId, ctx) {
       fact('Compliance', h('span', null, complianceBadge(vm), ' ', vm.compliance.reason ?? '')),
       fact('Lock', h('span', { id: 'vm-lock' }, lockBadge(vm))),
       fact('Last operation', operationText(vm)),
+      fact('Snapshots', info?.snapshots === undefined ? '—' : String(info.snapshots.length)),
+      fact('Mixed keys', info?.mixedKeys === true ? h('span', { class: 'badge bad' }, 'layers under different KEKs: rerun the rekey') : 'no'),
       fact('Observed at', when(/** @type {any} */ (vm.observed).observedAt)));
     const rows = [];
     const home = vm.observed.keys.find((k) => k.part === 'vm');
     if (home !== undefined) rows.push(h('tr', null, h('td', null, 'VM home'), h('td', null, '.vmx, NVRAM, logs'), h('td', null, home.key.providerId), h('td', null, keyId(home.key.keyId))));
-    for (const d of disksOf(vm)) {
+    for (const d of disksOf(vm, info)) {
       for (const l of d.layers) rows.push(h('tr', null, h('td', null, d.name), h('td', null, l.name), h('td', null, l.key?.providerId ?? '—'), h('td', null, l.key === undefined ? 'not encrypted' : keyId(l.key.keyId))));
     }
     replace(disks, ...(rows.length > 0 ? rows : [h('tr', null, h('td', { colspan: 4, class: 'muted' }, 'Not encrypted: no keys.'))]));
-    replace(picture, keyHierarchySvg(vm));
+    replace(picture, keyHierarchySvg(vm, info));
     renderActions(vm);
     const list = await get(`/api/tasks${query({ entityKind: 'vm', entityId: vmId, limit: 10 })}`).catch(() => []);
     for (const t of [...list].reverse()) {
