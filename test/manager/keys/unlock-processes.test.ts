@@ -196,6 +196,20 @@ describe('key management with real KMS, manager and host agents', () => {
     await waitFor('enc1 unlocked', async () => (await events(before, 'vm.unlocked')).find((e) => e.entity?.id === vmId));
   });
 
+  it('an encrypted VM on a host that is not crypto-safe makes the host crypto-safe first (host key pushed)', async () => {
+    const a = await startAgent(join(root, 'esx3'), 'esx3');
+    agents.push({ ...a, dir: join(root, 'esx3'), name: 'esx3' });
+    const h = await addHostToManager(api(), a);
+    expect(h.cryptoMode).toBe('incapable');
+    const before = await lastEventId();
+    const id = await createEncryptedVm('enc-standalone', { ...h } as Host);
+    expect((await vmOf(id)).observed).toMatchObject({ encrypted: true, locked: false });
+    const after = await api().get<Host>(`/api/hosts/${h.id}`);
+    expect(after.cryptoMode).toBe('safe');
+    expect(after.hostKey?.providerId).toBe('kp1');
+    expect((await events(before, 'host.cryptoEnabled')).some((e) => e.entity?.id === h.id && e.data?.['keyId'] === after.hostKey?.keyId)).toBe(true);
+  });
+
   it('KEY-SCAN: no KEK in the manager\'s database, WAL, logs or data directory (raw, hex, base64)', async () => {
     const vms = (await api().get<{ vms: Vm[] }>('/api/vms')).vms;
     const listedHosts = (await api().get<{ hosts: Host[] }>('/api/hosts')).hosts;
