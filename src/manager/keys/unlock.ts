@@ -1,3 +1,4 @@
+import { HostApiError } from '../../host/client/host-client.js';
 import type { KeyRef, VmRecord } from '../contracts.js';
 import { EntityKind } from '../contracts.js';
 import { ManagerError, notFound } from '../errors.js';
@@ -160,5 +161,9 @@ export class HostUnlocker {
 
 function hostUnreachable(hostId: string, err: unknown): ManagerError {
   if (err instanceof ManagerError) return err;
+  // The host answered and refused (e.g. its key cache is full): not an outage.
+  if (err instanceof HostApiError && err.status >= 400 && err.status < 500) {
+    return new ManagerError('MANAGER_CONFLICT', `host ${hostId} refused: ${err.message} [${err.code}]`, { cause: err });
+  }
   return new ManagerError('MANAGER_HOST_UNREACHABLE', `host ${hostId}: ${(err as Error).message}`, { cause: err });
 }
