@@ -10,14 +10,34 @@ import { sha256File, type KeyPair } from './helpers.js';
 
 export type CrashOp = 'encrypt' | 'decrypt' | 'rekey';
 
-export function runAndKill(args: string[], ms: number): Promise<{ killed: boolean; code: number | null; stderr: string }> {
+/**
+ * Runs the CLI and SIGKILLs it `ms` after the operation began (its sidecar appeared; the CLI's
+ * own start-up, seconds under tsx on a loaded machine, does not count), or lets it finish first.
+ */
+export function runAndKill(args: string[], ms: number, sidecar?: string): Promise<{ killed: boolean; code: number | null; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [...vmcryptArgv(), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const t = setTimeout(() => child.kill('SIGKILL'), ms);
+    let t: NodeJS.Timeout | undefined;
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      // A resumed run: its sidecar was there before it started; it says so once it holds the lock.
+      if (t === undefined && sidecar !== undefined && /resuming|rolling back/.test(stderr)) arm();
+    });
+    const arm = (): void => {
+      t = setTimeout(() => child.kill('SIGKILL'), ms);
+    };
+    const existed = sidecar !== undefined && existsSync(sidecar);
+    const poll = sidecar === undefined || existed ? undefined : setInterval(() => {
+      if (t === undefined && existsSync(sidecar)) {
+        clearInterval(poll);
+        arm();
+      }
+    }, 5);
+    if (sidecar === undefined) arm();
     child.on('exit', (code, signal) => {
       clearTimeout(t);
+      clearInterval(poll);
       resolve({ killed: signal === 'SIGKILL', code, stderr });
     });
   });
@@ -80,9 +100,9 @@ export async function crashRound(c: CrashCase, kills: number, maxMs: number): Pr
   await prepareCase(c);
   const log: string[] = [];
   for (let i = 0; i < kills; i++) {
-    const ms = 200 + Math.floor(Math.random() * maxMs);
-    const r = await runAndKill(commandOf(c), ms);
-    log.push(`kill@${ms}ms ${r.killed ? 'killed' : `exit ${r.code}`} → ${await checkNoGarbage(c)}`);
+    const ms = Math.floor(Math.random() * maxMs);
+    const r = await runAndKill(commandOf(c), ms, sidecarPathFor(c.file));
+    log.push(`kill@+${ms}ms ${r.killed ? 'killed' : `exit ${r.code}`} → ${await checkNoGarbage(c)}`);
     if (!r.killed && r.code !== 0) throw new Error(`${c.op}: run failed: ${r.stderr}`);
     if (!r.killed) break;
   }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  DiskError, checkDiskKey, decryptDisk, decryptDiskInPlace, diskInfo, encryptDisk, encryptDiskInPlace, rekeyDiskInPlace,
+  DiskError, type DiskProgress, checkDiskKey, decryptDisk, decryptDiskInPlace, diskInfo, encryptDisk, encryptDiskInPlace, rekeyDiskInPlace,
 } from '../../src/disk/index.js';
 import { sidecarPathFor } from '../../src/disk/inplace/sidecar.js';
 import { makeKey, makeRaw, qemuSame, run, secretObj, luksOpts, sha256File, tempDir, type KeyPair } from './helpers.js';
@@ -78,7 +78,7 @@ describe('in-place encrypt, deep rekey, decrypt (read by qemu-img, qemu-io, cryp
       const file = join(dir, `half-${op}.img`);
       if (op === 'encrypt') copyFileSync(raw, file);
       else await encryptDisk({ src: raw, dst: file, dek: k1.dek });
-      const go = (stop?: (p: never) => void) =>
+      const go = (stop?: (p: DiskProgress) => void) =>
         op === 'encrypt' ? encryptDiskInPlace({ path: file, dek: k1.dek, ...(stop ? { onProgress: stop } : {}) })
           : op === 'decrypt' ? decryptDiskInPlace({ path: file, dek: k1.dek, ...(stop ? { onProgress: stop } : {}) })
             : rekeyDiskInPlace({ path: file, oldDek: k1.dek, newDek: k2.dek, ...(stop ? { onProgress: stop } : {}) });
