@@ -38,7 +38,9 @@ export async function startSingleKms(dir: string, logDir: string, recordedPort: 
   };
   return {
     mode: 'single', dataDir, port, servers,
-    pids: [{ name: 'kms', port, pid: kms.child.pid }],
+    get pids() {
+      return kms === undefined ? [] : [{ name: 'kms', port, pid: kms.child.pid }];
+    },
     async stopServer(name) {
       check(name);
       await kms?.stop();
