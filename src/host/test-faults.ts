@@ -3,7 +3,7 @@ import { HostError } from './errors.js';
 /**
  * TEST-ONLY fault injection, honoured only when the agent runs with its test flag
  * (`--allow-crash`); a production agent ignores the variables.
- * - `VMCRYPT_TEST_FAULT=POINT:N[:kill]`: at the N-th passage of POINT the operation fails
+ * - `VMCRYPT_TEST_FAULT=POINT:N[:kill]`: once, at the N-th passage of POINT the operation fails
  *   with HOST_TEST_FAULT, or with `:kill` the agent SIGKILLs itself (a crash at a known step).
  *   Points: `rekey-after-layer` (after N layers were rewrapped and committed),
  *   `clone-after-disk` (after N disks of a clone/restore were written).
@@ -25,7 +25,7 @@ export function noFaults(): TestFaults {
 
 export function testFaultsFrom(env: NodeJS.ProcessEnv, enabled: boolean): TestFaults {
   if (!enabled) return noFaults();
-  const m = FAULT_RE.exec(env['VMCRYPT_TEST_FAULT'] ?? '');
+  let m = FAULT_RE.exec(env['VMCRYPT_TEST_FAULT'] ?? '');
   const free = new Map<string, number>();
   for (const item of (env['VMCRYPT_TEST_FREE_BYTES'] ?? '').split(',')) {
     const f = /^([A-Za-z0-9._-]{1,64}):(\d{1,18})$/.exec(item);
@@ -34,7 +34,9 @@ export function testFaultsFrom(env: NodeJS.ProcessEnv, enabled: boolean): TestFa
   return {
     reached(point, n) {
       if (m === null || m[1] !== point || Number(m[2]) !== n) return;
-      if (m[3] !== undefined) process.kill(process.pid, 'SIGKILL');
+      const kill = m[3] !== undefined;
+      m = null; // one-shot: the rerun a test makes next must get through
+      if (kill) process.kill(process.pid, 'SIGKILL');
       throw new HostError('HOST_TEST_FAULT', `injected test fault at ${point}:${n}`);
     },
     freeBytes: (ds) => free.get(ds),

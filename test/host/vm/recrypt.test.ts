@@ -51,7 +51,7 @@ describe('host agent: encrypt, rekey and decrypt a VM', () => {
   it('encrypts a plain VM: LUKS disk beside the raw one, .vmx committed, raw removed', async () => {
     vm = await c.call<Vm>('POST', `/v1/vms/${vm.uuid}/encrypt`, { providerId: 'kp', keyId: 'k1' });
     expect(vm).toMatchObject({ encrypted: true, crypto: { state: 'unlocked', keyId: 'k1' } });
-    expect(vm.disks?.[0]?.layers).toEqual([{ file: 'r1-disk0.luks', format: 'luks' }]);
+    expect(vm.disks?.[0]?.layers).toMatchObject([{ file: 'r1-disk0.luks', format: 'luks', keyId: 'k1' }]);
     await expect(stat(join(vmDir, 'r1-disk0.raw'))).rejects.toThrow();
     expect((await readFile(join(vmDir, 'r1-disk0.luks'))).includes(Buffer.alloc(4096, 0x21))).toBe(false);
     await readBack();
