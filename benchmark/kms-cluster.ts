@@ -82,9 +82,9 @@ async function main(): Promise<void> {
   try {
     // (a) single KMS on SQLite
     const singleDir = join(root, 'single');
-    await run([...vmcryptArgv(), 'kms', 'init', '--data', singleDir]);
+    await run([...vmcryptArgv(), 'kms', 'init', '--data', singleDir, '--auto-unseal-file', `${singleDir}.unseal`]);
     const port = await freePort();
-    const single = await startProcess(process.execPath, [...vmcryptArgv(), 'kms', 'serve', '--data', singleDir, '--listen', `127.0.0.1:${port}`], {
+    const single = await startProcess(process.execPath, [...vmcryptArgv(), 'kms', 'serve', '--data', singleDir, '--auto-unseal-file', `${singleDir}.unseal`, '--listen', `127.0.0.1:${port}`], {
       ready: /listening on/,
     });
     const singleOps = await workload([{ host: '127.0.0.1', port }], await identityOf(singleDir));

@@ -174,7 +174,7 @@ const dir = await mkdtemp(join(tmpdir(), 'vmcrypt-bench-kms-'));
 const data = join(dir, 'kms');
 try {
   const cli = ['--import', 'tsx', join(root, 'src', 'cli', 'run.ts')];
-  const { stdout } = await run(process.execPath, [...cli, 'kms', 'init', '--data', data, '--json'], { cwd: root });
+  const { stdout } = await run(process.execPath, [...cli, 'kms', 'init', '--data', data, '--auto-unseal-file', `${data}.unseal`, '--json'], { cwd: root });
   const init = JSON.parse(stdout) as { caCert: string; serverCert: string; serverKey: string; client: { cert: string; key: string } };
   const tls: Tls = {
     cert: await readFile(init.client.cert, 'utf8'),
@@ -184,7 +184,7 @@ try {
 
   // Ours.
   const ourPort = await freePort();
-  const ours = spawn(process.execPath, [...cli, 'kms', 'serve', '--data', data, '--listen', `127.0.0.1:${ourPort}`], {
+  const ours = spawn(process.execPath, [...cli, 'kms', 'serve', '--data', data, '--auto-unseal-file', `${data}.unseal`, '--listen', `127.0.0.1:${ourPort}`], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -244,7 +244,7 @@ const work = await mkdtemp(join('/dev/shm', 'vmcrypt-bench-unlock-'));
 let kms: ChildProcess | undefined;
 try {
   const data = join(work, 'kms');
-  const { stdout } = await run(process.execPath, [...cli, 'kms', 'init', '--data', data, '--json'], { cwd: root });
+  const { stdout } = await run(process.execPath, [...cli, 'kms', 'init', '--data', data, '--auto-unseal-file', `${data}.unseal`, '--json'], { cwd: root });
   const init = JSON.parse(stdout) as { caCert: string; client: { cert: string; key: string } };
   const kmsTls: Tls = { ca: await readFile(init.caCert, 'utf8'), cert: await readFile(init.client.cert, 'utf8'), key: await readFile(init.client.key, 'utf8') };
   // The manager's client certificate towards the hosts (pinned by them in host.json).
@@ -253,7 +253,7 @@ try {
   const hostKey = await readFile(issued.key, 'utf8');
   const fingerprint = new X509Certificate(hostCert).fingerprint256.replace(/:/g, '').toLowerCase();
   const kmsPort = await freePort();
-  kms = (await startChild(['kms', 'serve', '--data', data, '--listen', `127.0.0.1:${kmsPort}`], /kms listening on/)).child;
+  kms = (await startChild(['kms', 'serve', '--data', data, '--auto-unseal-file', `${data}.unseal`, '--listen', `127.0.0.1:${kmsPort}`], /kms listening on/)).child;
 
   const custom = /^(\d+)x(\d+)$/.exec(process.env['BENCH_SIZE'] ?? '');
   if (custom !== null) {

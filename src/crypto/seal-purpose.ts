@@ -16,6 +16,8 @@ export const SealPurpose = {
   SEALED_STREAM_CHUNK: 'sealed-stream-chunk',
   /** KMS key material at rest under the master key; bound to the managed object id. */
   KMS_KEY_MATERIAL: 'kms-key-material',
+  /** The KMS master key at rest under the unseal key (Shamir-shared); bound to "master" and the share counts. */
+  KMS_MASTER_KEY: 'kms-master-key',
   /** A PKI private key at rest under a master key; bound to its record (key provider id). */
   PKI_PRIVATE_KEY: 'pki-private-key',
 } as const;

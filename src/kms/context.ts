@@ -11,6 +11,8 @@ export interface KmsDeps {
   readonly audit: AuditLog;
   readonly now: () => Date;
   readonly randomBytes: (n: number) => Buffer;
+  /** Called before every batch item; throws to refuse it (a sealed key server throws SEALED). */
+  readonly gate?: () => void;
 }
 
 /** One batch item being served. */

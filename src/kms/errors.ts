@@ -18,6 +18,10 @@ export const KmsErrorCode = {
   RECORD_TAMPERED: 'RECORD_TAMPERED',
   /** A stored record is older than a version this server has already seen (put back from history). */
   RECORD_ROLLED_BACK: 'RECORD_ROLLED_BACK',
+  /** The key server is sealed: it serves nothing until enough unseal shares are entered. */
+  SEALED: 'SEALED',
+  /** An unseal share is malformed or mistyped (bad checksum), or too few shares were given. */
+  UNSEAL_SHARE_INVALID: 'UNSEAL_SHARE_INVALID',
   /** The data directory or a configured file is missing or invalid. */
   CONFIG_INVALID: 'CONFIG_INVALID',
 } as const;

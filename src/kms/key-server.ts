@@ -124,6 +124,7 @@ export class KeyServer implements KmipMessageHandler {
     const opName = operationName(item.operation);
     const handler = operationHandlers.get(item.operation);
     try {
+      this.#deps.gate?.();
       if (handler === undefined) throw new KmipError('KMIP_OPERATION_NOT_SUPPORTED', `operation ${opName} is not supported`);
       const result = await handler(ctx, item.payload);
       if (result.secrets !== undefined) secrets.push(...result.secrets);
@@ -199,7 +200,8 @@ export function failureItem(operation: number | undefined, id: Buffer | undefine
     reason = err.resultReason;
     message = err.message;
   } else if (err instanceof KmsError) {
-    message = `key store: ${err.code}`;
+    // SEALED is for the client to read and act on; other store failures stay terse.
+    message = err.code === 'SEALED' ? err.message : `key store: ${err.code}`;
   } else {
     process.stderr.write(`kms: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   }

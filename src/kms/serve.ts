@@ -1,16 +1,18 @@
-import { randomBytes } from 'node:crypto';
 import { startKmipServer } from '../kmip/server/server.js';
 import { readPemFile } from '../pki/index.js';
 import { openFileAuditLog, type AuditLog } from './audit.js';
 import { kmsPaths } from './data-dir.js';
 import { KmsError } from './errors.js';
-import { KeyServer } from './key-server.js';
 import { loadMasterKey } from './master-key.js';
-import { KeySealer } from './key-material-seal.js';
-import { openSqliteStore } from './store/sqlite.js';
-import { openAuthenticatedStore } from './integrity/authenticated-store.js';
-import { RecordMac } from './integrity/record-mac.js';
-import type { KeyStore } from './store/types.js';
+import { openKeyServer, type EtcdTlsFiles, type OpenedKeyServer } from './open-key-server.js';
+import { SealableHandler } from './sealable-handler.js';
+import { startAdminSocket, type AdminResponse, type AdminSocket } from './unseal/admin-socket.js';
+import { readAutoUnsealFile } from './unseal/auto-unseal-file.js';
+import { openMaster, readSealedMaster } from './unseal/sealed-master.js';
+import { UnsealSession } from './unseal/unseal-session.js';
+import { masterKeyKind } from './unseal/unlock.js';
+
+export type { EtcdTlsFiles } from './open-key-server.js';
 
 export interface ServeOptions {
   readonly dataDir: string;
@@ -26,75 +28,101 @@ export interface ServeOptions {
   readonly etcdPrefix?: string;
   /** TLS to the etcd members: their CA, and this node's client certificate + key (etcd --client-cert-auth). */
   readonly etcdTls?: EtcdTlsFiles;
+  /** Unseal at start with the unseal key in this file (labs, tests; weaker than shares). */
+  readonly autoUnsealFile?: string;
   readonly log?: (line: string) => void;
-}
-
-export interface EtcdTlsFiles {
-  readonly caFile: string;
-  readonly certFile?: string;
-  readonly keyFile?: string;
 }
 
 export interface RunningKms {
   readonly host: string;
   readonly port: number;
   readonly storeKind: string;
+  /** True until enough unseal shares arrived (always false for an auto-unsealed or clear-key data dir). */
+  sealed(): boolean;
+  /** Resolves once unsealed. */
+  readonly unsealed: Promise<void>;
   close(): Promise<void>;
 }
 
-/** Opens the store, unlocks the master key, and serves KMIP over mutual TLS until close(). */
+/**
+ * Serves KMIP over mutual TLS until close(). A sealed data dir (master.sealed) starts SEALED:
+ * it listens, answers every request with the "sealed" error, and opens its store only once
+ * `vmcrypt kms unseal` brought enough shares over the admin socket (or at once with
+ * `autoUnsealFile`). A legacy clear master.key still works, with a warning.
+ */
 export async function serveKms(opts: ServeOptions): Promise<RunningKms> {
   const paths = kmsPaths(opts.dataDir);
+  const log = opts.log ?? (() => {});
   const certPem = await readPemFile(opts.certFile ?? paths.serverCert);
   const keyPem = await readPemFile(opts.keyFile ?? paths.serverKey, { privateKey: true });
   const caPem = await readPemFile(opts.caFile ?? paths.caCert);
+  const kind = await masterKeyKind(paths);
+  if (kind === 'none') throw new KmsError('MASTER_KEY_INVALID', `${opts.dataDir} has no master key: run vmcrypt kms init --data ${opts.dataDir}`);
+  const info = kind === 'sealed' ? await readSealedMaster(paths.masterSealed) : undefined;
   let audit: AuditLog;
   try {
     audit = await openFileAuditLog(paths.auditLog);
   } catch (err) {
     throw new KmsError('CONFIG_INVALID', `cannot open audit log ${paths.auditLog}: ${(err as Error).message}`, { cause: err });
   }
-  const master = await loadMasterKey(paths.masterKey).catch(async (err: unknown) => {
-    await audit.close();
-    throw err;
-  });
-  const sealer = new KeySealer(master);
-  const recordMac = new RecordMac(master);
-  let store: KeyStore;
+  const handler = new SealableHandler(audit);
+  let opened: OpenedKeyServer | undefined;
+  let markUnsealed: () => void = () => {};
+  const unsealed = new Promise<void>((r) => (markUnsealed = r));
+  const storeOpts = {
+    database: paths.database,
+    ...(opts.store === undefined ? {} : { store: opts.store }),
+    ...(opts.etcdEndpoints === undefined ? {} : { etcdEndpoints: opts.etcdEndpoints }),
+    ...(opts.etcdPrefix === undefined ? {} : { etcdPrefix: opts.etcdPrefix }),
+    ...(opts.etcdTls === undefined ? {} : { etcdTls: opts.etcdTls }),
+  };
+  const unsealWith = async (master: Buffer): Promise<void> => {
+    opened = await openKeyServer(storeOpts, master, audit, log);
+    handler.unseal(opened.keyServer);
+    audit.record({ time: new Date().toISOString(), identity: '-', operation: 'unseal', result: 'success' });
+    await audit.flush().catch(() => {});
+    markUnsealed();
+  };
+
+  let admin: AdminSocket | undefined;
   try {
-    if ((opts.store ?? 'sqlite') === 'etcd') {
-      if (opts.etcdEndpoints === undefined || opts.etcdEndpoints.length === 0) {
-        throw new KmsError('CONFIG_INVALID', '--store etcd needs --etcd URL[,URL…]');
+    if (kind === 'clear') {
+      log(`kms: WARNING: ${paths.masterKey} holds the master key in clear; whoever copies the data directory has every key. Convert it: vmcrypt kms seal-migrate --data ${opts.dataDir}`);
+      await unsealWith(await loadMasterKey(paths.masterKey));
+    } else if (opts.autoUnsealFile !== undefined && info !== undefined) {
+      const u = await readAutoUnsealFile(opts.autoUnsealFile);
+      let master: Buffer;
+      try {
+        master = openMaster(info, u);
+      } finally {
+        u.fill(0);
       }
-      // Loaded lazily: the etcd client is only needed by clustered key servers.
-      const { openEtcdKeyStore } = await import('./store/etcd.js');
-      const { masterKeyIdOf } = await import('./store/etcd-master-key-id.js');
-      const tls = opts.etcdTls === undefined ? undefined : await readEtcdTls(opts.etcdTls);
-      store = await openEtcdKeyStore({
-        endpoints: [...opts.etcdEndpoints],
-        masterKeyId: masterKeyIdOf(master),
-        ...(opts.etcdPrefix === undefined ? {} : { prefix: opts.etcdPrefix }),
-        ...(tls === undefined ? {} : { tls }),
-      });
-    } else {
-      store = await openSqliteStore({ path: paths.database });
+      await unsealWith(master);
     }
+    const session = info === undefined ? undefined : new UnsealSession(info);
+    // One share at a time: two concurrent unseal calls must not open the store twice.
+    let chain: Promise<unknown> = Promise.resolve();
+    admin = await startAdminSocket(paths.adminSocket, (req) => {
+      const status = (): AdminResponse => ({ sealed: opened === undefined, given: session?.given ?? 0, threshold: session?.threshold ?? 0 });
+      if (req.op === 'status') return Promise.resolve(status());
+      const next = chain.then(async () => {
+        if (opened !== undefined || session === undefined) return status();
+        const r = await session.add(req.share);
+        audit.record({ time: new Date().toISOString(), identity: 'admin-socket', operation: 'unseal-share', result: 'success', message: r.unsealed ? 'threshold reached' : `${r.given} of ${r.threshold}` });
+        if (r.unsealed) await unsealWith(r.master);
+        return status();
+      });
+      chain = next.catch(() => {});
+      return next;
+    });
+    if (opened === undefined) log(`kms: SEALED: answering every request with "sealed" until ${info?.threshold ?? '?'} unseal shares are entered (vmcrypt kms unseal --data ${opts.dataDir})`);
   } catch (err) {
-    sealer.destroy();
-    recordMac.destroy();
+    await admin?.close();
+    await opened?.close();
     await audit.close();
     throw err;
-  } finally {
-    master.fill(0);
   }
-  try {
-    store = await protectRecords(store, recordMac, audit, opts.log);
-  } catch (err) {
-    sealer.destroy();
-    await audit.close();
-    throw err;
-  }
-  const keyServer = new KeyServer({ store, sealer, audit, now: () => new Date(), randomBytes });
+
   let server;
   try {
     server = await startKmipServer({
@@ -103,50 +131,29 @@ export async function serveKms(opts: ServeOptions): Promise<RunningKms> {
       certPem,
       keyPem,
       caPem,
-      handler: keyServer,
+      handler,
       ...(opts.pinnedFingerprints === undefined ? {} : { pinnedFingerprints: opts.pinnedFingerprints }),
       ...(opts.log === undefined ? {} : { log: opts.log }),
     });
   } catch (err) {
-    await store.close();
+    await admin.close();
+    await opened?.close();
     await audit.close();
-    sealer.destroy();
     throw new KmsError('CONFIG_INVALID', `cannot listen on ${opts.host}:${opts.port}: ${(err as Error).message}`, { cause: err });
   }
   const running = server;
+  const adminSocket = admin;
   return {
     host: running.host,
     port: running.port,
-    storeKind: store.kind,
+    storeKind: opts.store ?? 'sqlite',
+    sealed: () => opened === undefined,
+    unsealed,
     async close() {
       await running.close();
-      await store.close();
+      await adminSocket.close();
+      await opened?.close();
       await audit.close();
-      sealer.destroy();
     },
   };
-}
-
-async function readEtcdTls(files: EtcdTlsFiles): Promise<{ caPem: string; certPem?: string; keyPem?: string }> {
-  const caPem = await readPemFile(files.caFile);
-  if (files.certFile === undefined || files.keyFile === undefined) return { caPem };
-  return { caPem, certPem: await readPemFile(files.certFile), keyPem: await readPemFile(files.keyFile, { privateKey: true }) };
-}
-
-/** Wraps the store in record authentication (migrating an older store once); refusals go to the audit log. */
-async function protectRecords(inner: KeyStore, mac: RecordMac, audit: AuditLog, log: ((line: string) => void) | undefined): Promise<KeyStore> {
-  try {
-    const { store, report } = await openAuthenticatedStore(inner, mac, {
-      onFailure: (f) =>
-        audit.record({ time: new Date().toISOString(), identity: '-', operation: 'integrity', objectId: f.id, result: 'failure', reason: f.code, message: f.message }),
-    });
-    if (report.migrated > 0) log?.(`kms: record integrity: ${report.migrated} records of an older store tagged`);
-    if (report.refused > 0) log?.(`kms: record integrity: ${report.refused} records REFUSED (edited outside the KMS); see the audit log`);
-    await audit.flush();
-    return store;
-  } catch (err) {
-    mac.destroy();
-    await inner.close();
-    throw err;
-  }
 }

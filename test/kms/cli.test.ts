@@ -28,16 +28,19 @@ afterAll(async () => {
 });
 
 describe('vmcrypt kms / lab CLI', () => {
-  it('kms init creates a 0600 master key and a PKI, refuses to run twice; issue-client-cert adds a client', async () => {
+  it('kms init creates a 0600 sealed master key and a PKI, refuses to run twice; issue-client-cert adds a client', async () => {
     const data = join(dir, 'kms');
     const { stdout } = await vmcrypt('kms', 'init', '--data', data, '--json');
+    expect(JSON.parse(stdout)).toMatchObject({ threshold: 3, shares: expect.arrayContaining([expect.stringMatching(/^[0-9a-f]{66}-[0-9a-f]{4}$/)]) });
     const r = JSON.parse(stdout);
     expect((await stat(r.masterKey)).mode & 0o777).toBe(0o600);
     expect((await stat(r.client.key)).mode & 0o777).toBe(0o600);
     expect((await stat(data)).mode & 0o777).toBe(0o700);
     expect(r.client.name).toBe('vmcrypt-manager');
     await expect(vmcrypt('kms', 'init', '--data', data)).rejects.toMatchObject({ stderr: expect.stringContaining('CONFIG_INVALID') });
-    const issued = JSON.parse((await vmcrypt('kms', 'issue-client-cert', '--data', data, '--name', 'host-01', '--json')).stdout);
+    await expect(vmcrypt('kms', 'issue-client-cert', '--data', data, '--name', 'host-01')).rejects.toMatchObject({ stderr: expect.stringContaining('SEALED') });
+    const shares = (JSON.parse(stdout) as { shares: string[] }).shares;
+    const issued = JSON.parse((await vmcrypt('kms', 'issue-client-cert', '--data', data, '--name', 'host-01', '--share', shares[4]!, '--share', shares[0]!, '--share', shares[2]!, '--json')).stdout);
     expect(issued.name).toBe('host-01');
     expect(issued.sha256Fingerprint).toMatch(/^[0-9a-f]{64}$/);
     await expect(vmcrypt('kms', 'issue-client-cert', '--data', data, '--name', '../evil')).rejects.toMatchObject({ code: 1 });
@@ -80,7 +83,7 @@ describe('vmcrypt kms / lab CLI', () => {
 
   it('kms serve --cert/--key/--ca uses an operator PKI instead of the generated one', async () => {
     const data = join(dir, 'byo');
-    await vmcrypt('kms', 'init', '--data', data);
+    await vmcrypt('kms', 'init', '--data', data, '--auto-unseal-file', `${data}.unseal`);
     const ca = await createCa({ commonName: 'operator CA' });
     const srv = await issueCertificate({ ca, commonName: 'kms.example', usage: CertificateUsage.SERVER });
     const client = await issueCertificate({ ca, commonName: 'operator-client', usage: CertificateUsage.CLIENT });
@@ -91,7 +94,7 @@ describe('vmcrypt kms / lab CLI', () => {
     const port = await freePort();
     const kms = await startProcess(
       process.execPath,
-      [...vmcryptArgv(), 'kms', 'serve', '--data', data, '--listen', `127.0.0.1:${port}`, '--cert', files.cert, '--key', files.key, '--ca', files.ca],
+      [...vmcryptArgv(), 'kms', 'serve', '--data', data, '--auto-unseal-file', `${data}.unseal`, '--listen', `127.0.0.1:${port}`, '--cert', files.cert, '--key', files.key, '--ca', files.ca],
       { cwd: repoRoot, ready: /kms listening on/ },
     );
     const query = encodeTtlv(

@@ -41,7 +41,7 @@ beforeAll(async () => {
   await writeFile(files.cert, tls.certPem);
   await writePrivateKeyFile(files.key, tls.keyPem);
   data = join(dir, 'kms');
-  const init = JSON.parse((await vmcrypt('kms', 'init', '--data', data, '--json')).stdout) as { caCert: string; client: { cert: string; key: string } };
+  const init = JSON.parse((await vmcrypt('kms', 'init', '--data', data, '--auto-unseal-file', `${data}.unseal`, '--json')).stdout) as { caCert: string; client: { cert: string; key: string } };
   manager = { ca: await readFile(init.caCert, 'utf8'), cert: await readFile(init.client.cert, 'utf8'), key: await readFile(init.client.key, 'utf8') };
 }, 60_000);
 
@@ -68,7 +68,7 @@ describe('kms serve --store etcd over TLS', () => {
     const port = await freePort();
     const kms = await startProcess(
       process.execPath,
-      [...vmcryptArgv(), 'kms', 'serve', '--data', data, '--listen', `127.0.0.1:${port}`, '--store', 'etcd', '--etcd', etcd.endpoints,
+      [...vmcryptArgv(), 'kms', 'serve', '--data', data, '--auto-unseal-file', `${data}.unseal`, '--listen', `127.0.0.1:${port}`, '--store', 'etcd', '--etcd', etcd.endpoints,
         '--etcd-ca', files.ca, '--etcd-cert', files.cert, '--etcd-key', files.key],
       { cwd: repoRoot, ready: /kms listening on .* \(store etcd\)/ },
     );

@@ -38,7 +38,7 @@ function message(items: RequestBatchItem[], minor = 2): Buffer {
 const queryMsg = (): Buffer => message([{ operation: Operation.Query, payload: encodeQueryRequest({ queryFunctions: [1] }) }]);
 
 async function startServer(extra: string[] = []): Promise<Running> {
-  return startProcess(process.execPath, [...vmcryptArgv(), 'kms', 'serve', '--data', data, '--listen', `127.0.0.1:${port}`, ...extra], {
+  return startProcess(process.execPath, [...vmcryptArgv(), 'kms', 'serve', '--data', data, '--auto-unseal-file', `${data}.unseal`, '--listen', `127.0.0.1:${port}`, ...extra], {
     ready: /kms listening on 127\.0\.0\.1:\d+/,
     cwd: repoRoot,
   });
@@ -76,7 +76,7 @@ async function stateOf(id: string): Promise<number | undefined> {
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'vmcrypt-kms-serve-'));
   data = join(dir, 'kms');
-  const { stdout } = await run(process.execPath, [...vmcryptArgv(), 'kms', 'init', '--data', data, '--json'], { cwd: repoRoot });
+  const { stdout } = await run(process.execPath, [...vmcryptArgv(), 'kms', 'init', '--data', data, '--auto-unseal-file', `${data}.unseal`, '--json'], { cwd: repoRoot });
   const init = JSON.parse(stdout) as { caCert: string; client: { cert: string; key: string } };
   manager = {
     certPath: init.client.cert,

@@ -132,10 +132,11 @@ export async function startKmsCluster(opts: StartKmsClusterOptions): Promise<Kms
   const nodes: KmsNode[] = [];
   try {
     if (nodesWanted > 0 && !(existsSync(kmsDataDir) && (await readdir(kmsDataDir)).length > 0)) {
-      await initKmsDataDir([...cli, 'kms', 'init', '--data', kmsDataDir]);
+      // The nodes unseal from a file beside (not inside) the data dir: a lab/test set-up (docs/kms.md).
+      await initKmsDataDir([...cli, 'kms', 'init', '--data', kmsDataDir, '--auto-unseal-file', join(dir, 'unseal.key')]);
     }
     for (const [i, port] of layout.kmsPorts.slice(0, nodesWanted).entries()) {
-      const argv = [...cli, 'kms', 'serve', '--data', kmsDataDir, '--listen', `127.0.0.1:${port}`, '--store', 'etcd', '--etcd', etcd.endpoints];
+      const argv = [...cli, 'kms', 'serve', '--data', kmsDataDir, '--auto-unseal-file', join(dir, 'unseal.key'), '--listen', `127.0.0.1:${port}`, '--store', 'etcd', '--etcd', etcd.endpoints];
       nodes.push(makeKmsNode(`kms-${i}`, port, argv, timeout, logOf(`kms-${i}`)));
     }
     await Promise.all(nodes.map((n) => n.start()));

@@ -4,13 +4,15 @@ import { UsageError } from '../../errors.js';
 import { initDataDir, issueClientCertificate } from '../../kms/data-dir.js';
 import { serveKms, type EtcdTlsFiles, type RunningKms } from '../../kms/serve.js';
 import { certificateInfo, KeyAlgorithm, readPemFile } from '../../pki/index.js';
+import { KMS_SEAL_USAGE, kmsSealCommand, printShares, shareCounts, unlockFlags } from './kms-seal.js';
 
 const USAGE = {
-  init: 'vmcrypt kms init --data DIR [--dns NAME]… [--ip ADDR]… [--key-type ecdsa-p256|rsa-2048] [--json]',
+  init: 'vmcrypt kms init --data DIR [--shares 5 --threshold 3] [--auto-unseal-file F] [--dns NAME]… [--ip ADDR]… [--key-type ecdsa-p256|rsa-2048] [--json]',
   serve:
-    'vmcrypt kms serve --data DIR [--listen 127.0.0.1:5696] [--cert F --key F --ca F] [--pin SHA256]… [--store sqlite|etcd --etcd URL,URL] [--etcd-prefix P] [--etcd-ca F [--etcd-cert F --etcd-key F]]',
+    'vmcrypt kms serve --data DIR [--listen 127.0.0.1:5696] [--auto-unseal-file F] [--cert F --key F --ca F] [--pin SHA256]… [--store sqlite|etcd --etcd URL,URL] [--etcd-prefix P] [--etcd-ca F [--etcd-cert F --etcd-key F]]',
+  ...KMS_SEAL_USAGE,
   cluster: 'vmcrypt kms cluster up [--dir DIR] [--nodes 3] [--etcd-members 3] [--etcd-only] [--json]   (see docs/kms-cluster.md)',
-  'issue-client-cert': 'vmcrypt kms issue-client-cert --data DIR --name NAME [--key-type ecdsa-p256|rsa-2048] [--json]',
+  'issue-client-cert': 'vmcrypt kms issue-client-cert --data DIR --name NAME [--auto-unseal-file F | --share S…] [--key-type ecdsa-p256|rsa-2048] [--json]',
 } as const;
 
 const HELP = [
@@ -18,9 +20,12 @@ const HELP = [
   '',
   ...Object.values(USAGE).map((u) => `  ${u}`),
   '',
-  'init creates DIR (0700) with a master key (0600), a CA, a server certificate and a client',
-  'certificate for the manager. serve prints "kms listening on HOST:PORT" once ready; SIGTERM or',
-  'SIGINT stop it gracefully. --pin accepts a client certificate by its SHA-256 fingerprint.',
+  'init creates DIR (0700) with a master key sealed under an unseal key split into Shamir shares',
+  '(printed once), a CA (its key sealed too), a server certificate and a client certificate for',
+  'the manager. serve starts SEALED (every KMIP request gets a "sealed" error) until `kms unseal`',
+  'gets --threshold shares; --auto-unseal-file F unseals at start (labs, tests: weaker). serve',
+  'prints "kms listening on HOST:PORT" once ready; SIGTERM or SIGINT stop it gracefully.',
+  '--pin accepts a client certificate by its SHA-256 fingerprint.',
 ].join('\n');
 
 /** "HOST:PORT" → parts; port 0 = any free port. */
@@ -49,16 +54,24 @@ async function init(args: readonly string[], io: CliIo): Promise<number> {
       dns: { type: 'string', multiple: true },
       ip: { type: 'string', multiple: true },
       'key-type': { type: 'string' },
+      shares: { type: 'string' },
+      threshold: { type: 'string' },
+      'auto-unseal-file': { type: 'string' },
       json: { type: 'boolean' },
     },
     USAGE.init,
   );
   const dir = requireOption(values.data, '--data', USAGE.init);
   const keyAlgorithm = parseKeyType(values['key-type'], USAGE.init);
-  const r = await initDataDir(dir, { dnsNames: values.dns ?? [], ipAddresses: values.ip ?? [], keyAlgorithm });
+  const counts = shareCounts(values, USAGE.init);
+  const seal = { ...counts, ...(values['auto-unseal-file'] === undefined ? {} : { autoUnsealFile: values['auto-unseal-file'] }) };
+  const r = await initDataDir(dir, { dnsNames: values.dns ?? [], ipAddresses: values.ip ?? [], keyAlgorithm, seal });
   const out = {
     dataDir: r.paths.dataDir,
-    masterKey: r.paths.masterKey,
+    masterKey: r.paths.masterSealed,
+    shares: r.shares ?? [],
+    threshold: r.threshold ?? 0,
+    ...(values['auto-unseal-file'] === undefined ? {} : { autoUnsealFile: values['auto-unseal-file'] }),
     database: r.paths.database,
     auditLog: r.paths.auditLog,
     caCert: r.paths.caCert,
@@ -69,13 +82,15 @@ async function init(args: readonly string[], io: CliIo): Promise<number> {
   if (values.json === true) io.out(JSON.stringify(out, null, 2));
   else {
     io.out(`initialised KMS data directory ${out.dataDir}`);
-    io.out(`  master key     ${out.masterKey} (0600)`);
+    io.out(`  master key     ${out.masterKey} (sealed, 0600)`);
     io.out(`  CA certificate ${out.caCert}`);
     io.out(`  server cert    ${out.serverCert}`);
     io.out(`  server key     ${out.serverKey}`);
     io.out(`  client cert    ${out.client.cert} (CN=${out.client.name})`);
     io.out(`  client key     ${out.client.key}`);
-    io.out(`start it with: vmcrypt kms serve --data ${out.dataDir}`);
+    if (out.autoUnsealFile !== undefined) io.out(`  auto-unseal    ${out.autoUnsealFile} (0600; WEAKER: whoever reads it and the data dir has every key)`);
+    printShares(io, out.shares, out.threshold);
+    io.out(`start it with: vmcrypt kms serve --data ${out.dataDir}, then vmcrypt kms unseal --data ${out.dataDir} (${out.threshold} shares)`);
   }
   return 0;
 }
@@ -84,12 +99,19 @@ async function issue(args: readonly string[], io: CliIo): Promise<number> {
   const usage = USAGE['issue-client-cert'];
   const { values } = parseCommandArgs(
     args,
-    { data: { type: 'string' }, name: { type: 'string' }, 'key-type': { type: 'string' }, json: { type: 'boolean' } },
+    {
+      data: { type: 'string' },
+      name: { type: 'string' },
+      'key-type': { type: 'string' },
+      'auto-unseal-file': { type: 'string' },
+      share: { type: 'string', multiple: true },
+      json: { type: 'boolean' },
+    },
     usage,
   );
   const dir = requireOption(values.data, '--data', usage);
   const name = requireOption(values.name, '--name', usage);
-  const c = await issueClientCertificate(dir, name, parseKeyType(values['key-type'], usage));
+  const c = await issueClientCertificate(dir, name, parseKeyType(values['key-type'], usage), unlockFlags(values));
   const fingerprint = certificateInfo(await readPemFile(c.cert)).sha256Fingerprint;
   if (values.json === true) io.out(JSON.stringify({ name: c.name, cert: c.cert, key: c.key, sha256Fingerprint: fingerprint }, null, 2));
   else {
@@ -145,6 +167,7 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
       'etcd-ca': { type: 'string' },
       'etcd-cert': { type: 'string' },
       'etcd-key': { type: 'string' },
+      'auto-unseal-file': { type: 'string' },
     },
     USAGE.serve,
   );
@@ -176,6 +199,7 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
     ...(etcdEndpoints === undefined ? {} : { etcdEndpoints }),
     ...(values['etcd-prefix'] === undefined ? {} : { etcdPrefix: values['etcd-prefix'] }),
     ...(etcdTls === undefined ? {} : { etcdTls }),
+    ...(values['auto-unseal-file'] === undefined ? {} : { autoUnsealFile: values['auto-unseal-file'] }),
   });
   const shown = kms.host.includes(':') ? `[${kms.host}]` : kms.host;
   io.out(`kms listening on ${shown}:${kms.port} (store ${kms.storeKind})`);
@@ -188,7 +212,7 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
 
 export const kmsCommands: CommandGroup = {
   name: 'kms',
-  summary: 'key server (KMIP over mutual TLS): init, serve, issue-client-cert, cluster up',
+  summary: 'key server (KMIP over mutual TLS): init, serve, unseal, status, seal-migrate, issue-client-cert, backup, restore, audit verify, cluster up',
   async run(args, io) {
     const [sub, ...rest] = args;
     switch (sub) {
@@ -198,6 +222,10 @@ export const kmsCommands: CommandGroup = {
         return serve(rest, io);
       case 'issue-client-cert':
         return issue(rest, io);
+      case 'unseal':
+      case 'status':
+      case 'seal-migrate':
+        return kmsSealCommand(sub, rest, io);
       case 'cluster': {
         // `kms cluster up`: etcd members + KMS nodes on loopback (src/cli/commands/kms-cluster.ts).
         const { kmsClusterCommand } = await import('./kms-cluster.js');

@@ -1,0 +1,86 @@
+import { randomBytes } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { CryptoError } from '../../crypto/errors.js';
+import { openSealed, seal } from '../../crypto/gcm-seal.js';
+import { SealPurpose } from '../../crypto/seal-purpose.js';
+import { fsyncDir } from '../../fs/fsync-dir.js';
+import { isGroupOrOtherAccessible, modeString, openPrivateFile } from '../../fs/private-files.js';
+import { KmsError } from '../errors.js';
+import { checkShareCounts, UNSEAL_KEY_BYTES } from './shares.js';
+
+/**
+ * `master.sealed`: the master key sealed (gcm-seal) under the unseal key, which exists only as
+ * Shamir shares (or in an auto-unseal file). JSON, no secret in clear:
+ *   {"format":"vmcrypt-kms-master-v1","shares":5,"threshold":3,"box":"<base64>"}
+ * The box is bound to "master" and both counts, so the counts cannot be edited unnoticed.
+ */
+export interface SealedMasterInfo {
+  readonly shares: number;
+  readonly threshold: number;
+  readonly box: Buffer;
+}
+
+const FORMAT = 'vmcrypt-kms-master-v1';
+const MAX_FILE = 4096;
+const context = (shares: number, threshold: number) => ({ purpose: SealPurpose.KMS_MASTER_KEY, binding: ['master', shares, threshold] }) as const;
+
+/** Writes master.sealed (0600, new file only, fsync'd with its directory). */
+export async function writeSealedMaster(path: string, masterKey: Buffer, unsealKey: Buffer, shares: number, threshold: number): Promise<void> {
+  checkShareCounts(shares, threshold);
+  const box = seal(unsealKey, masterKey, context(shares, threshold));
+  const text = JSON.stringify({ format: FORMAT, shares, threshold, box: box.toString('base64') }) + '\n';
+  const fh = await openPrivateFile(path, 'wx');
+  try {
+    await fh.writeFile(text);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await fsyncDir(dirname(path));
+}
+
+export async function readSealedMaster(path: string): Promise<SealedMasterInfo> {
+  let st;
+  try {
+    st = await stat(path);
+  } catch (err) {
+    throw new KmsError('MASTER_KEY_INVALID', `sealed master key ${path} cannot be read`, { cause: err });
+  }
+  if (isGroupOrOtherAccessible(st.mode)) throw new KmsError('MASTER_KEY_INVALID', `${path} has mode ${modeString(st.mode)}; it must be 600`);
+  if (st.size > MAX_FILE) throw new KmsError('MASTER_KEY_INVALID', `${path} is too large`);
+  let v: Record<string, unknown>;
+  try {
+    v = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+  } catch (err) {
+    throw new KmsError('MASTER_KEY_INVALID', `${path} is not a sealed master key`, { cause: err });
+  }
+  const { format, shares, threshold, box } = v;
+  if (format !== FORMAT || typeof shares !== 'number' || typeof threshold !== 'number' || typeof box !== 'string') {
+    throw new KmsError('MASTER_KEY_INVALID', `${path} is not a sealed master key (${FORMAT})`);
+  }
+  checkShareCounts(shares, threshold);
+  return { shares, threshold, box: Buffer.from(box, 'base64') };
+}
+
+/** The master key (caller zeroes it); UNSEAL_FAILED when `unsealKey` is not the one that sealed it. */
+export function openMaster(info: SealedMasterInfo, unsealKey: Buffer): Buffer {
+  if (unsealKey.length !== UNSEAL_KEY_BYTES) throw new KmsError('UNSEAL_FAILED', 'unseal key must be 32 bytes');
+  try {
+    const m = openSealed(unsealKey, info.box, context(info.shares, info.threshold));
+    if (m.length !== 32) {
+      m.fill(0);
+      throw new KmsError('MASTER_KEY_INVALID', 'sealed master key does not hold 32 bytes');
+    }
+    return m;
+  } catch (err) {
+    if (!(err instanceof CryptoError)) throw err;
+    const why = err.code === 'WRONG_KEY' ? 'the shares (or unseal key) do not belong to this KMS' : 'the sealed master key was modified';
+    throw new KmsError('UNSEAL_FAILED', `cannot unseal: ${why}`, { cause: err });
+  }
+}
+
+/** A fresh random 32-byte key (master or unseal key); the caller zeroes it. */
+export function newKey(): Buffer {
+  return randomBytes(32);
+}
