@@ -1,11 +1,14 @@
-// npm run bench:disk — our LUKS1 bulk engine vs `qemu-img convert`, with `openssl speed` as the ceiling.
+// npm run bench:disk — our LUKS1 bulk engine vs `qemu-img convert`, with `openssl speed` as the ceiling;
+// then the in-place modes (no second copy) vs the same qemu-img runs and vs `dd conv=notrunc` (the floor).
 // BENCH_QUICK=1: 128 MiB instead of 1 GiB. Files live in /dev/shm (tmpfs) so the disk is not measured.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, openSync, rmSync, writeSync, closeSync, writeFileSync, existsSync } from 'node:fs';
 import { randomFillSync } from 'node:crypto';
 import { join } from 'node:path';
 import { loadavg, tmpdir } from 'node:os';
-import { createEncryptedDisk, decryptDisk, encryptDisk, rekeyDisk } from '../src/disk/index.js';
+import {
+  createEncryptedDisk, decryptDisk, decryptDiskInPlace, encryptDisk, encryptDiskInPlace, rekeyDisk, rekeyDiskInPlace,
+} from '../src/disk/index.js';
 import { generateDek, dekToHex } from '../src/crypto/dek.js';
 
 const quick = process.env['BENCH_QUICK'] === '1';
@@ -104,6 +107,29 @@ try {
   console.log(row('qemu-img convert LUKS→LUKS (deep)', peer[2]!));
   rmSync(join(dir, 'q.luks'));
   rmSync(join(dir, 'q2.luks'));
+
+  // In place: the same three conversions on one file that never gets a second copy.
+  const ip = join(dir, 'inplace.img');
+  execFileSync('cp', ['--sparse=never', raw, ip]);
+  // The floor: rewrite the same file where it is, no crypto (what in place cannot beat).
+  const ddSeconds = timeCmd('dd', [`if=${ip}`, `of=${ip}`, 'bs=4M', 'conv=notrunc', 'status=none']);
+  console.log(row('dd conv=notrunc (in-place floor)', ddSeconds));
+  const inPlace: number[] = [];
+  inPlace.push(await timeAsync(() => encryptDiskInPlace({ path: ip, dek })));
+  console.log(row('ours   encrypt  --in-place', inPlace[0]!));
+  inPlace.push(await timeAsync(() => rekeyDiskInPlace({ path: ip, oldDek: dek, newDek: dek2 })));
+  console.log(row('ours   deep rekey --in-place', inPlace[1]!));
+  inPlace.push(await timeAsync(() => decryptDiskInPlace({ path: ip, dek: dek2 })));
+  console.log(row('ours   decrypt  --in-place', inPlace[2]!));
+  let same = true;
+  try {
+    execFileSync('cmp', ['-s', raw, ip], { stdio: 'ignore' });
+  } catch {
+    same = false;
+  }
+  console.log(`in-place round trip byte-identical to the original: ${same ? 'yes' : 'NO'}`);
+  if (!same) process.exitCode = 1;
+  rmSync(ip);
   rmSync(raw);
 
   // Shallow rekey: O(1) in disk size — same time for a 1 GiB and a 100 GiB (sparse) disk.
@@ -123,9 +149,14 @@ try {
   const oursRate = (3 * size) / MB / ours.reduce((a, b) => a + b, 0);
   const peerRate = (3 * size) / MB / peer.reduce((a, b) => a + b, 0);
   console.log(`ours = peer = bytes of encrypt+decrypt+deep rekey / their total time`);
+  const inPlaceRate = (3 * size) / MB / inPlace.reduce((a, b) => a + b, 0);
   console.log(
     `RESULT disk ours=${oursRate.toFixed(0)} peer=${peerRate.toFixed(0)} ratio=${(oursRate / peerRate).toFixed(2)} ceiling=${ceiling.toFixed(0)} ` +
       `shallow_${shallow[0]} shallow_${shallow[1]} io_cp=${(size / MB / cpSeconds).toFixed(0)}`,
+  );
+  // The very last line: the in-place modes (same byte count, same qemu-img peer, dd as the floor).
+  console.log(
+    `RESULT disk-inplace ours=${inPlaceRate.toFixed(0)} peer=${peerRate.toFixed(0)} ratio=${(inPlaceRate / peerRate).toFixed(2)} floor=${(size / MB / ddSeconds).toFixed(0)}`,
   );
 } finally {
   rmSync(dir, { recursive: true, force: true });
