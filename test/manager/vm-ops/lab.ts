@@ -6,7 +6,10 @@ import { kmsPaths } from '../../../src/kms/data-dir.js';
 import { stopAll } from '../../helpers/process.js';
 import { kmsNode, makeKmsDataDir, type KmsDataDir, type KmsNode } from '../../keyprovider/kms-nodes.js';
 import { startManagerProcess, type ManagerProcess } from '../helpers/manager-process.js';
-import { addHostToManager, startAgent, type AgentProcess } from '../helpers/host-agents.js';
+import { addHostToManager, type AgentProcess } from '../helpers/host-agents.js';
+import { vmcryptArgv } from '../../helpers/cli.js';
+import { freePort } from '../../helpers/net.js';
+import { startProcess } from '../../helpers/process.js';
 import { ManagerApiError, type ManagerApi } from '../helpers/manager-api.js';
 
 /**
@@ -34,8 +37,25 @@ export interface Lab {
   readonly hosts: LabHost[];
   api(): ManagerApi;
   host(i: number): HostClient;
-  restartAgent(i: number): Promise<void>;
+  /** kill -9, then start again on the same port and data (optionally with a test fault set). */
+  restartAgent(i: number, env?: Record<string, string>): Promise<void>;
   stop(): Promise<void>;
+}
+
+const READY = /listening on (\S+) thumbprint=([0-9a-f]{64})/;
+
+/**
+ * `vmcrypt host serve --allow-crash`: the agent's test-only switches (injected free space,
+ * VMCRYPT_TEST_FAULT) are on; `env` names the fault for this run of the agent.
+ */
+async function startTestAgent(dataDir: string, name: string, port?: number, env: Record<string, string> = {}): Promise<AgentProcess & { port: number }> {
+  const p = port ?? (await freePort());
+  const proc = await startProcess(process.execPath, [...vmcryptArgv(), 'host', 'serve', '--data', dataDir, '--name', name, '--listen', `127.0.0.1:${p}`, '--allow-crash'], {
+    ready: READY, readyTimeoutMs: 60_000, env: { ...process.env, ...env },
+  });
+  const m = READY.exec(proc.output());
+  const t = /pairing token[^:]*\): ([0-9a-f]{32})/.exec(proc.output());
+  return { proc, url: m?.[1] ?? '', thumbprint: m?.[2] ?? '', pairingToken: t?.[1], port: p };
 }
 
 export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
@@ -62,7 +82,7 @@ export async function startLab(prefix: string, agentCount: number): Promise<Lab>
   const [, manager, ...started] = await Promise.all([
     kms.start(),
     startManagerProcess(join(root, 'manager'), { pollMs: 300, keyRetryMs: 300 }),
-    ...names.map((n) => startAgent(join(root, n), n)),
+    ...names.map((n) => startTestAgent(join(root, n), n)),
   ]);
   const agents: LabAgent[] = started.map((a, i) => ({ ...a, dir: join(root, names[i] ?? ''), name: names[i] ?? '' }));
   const api = () => manager.admin;
@@ -82,11 +102,11 @@ export async function startLab(prefix: string, agentCount: number): Promise<Lab>
       if (a === undefined) throw new Error(`no agent ${i}`);
       return new HostClient({ url: a.url, thumbprint: a.thumbprint, certPem, keyPem });
     },
-    async restartAgent(i) {
+    async restartAgent(i, env) {
       const a = agents[i];
       if (a === undefined) throw new Error('no agent');
       await a.proc.kill();
-      const again = await startAgent(a.dir, a.name, a.port);
+      const again = await startTestAgent(a.dir, a.name, a.port, env);
       agents[i] = { ...again, dir: a.dir, name: a.name };
     },
     async stop() {

@@ -35,7 +35,8 @@ export class VmObserver {
   observeHost(hostId: string, reported: readonly HostVm[]): void {
     const mine = this.#vms.onHost(hostId);
     // a VM being created has a provisional id until its step completes; its files may already be listed
-    const pending = new Set(mine.filter((v) => !v.provisioned).map((v) => `${v.datastoreId}/${v.name}`));
+    // (a clone for another host is written by this one: its provisional row names the other host)
+    const pending = new Set(this.#vms.list().filter((v) => !v.provisioned).map((v) => `${v.datastoreId}/${v.name}`));
     const seen = new Set<string>();
     for (const hv of reported) {
       seen.add(hv.uuid);

@@ -22,6 +22,13 @@ export interface CopySpec {
 }
 
 const spec = (c: StepContext): CopySpec => c.op().spec as unknown as CopySpec;
+
+/** The provisional row takes the host's uuid; a row the host monitor imported for it meanwhile goes. */
+function adopt(c: StepContext, provisional: string, uuid: string): void {
+  const other = c.deps.vms.vm(uuid);
+  if (other !== undefined && other.id !== provisional) c.deps.vms.delete(uuid);
+  c.deps.vms.rename(provisional, uuid);
+}
 const needsKey = (m: CopySpec['mode']): boolean => m === 'encrypt' || m === 'recryptShallow' || m === 'recryptDeep';
 
 const copyKek: ReconcileStep = { ...newKek, when: (c) => c.op().key === undefined && (needsKey(spec(c).mode) || (spec(c).mode === 'restore' && c.policy().encryption)) };
@@ -73,7 +80,7 @@ const copyOnHost: ReconcileStep = {
     }
     c.deps.ops.patchSpec(c.op().id, { madeUuid: made.uuid });
     if (vm.hostId === s.sourceHostId) {
-      c.deps.vms.rename(vm.id, made.uuid);
+      adopt(c, vm.id, made.uuid);
       c.deps.vms.recordObserved(made.uuid, made.observation);
     }
   },
@@ -95,7 +102,7 @@ const registerOnDestination: ReconcileStep = {
       hv = parseHostVm(await c.deps.hosts.call(vm.hostId, 'GET', `/v1/vms/${uuid}`));
     }
     await c.deps.hosts.call(s.sourceHostId, 'DELETE', `/v1/vms/${uuid}`).catch(() => undefined);
-    c.deps.vms.rename(vm.id, hv.uuid);
+    adopt(c, vm.id, hv.uuid);
     c.deps.vms.recordObserved(hv.uuid, hv.observation);
     if (hv.observation.keys.length > 0) {
       await c.deps.keys().pushForVm(hv.uuid, [...new Map(hv.observation.keys.map((k) => [k.key.keyId, k.key])).values()]);

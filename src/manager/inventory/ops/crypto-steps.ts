@@ -59,13 +59,16 @@ export const pushOpKey: ReconcileStep = {
   },
 };
 
-/** The VM's current KEK(s) pushed again (decrypt needs the old key; the host may have restarted). */
+/** The VM's current KEK(s) pushed again (decrypt needs the old key; the host may have restarted; a half-done rekey needs both). */
 export const pushCurrentKeys: ReconcileStep = {
   name: 'pushCurrent',
   async run(c) {
     const vm = c.deps.vms.require(c.op().vmId);
-    const keys = [...new Map(vm.keys.map((k) => [`${k.key.providerId}/${k.key.keyId}`, k.key])).values()];
-    if (keys.length > 0) await c.deps.keys().pushForVm(vm.id, keys);
+    const refs = new Map(vm.keys.map((k) => [`${k.key.providerId}/${k.key.keyId}`, k.key]));
+    const f = await facts(c).catch(() => undefined);
+    const providerId = f?.providerId ?? vm.keys[0]?.key.providerId;
+    if (providerId !== undefined) for (const keyId of f?.keyIds ?? []) refs.set(`${providerId}/${keyId}`, { providerId, keyId });
+    if (refs.size > 0) await c.deps.keys().pushForVm(vm.id, [...refs.values()]);
   },
 };
 
@@ -139,7 +142,7 @@ function diskStep(encrypt: boolean): ReconcileStep {
       if (disk === undefined) throw new ManagerError('MANAGER_NOT_FOUND', `VM ${f.name} has no disk ${diskId}`);
       const isEnc = disk.encrypted ?? disk.layers.some((l) => l.format !== 'raw');
       if (isEnc === encrypt) return;
-      await hostCall(c, 'POST', `/disks/${encodeURIComponent(diskId)}/${encrypt ? 'encrypt' : 'decrypt'}`, {});
+      await hostCall(c, 'POST', `/disks/${encrypt ? 'encrypt' : 'decrypt'}`, { disk: f.disks.indexOf(disk) });
     },
   };
 }

@@ -43,11 +43,14 @@ const encrypted = (i: PreflightInput, what: string): void => {
   if (i.facts.cryptoState === 'locked') throw refuse(VmRule.UNLOCKED, `VM ${i.name} is locked (${i.facts.lockReason ?? 'its KEK is not on its host'}); unlock it first`);
 };
 const frozen = (i: PreflightInput, what: string): void => {
-  if (i.settings.instantCloneOf !== undefined) {
-    throw refuse(VmRule.INSTANT_CLONE, `VM ${i.name} is an instant clone of ${i.settings.instantCloneOf}: ${what} is not allowed on it (it shares its parent's keys)`);
+  // the host's .vmx says it too (a VM registered elsewhere, a manager that lost its record)
+  const parent = i.settings.instantCloneOf ?? i.facts.instantCloneParent;
+  if (parent !== undefined) {
+    throw refuse(VmRule.INSTANT_CLONE, `VM ${i.name} is an instant clone of ${parent}: ${what} is not allowed on it (it shares its parent's keys)`);
   }
-  if (i.instantChildren.length > 0) {
-    throw refuse(VmRule.INSTANT_CLONE, `VM ${i.name} is the parent of instant clone(s) ${i.instantChildren.join(', ')}: ${what} is not allowed while they exist`);
+  const children = [...new Set([...i.instantChildren, ...i.facts.instantClones])];
+  if (children.length > 0) {
+    throw refuse(VmRule.INSTANT_CLONE, `VM ${i.name} is the parent of instant clone(s) ${children.join(', ')}: ${what} is not allowed while they exist`);
   }
 };
 const noEncryptedFeatures = (i: PreflightInput): void => {
@@ -87,7 +90,7 @@ export function preflight(kind: CryptoOpKind, i: PreflightInput): { forcedCircul
     case 'rekey':
       encrypted(i, 'a shallow rekey');
       frozen(i, 'a rekey');
-      if (!isSingleBranch(i.facts.snapshots)) {
+      if (!isSingleBranch(i.facts.snapshots, i.facts.branches)) {
         throw refuse(VmRule.SINGLE_BRANCH, `a shallow rekey of VM ${i.name} needs its snapshots to form a single branch; the tree has several (remove a branch first)`);
       }
       break;

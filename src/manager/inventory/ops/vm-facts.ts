@@ -45,6 +45,12 @@ export interface VmFacts {
   /** The host reports layers under more than one KEK (a shallow rekey stopped part way). */
   readonly mixedKeys: boolean;
   readonly instantCloneParent?: string;
+  /** Instant clones the host runs on this VM's disks. */
+  readonly instantClones: readonly string[];
+  /** Branches of the snapshot tree, when the host counts them. */
+  readonly branches?: number;
+  /** Every KEK id the VM needs (its own and other layers'), when the host lists them. */
+  readonly keyIds: readonly string[];
   readonly error?: string;
 }
 
@@ -122,8 +128,14 @@ export function parseVmFacts(x: unknown): VmFacts {
   const keyId = optStr(crypto, 'keyId', 'vm.crypto');
   const providerId = optStr(crypto, 'providerId', 'vm.crypto');
   const lockReason = optStr(crypto, 'reason', 'vm.crypto');
-  const current = optStr(o, 'currentSnapshotId', 'vm') ?? optStr(o, 'currentSnapshot', 'vm');
-  const parent = optStr(o, 'instantCloneParent', 'vm');
+  const tree = o['snapshotTree'] === undefined || o['snapshotTree'] === null ? undefined : obj(o['snapshotTree'], 'vm.snapshotTree');
+  const current = (tree === undefined ? undefined : optStr(tree, 'current', 'vm.snapshotTree')) ?? optStr(o, 'currentSnapshotId', 'vm');
+  const branches = tree === undefined ? undefined : num(tree, 'branches', 'vm.snapshotTree');
+  const parent = optStr(o, 'instantCloneOf', 'vm') ?? optStr(o, 'instantCloneParent', 'vm');
+  const strings = (k: string): string[] => arr(o[k], `vm.${k}`).map((v) => {
+    if (typeof v !== 'string' || v.length > MAX_STR) throw bad(`vm.${k}`);
+    return v;
+  });
   const error = optStr(o, 'error', 'vm');
   const layerKeys = new Set(disks.flatMap((d) => d.layers.map((l) => l.keyId ?? keyId ?? '')).filter((k) => k !== ''));
   const mixed = o['mixedKeys'];
@@ -135,7 +147,10 @@ export function parseVmFacts(x: unknown): VmFacts {
     ...(providerId === undefined ? {} : { providerId }),
     powerState: power as VmFacts['powerState'],
     disks,
-    snapshots: arr(o['snapshots'], 'vm.snapshots').map(parseSnapshot),
+    snapshots: arr(tree === undefined ? o['snapshots'] : tree['snapshots'], 'vm.snapshots').map(parseSnapshot),
+    ...(branches === undefined ? {} : { branches }),
+    instantClones: strings('instantClones'),
+    keyIds: strings('keyIds'),
     ...(current === undefined ? {} : { currentSnapshotId: current }),
     mixedKeys: mixed === true || (typeof mixed === 'object' && mixed !== null) || layerKeys.size > 1,
     ...(parent === undefined ? {} : { instantCloneParent: parent }),
@@ -148,7 +163,8 @@ export async function readVmFacts(hosts: HostGateway, hostId: string, vmId: stri
 }
 
 /** A snapshot tree is one branch when no snapshot (nor the root) has two children. */
-export function isSingleBranch(snapshots: readonly SnapshotFacts[]): boolean {
+export function isSingleBranch(snapshots: readonly SnapshotFacts[], branches?: number): boolean {
+  if (branches !== undefined) return branches <= 1;
   const children = new Map<string, number>();
   for (const s of snapshots) {
     // hosts without a tree report a linear list: each snapshot's parent is the one before it
