@@ -1,5 +1,5 @@
 import { statfs } from 'node:fs/promises';
-import { resolve, sep } from 'node:path';
+import { dirname, resolve, sep } from 'node:path';
 import { HostError } from './errors.js';
 import type { HostContext } from './vm/vm-open.js';
 
@@ -43,7 +43,8 @@ export function datastoreOf(ctx: HostContext, dir: string): { name: string; path
  */
 export async function requireSpace(ctx: HostContext, dir: string, neededBytes: number, what: string): Promise<void> {
   const ds = datastoreOf(ctx, dir);
-  const info = ds === undefined ? await datastoreInfo(ctx, dir, dir) : await datastoreInfo(ctx, ds.name, ds.path);
+  // a target outside the datastores (an export directory) does not exist yet: its parent's file system
+  const info = ds === undefined ? await datastoreInfo(ctx, dirname(dir), dirname(dir)) : await datastoreInfo(ctx, ds.name, ds.path);
   const need = neededBytes + SPACE_MARGIN_BYTES;
   if (info.freeBytes < need) {
     ctx.events.post('vm.crypto.noDiskSpace', `${what}: datastore ${info.name} needs ${need} bytes free, ${info.freeBytes} free`, { location: info.name });
