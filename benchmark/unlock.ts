@@ -44,8 +44,13 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** Every child this benchmark started: all are killed at the end, even after a failure. */
+const children = new Set<ChildProcess>();
+
 function startChild(args: string[], ready: RegExp): Promise<{ child: ChildProcess; out: () => string }> {
   const child = spawn(process.execPath, [...cli, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
   let out = '';
   return new Promise((resolve, reject) => {
     const on = (d: Buffer): void => {
@@ -278,5 +283,6 @@ try {
   }
 } finally {
   if (kms !== undefined) await kill9(kms);
+  await Promise.all([...children].map((c) => kill9(c)));
   await rm(work, { recursive: true, force: true });
 }
