@@ -4,6 +4,7 @@ import { UsageError } from '../../errors.js';
 import { initDataDir, issueClientCertificate } from '../../kms/data-dir.js';
 import { serveKms, type EtcdTlsFiles, type RunningKms } from '../../kms/serve.js';
 import { certificateInfo, KeyAlgorithm, readPemFile } from '../../pki/index.js';
+import { KMS_AUDIT_USAGE, kmsAuditCommand } from './kms-audit.js';
 import { KMS_SEAL_USAGE, kmsSealCommand, printShares, shareCounts, unlockFlags } from './kms-seal.js';
 
 const USAGE = {
@@ -11,6 +12,7 @@ const USAGE = {
   serve:
     'vmcrypt kms serve --data DIR [--listen 127.0.0.1:5696] [--auto-unseal-file F] [--cert F --key F --ca F] [--pin SHA256]… [--store sqlite|etcd --etcd URL,URL] [--etcd-prefix P] [--etcd-ca F [--etcd-cert F --etcd-key F]]',
   ...KMS_SEAL_USAGE,
+  audit: KMS_AUDIT_USAGE,
   cluster: 'vmcrypt kms cluster up [--dir DIR] [--nodes 3] [--etcd-members 3] [--etcd-only] [--json]   (see docs/kms-cluster.md)',
   'issue-client-cert': 'vmcrypt kms issue-client-cert --data DIR --name NAME [--auto-unseal-file F | --share S…] [--key-type ecdsa-p256|rsa-2048] [--json]',
 } as const;
@@ -226,6 +228,8 @@ export const kmsCommands: CommandGroup = {
       case 'status':
       case 'seal-migrate':
         return kmsSealCommand(sub, rest, io);
+      case 'audit':
+        return kmsAuditCommand(rest, io);
       case 'cluster': {
         // `kms cluster up`: etcd members + KMS nodes on loopback (src/cli/commands/kms-cluster.ts).
         const { kmsClusterCommand } = await import('./kms-cluster.js');
