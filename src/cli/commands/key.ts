@@ -1,0 +1,77 @@
+import type { CommandGroup } from '../command.js';
+import { seg, type ManagerClient } from '../manager-client/client.js';
+import { listProviders } from '../manager-client/resolve.js';
+import { formatFields, formatTable } from '../output/table.js';
+import type { Verb, VerbContext } from '../verbs/verb.js';
+import { verbGroup } from '../verbs/verb-group.js';
+
+interface KeyStatus {
+  readonly key: { readonly providerId: string; readonly keyId: string };
+  readonly providerKnown: boolean;
+  readonly providerReachable: boolean;
+  readonly presentInKms: boolean;
+  readonly state?: string;
+  readonly managedByThisManager?: boolean;
+  readonly error?: string;
+  readonly hosts: readonly { readonly hostId: string; readonly name?: string; readonly present: boolean; readonly connectionState?: string }[];
+  readonly usedBy: readonly { readonly entity: { readonly kind: string; readonly id: string }; readonly name: string; readonly part: string }[];
+}
+
+/** --provider, else the default key provider. */
+async function providerOf(ctx: VerbContext, c: ManagerClient): Promise<string> {
+  const given = ctx.str('provider');
+  if (given !== undefined) return given;
+  const ps = await listProviders(c);
+  const p = ps.find((x) => x.isDefault) ?? ps[0];
+  if (p === undefined) throw ctx.usageError('no key provider on the manager: give --provider');
+  return p.id;
+}
+
+const keyStatus: Verb = {
+  words: ['status'],
+  summary: 'QueryCryptoKeyStatus: is the key in the KMS, its state, on which hosts, who uses it',
+  usage: 'KEYID [--provider PROVIDER]',
+  options: { provider: { type: 'string' } },
+  examples: ['vmcrypt key status 6f1c…', "vmcrypt key status $(vmcrypt vm info web-01 --json | jq -r .keyId)"],
+  async run(ctx) {
+    const keyId = ctx.arg(0, 'KEYID');
+    const c = await ctx.client();
+    const provider = await providerOf(ctx, c);
+    const s = await c.get<KeyStatus>(`/api/keys/${seg(provider)}/${seg(keyId)}/status`);
+    ctx.emit(s, () => [
+      ...formatFields([
+        ['key', `${s.key.keyId} (${s.key.providerId})`],
+        ['provider', s.providerKnown ? (s.providerReachable ? 'reachable' : 'UNREACHABLE') : 'unknown to this manager'],
+        ['in the KMS', s.presentInKms ? `yes, ${s.state ?? '?'}` : 'NO (missing)'],
+        ['made by this manager', s.managedByThisManager === undefined ? undefined : s.managedByThisManager ? 'yes' : 'no'],
+        ['error', s.error],
+        ['on hosts', s.hosts.map((h) => `${h.name ?? h.hostId}${h.present ? '' : ' (not in cache)'}`).join(', ') || 'none'],
+        ['used by', s.usedBy.map((u) => `${u.entity.kind} ${u.name} (${u.part})`).join(', ') || 'nothing'],
+      ]),
+    ]);
+    return 0;
+  },
+};
+
+const keyEntities: Verb = {
+  words: ['entities'],
+  summary: 'Which inventory objects (VMs, disks, hosts) use a key',
+  usage: 'KEYID [--provider PROVIDER]',
+  options: { provider: { type: 'string' } },
+  examples: ['vmcrypt key entities 6f1c…', 'vmcrypt key entities 6f1c… --provider kp1 --json'],
+  async run(ctx) {
+    const keyId = ctx.arg(0, 'KEYID');
+    const c = await ctx.client();
+    const provider = await providerOf(ctx, c);
+    const r = await c.get<{ entities: KeyStatus['usedBy'] }>(`/api/keys/${seg(provider)}/${seg(keyId)}/entities`);
+    ctx.emit(r.entities, () => formatTable(r.entities, [
+      { title: 'kind', cell: (e) => e.entity.kind },
+      { title: 'name', cell: (e) => e.name },
+      { title: 'part', cell: (e) => e.part },
+      { title: 'id', cell: (e) => e.entity.id },
+    ]));
+    return 0;
+  },
+};
+
+export const keyCommands: CommandGroup = verbGroup({ name: 'key', summary: 'keys (KEKs) by id: status | entities', verbs: [keyStatus, keyEntities] });
