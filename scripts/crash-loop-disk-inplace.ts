@@ -4,11 +4,27 @@
 // SIGKILLs it at 1–3 random moments (after each kill: no key opens the file with other data than
 // the original), then reruns the same command and checks the result byte-identical (qemu-img
 // compare, or sha256 for decrypt) with no sidecar left. Exit 0 when every round held.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { makeKey, makeRaw, sha256File } from '../test/disk/helpers.js';
-import { crashRound, type CrashOp } from '../test/disk/in-place-crash-lib.js';
+import { crashRound, useRunner, type CrashOp } from '../test/disk/in-place-crash-lib.js';
+import { decryptDiskInPlace, encryptDiskInPlace, rekeyDiskInPlace } from '../src/disk/index.js';
+
+// Child mode: the same `disk encrypt|decrypt FILE --in-place --key-file K` / `disk rekey FILE
+// --key-file OLD --new-key-file NEW --deep --in-place` arguments as the CLI, run by src/disk alone.
+if (process.argv[2] === 'disk') {
+  const a = process.argv.slice(3);
+  const key = (flag: string): Buffer => Buffer.from(readFileSync(a[a.indexOf(flag) + 1]!, 'utf8').trim(), 'hex');
+  const onNotice = (m: string): void => void process.stderr.write(`${m}\n`);
+  const [op, path] = [a[0]!, a[1]!];
+  if (op === 'rekey') await rekeyDiskInPlace({ path, oldDek: key('--key-file'), newDek: key('--new-key-file'), onNotice });
+  else if (op === 'encrypt') await encryptDiskInPlace({ path, dek: key('--key-file'), onNotice });
+  else await decryptDiskInPlace({ path, dek: key('--key-file'), onNotice });
+  process.exit(0);
+}
+useRunner(['--import', 'tsx', fileURLToPath(import.meta.url)]);
 
 const rounds = Number(process.argv[2] ?? 50);
 const mib = Number(process.argv[3] ?? 64);

@@ -11,12 +11,22 @@ import { sha256File, type KeyPair } from './helpers.js';
 export type CrashOp = 'encrypt' | 'decrypt' | 'rekey';
 
 /**
+ * The command line the kills hit: the vmcrypt CLI (default), or a lighter runner taking the same
+ * `disk …` arguments (the long loop's own child mode: it loads src/disk only, so a round spends
+ * its time in the operation rather than in starting the whole CLI under tsx).
+ */
+let runner: string[] | undefined;
+export function useRunner(argv: string[] | undefined): void {
+  runner = argv;
+}
+
+/**
  * Runs the CLI and SIGKILLs it `ms` after the operation began (its sidecar appeared; the CLI's
  * own start-up, seconds under tsx on a loaded machine, does not count), or lets it finish first.
  */
 export function runAndKill(args: string[], ms: number, sidecar?: string): Promise<{ killed: boolean; code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...vmcryptArgv(), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [...(runner ?? vmcryptArgv()), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     let t: NodeJS.Timeout | undefined;
     child.stderr.on('data', (d: Buffer) => {
