@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, statSync } from 'node:fs';
+import { vmcryptArgv } from '../helpers/cli.js';
 import { join } from 'node:path';
 import {
   DiskError, type DiskProgress, checkDiskKey, decryptDisk, decryptDiskInPlace, diskInfo, encryptDisk, encryptDiskInPlace, rekeyDiskInPlace,
@@ -22,6 +24,14 @@ beforeAll(() => {
   rawSum = sha256File(raw);
 });
 afterAll(cleanup);
+
+function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [...vmcryptArgv(), 'disk', ...args], (err, stdout, stderr) => {
+      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr });
+    });
+  });
+}
 
 async function code(p: Promise<unknown>): Promise<string> {
   try {
@@ -133,6 +143,28 @@ describe('in-place encrypt, deep rekey, decrypt (read by qemu-img, qemu-io, cryp
       expect(await code(go({ abort: true }))).toMatch(/^DISK_IN_PLACE_STATE: nothing to abort/);
     });
   }
+
+  it('CLI: --in-place --json, a finished encrypt is not encrypted twice, disk info names the command to rerun', async () => {
+    const file = join(dir, 'cli.img');
+    copyFileSync(raw, file);
+    let r = await cli('encrypt', file, '--in-place', '--key-file', k1.file, '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, inPlace: true, resumed: false, aborted: false, payloadOffsetBytes: 2 << 20 });
+    expect(r.stdout + r.stderr).not.toContain(k1.dek.toString('hex'));
+    r = await cli('encrypt', file, '--in-place', '--key-file', k1.file);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/already is a LUKS disk.*DISK_BAD_INPUT/);
+    r = await cli('rekey', file, '--key-file', k1.file, '--new-key-file', k2.file, '--in-place');
+    expect(r.code).toBe(2); // --in-place needs --deep
+    expect(await code(rekeyDiskInPlace({ path: file, oldDek: k1.dek, newDek: k2.dek, onProgress: stopAt(0.5) }))).toMatch(/stopped/);
+    r = await cli('info', file);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/vmcrypt disk rekey FILE --key-file OLD --new-key-file NEW --deep --in-place.*DISK_IN_PLACE_UNFINISHED/s);
+    r = await cli('rekey', file, '--key-file', k1.file, '--new-key-file', k2.file, '--deep', '--in-place', '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, resumed: true, payloadOffsetBytes: 8192 * 512, mode: 'deep' });
+    expect(await qemuSame(file, k2, raw)).toBe(true);
+  });
 
   it('a wrong key on resume is WRONG_KEY and changes nothing', async () => {
     const file = join(dir, 'wrongkey.img');

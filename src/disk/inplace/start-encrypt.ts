@@ -3,7 +3,8 @@ import { writeAt } from '../../fs/positional-io.js';
 import { XtsCipher } from '../../crypto/xts.js';
 import { zero } from '../../crypto/guards.js';
 import { checkPayload } from './checks.js';
-import { MASTER_KEY_BYTES, SECTOR } from '../luks1/constants.js';
+import { LUKS_MAGIC, MASTER_KEY_BYTES, SECTOR } from '../luks1/constants.js';
+import { DiskError } from '../errors.js';
 import { fillKeyslot, newHeader, passphraseFromDek } from '../luks1/keyslot.js';
 import { encodeMarker, type Marker } from './marker.js';
 import { installMarker, readFront } from './front.js';
@@ -26,6 +27,11 @@ export async function startEncrypt(input: StartInput): Promise<Started> {
   const mk = randomBytes(MASTER_KEY_BYTES);
   const passphrase = passphraseFromDek(dek);
   const front = await readFront(fh);
+  if (front.subarray(0, LUKS_MAGIC.length).equals(LUKS_MAGIC)) {
+    zero(mk, passphrase, front);
+    // Most likely a finished encrypt run again: encrypting would nest LUKS in LUKS.
+    throw new DiskError('DISK_BAD_INPUT', `${path} already is a LUKS disk; encrypting it in place again would nest LUKS inside LUKS`);
+  }
   try {
     const h = newHeader(mk);
     const to = h.payloadOffset * SECTOR;
