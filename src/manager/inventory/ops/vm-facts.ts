@@ -152,7 +152,9 @@ export function parseVmFacts(x: unknown): VmFacts {
     instantClones: strings('instantClones'),
     keyIds: strings('keyIds'),
     ...(current === undefined ? {} : { currentSnapshotId: current }),
-    mixedKeys: mixed === true || (typeof mixed === 'object' && mixed !== null) || layerKeys.size > 1,
+    // The host's own flag is the truth: a disk with its own key (per-disk encryption) is not a mixed chain.
+    // Only a host too old to report it is judged from the layers.
+    mixedKeys: typeof mixed === 'boolean' ? mixed : (typeof mixed === 'object' && mixed !== null) || layerKeys.size > 1,
     ...(parent === undefined ? {} : { instantCloneParent: parent }),
     ...(error === undefined ? {} : { error }),
   };
