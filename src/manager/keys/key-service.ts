@@ -105,7 +105,7 @@ export function createKeyService(deps: KeyServiceDeps): KeyManagement {
     pushForVm: (vmId, keys) =>
       pushForVm(ctx, vmId, keys, async (hostId) => {
         await safe(hostId);
-      }, unlocker.pending),
+      }, unlocker),
     unlockHost: (hostId, user) => unlocker.unlockHost(hostId, user),
     async unlockVm(vmId, user) {
       const vm = inventory.vm(vmId);

@@ -26,6 +26,8 @@ type LockReason = FetchFailure;
  */
 export class HostUnlocker {
   private readonly locked = new Map<string, { hostId: string; reason: LockReason }>();
+  /** VMs seen lacking a key in their host's cache and not yet announced unlocked. */
+  private readonly seenLocked = new Set<string>();
   /** Hosts with VMs (or a host key) still waiting for keys: the retry loop's work list. */
   readonly pending = new Set<string>();
   private readonly inflight = new Map<string, Promise<UnlockResult>>();
@@ -80,7 +82,10 @@ export class HostUnlocker {
     }
     const missing = plan.keys.filter((k) => !cached.has(k.keyId));
     const present = new Set(plan.keys.filter((k) => cached.has(k.keyId)).map(keyRefId));
-    const wasLocked = new Set(plan.vms.filter((v) => v.locked || this.locked.has(v.id) || v.keys.some((u) => !cached.has(u.key.keyId))).map((v) => v.id));
+    // Locked = a key it needs is not in the host's cache (the host derives its lock state from
+    // the cache). Not the inventory's `locked`, which is one poll old: a run right after
+    // another would announce the same unlock again.
+    for (const v of plan.vms) if (v.keys.some((u) => !cached.has(u.key.keyId))) this.seenLocked.add(v.id);
     const failed = new Map<string, KeyFailure>();
     if (missing.length > 0) {
       const fetched = await fetchKeys(this.ctx, missing);
@@ -112,8 +117,7 @@ export class HostUnlocker {
         const lacking = vm.keys.filter((u) => !present.has(keyRefId(u.key)));
         if (lacking.length === 0) {
           unlocked.push(vm.id);
-          if (wasLocked.has(vm.id)) this.postUnlocked(vm, hostId, user);
-          this.locked.delete(vm.id);
+          this.markComplete(vm, hostId, user);
           continue;
         }
         stillLocked.push(vm.id);
@@ -131,6 +135,27 @@ export class HostUnlocker {
     if (stillLocked.length > 0 || hostKeyMissing || failed.size > 0) this.pending.add(hostId);
     else this.pending.delete(hostId);
     return { unlocked, stillLocked };
+  }
+
+  /** The host's cache lacks a key this VM needs: it is locked there (pushes outside a run say so too). */
+  markLocked(vmId: string): void {
+    this.seenLocked.add(vmId);
+  }
+
+  /**
+   * Every key of the VM is in its host's cache now: `vm.unlocked` once if it was seen locked.
+   * One check-and-clear, so a run and an operation's push that both saw the VM locked and both
+   * completed it announce it once: key management is the one source of `vm.unlocked`.
+   */
+  markComplete(vm: VmRecord, hostId: string, user?: string): void {
+    const seen = this.seenLocked.delete(vm.id);
+    const announced = this.locked.delete(vm.id);
+    if (seen || announced) this.postUnlocked(vm, hostId, user);
+  }
+
+  /** Key ids in the host's key cache now. */
+  cachedKeyIds(hostId: string): Promise<Set<string>> {
+    return this.cachedIds(hostId);
   }
 
   private postUnlocked(vm: VmRecord, hostId: string, user: string | undefined): void {

@@ -54,9 +54,10 @@ function world() {
     events.push(ev);
     return ev;
   };
+  const vms = [vm('v1', 'h1', ['k1']), vm('v2', 'h1', ['k2']), vm('v3', 'h1', ['gone']), vm('plain', 'h1', [])];
   const inventory = fakeInventory({
     hosts: [host('h1', undefined, { hostKey: { providerId: 'kp', keyId: 'hk' } })],
-    vms: [vm('v1', 'h1', ['k1']), vm('v2', 'h1', ['k2']), vm('v3', 'h1', ['gone']), vm('plain', 'h1', [])],
+    vms,
     gateway,
   });
   const metrics = createKeyMetrics(new Registry());
@@ -81,7 +82,11 @@ function world() {
     metrics,
     options: resolveOptions({}),
   };
-  return { unlocker: new HostUnlocker(ctx), cache, pushes, state, events };
+  // what the host monitor would record from its last poll
+  const setLocked = (ids: string[], locked: boolean): void => {
+    for (const [i, v] of vms.entries()) if (ids.includes(v.id)) vms[i] = { ...v, locked };
+  };
+  return { unlocker: new HostUnlocker(ctx), cache, pushes, state, events, inventory: { vm: inventory.vm, setLocked } };
 }
 
 const types = (events: ManagerEvent[], from = 0) => events.slice(from).map((e) => `${e.type} ${e.entity?.id ?? ''}`.trim());
@@ -124,6 +129,32 @@ describe('unlockHost', () => {
     expect([...r2.unlocked].sort()).toEqual(['v1', 'v2']);
     expect(types(w.events, back)).toEqual(['kms.reachable kp', 'vm.unlocked v1', 'vm.unlocked v2', 'vm.locked.keyMissingOnKms v3']);
     expect(w.events.every((e) => !JSON.stringify(e).includes(Buffer.alloc(32, 2).toString('base64')))).toBe(true);
+  });
+
+  it('one unlock, one vm.unlocked: a second run while the inventory still says locked posts nothing', async () => {
+    const w = world();
+    await w.unlocker.unlockHost('h1');
+    w.cache.clear(); // the host restarted
+    const from = w.events.length;
+    await w.unlocker.unlockHost('h1');
+    // the monitor has not re-read the host yet: the inventory still shows the VMs locked
+    w.inventory.setLocked(['v1', 'v2'], true);
+    await w.unlocker.unlockHost('h1');
+    expect(types(w.events, from).filter((t) => t.startsWith('vm.unlocked'))).toEqual(['vm.unlocked v1', 'vm.unlocked v2']);
+  });
+
+  it('keys an operation pushed complete a VM: one vm.unlocked, and the next run adds none', async () => {
+    const w = world();
+    await w.unlocker.unlockHost('h1');
+    w.cache.clear();
+    const from = w.events.length;
+    const v1 = w.inventory.vm('v1');
+    if (v1 === undefined) throw new Error('no v1');
+    w.unlocker.markLocked('v1');
+    w.cache.set('k1', Buffer.alloc(32, 2));
+    w.unlocker.markComplete(v1, 'h1');
+    await w.unlocker.unlockHost('h1');
+    expect(types(w.events, from).filter((t) => t === 'vm.unlocked v1')).toHaveLength(1);
   });
 
   it('concurrent calls for one host share one run', async () => {

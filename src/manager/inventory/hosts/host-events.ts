@@ -4,15 +4,16 @@ import type { HostEventReply } from './host-replies.js';
 /**
  * Host agent events the manager relays, under the manager's names (vSphere 7: "Encrypted core
  * dump exists" is a warning with the file's name and location). Unlisted host events are
- * not relayed: the manager posts its own for what it does itself.
+ * not relayed: the manager posts its own for what it does itself. The agent's `vm.unlocked`
+ * and `host.cryptoSafe` are among those: key management pushes the keys and sets the crypto
+ * mode, knows why and for whom, and posts `vm.unlocked` / `host.cryptoEnabled` itself (relaying
+ * the agent's too would show each twice).
  */
 const RELAYED: Record<string, { type: string; severity: Severity }> = {
   'coredump.exists': { type: 'coredump.encryptedExists', severity: 'warning' },
   'coredump.plain': { type: 'coredump.plainExists', severity: 'warning' },
-  'vm.unlocked': { type: 'vm.unlocked', severity: 'info' },
   'vm.poweredOn': { type: 'vm.poweredOn', severity: 'info' },
   'vm.poweredOff': { type: 'vm.poweredOff', severity: 'info' },
-  'host.cryptoSafe': { type: 'host.cryptoEnabled', severity: 'info' },
   'key.removed': { type: 'host.keyRemoved', severity: 'info' },
 };
 

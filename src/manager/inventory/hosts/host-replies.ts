@@ -73,24 +73,7 @@ export function parseHostVm(x: unknown): HostVm {
   const encrypted = o['encrypted'] === true;
   const keyId = optStr(crypto, 'keyId', 'vm.crypto');
   const providerId = optStr(crypto, 'providerId', 'vm.crypto');
-  const keys: VmKeyUse[] = [];
-  if (encrypted && keyId !== undefined && providerId !== undefined) {
-    const key = { providerId, keyId };
-    keys.push({ part: 'vm', key });
-    // a disk's layers are wrapped by the VM's KEK unless the host names another per layer (a
-    // disk with its own key, or a shallow rekey stopped part way); a plain disk of an encrypted
-    // VM (per-disk policy) has no key
-    const disks = o['disks'] === undefined ? [] : arr(o['disks'], 'vm.disks');
-    for (const d of disks) {
-      const dd = obj(d, 'vm.disk');
-      const layers = dd['layers'] === undefined ? [] : arr(dd['layers'], 'vm.disk.layers').map((l) => obj(l, 'vm.disk.layer'));
-      const plain = dd['encrypted'] === false || (layers.length > 0 && layers.every((l) => l['format'] === 'raw'));
-      if (plain) continue;
-      const top = layers.at(-1);
-      const layerKey = top === undefined ? undefined : optStr(top, 'keyId', 'vm.disk.layer');
-      keys.push({ part: str(dd, 'id', 'vm.disk'), key: layerKey === undefined ? key : { providerId, keyId: layerKey } });
-    }
-  }
+  const keys = encrypted && keyId !== undefined && providerId !== undefined ? keyUses(o, { providerId, keyId }) : [];
   const reason = optStr(crypto, 'reason', 'vm.crypto');
   const error = optStr(o, 'error', 'vm');
   const storagePolicy = optStr(o, 'storagePolicy', 'vm');
@@ -106,6 +89,53 @@ export function parseHostVm(x: unknown): HostVm {
       vmxPath: str(o, 'vmx', 'vm'),
     },
   };
+}
+
+/**
+ * Every KEK the VM's files need, by part: 'vm' (home), DISK (its top layer), DISK@N (layer N
+ * of the chain, base = 0, when it is under another KEK than the top one) and chainN for a key
+ * the host lists in `keyIds` that no part above names (a locked VM shows no layers). A shallow
+ * rekey stopped part way leaves layers under two KEKs: unlock must push both, so every one
+ * is recorded. A layer is wrapped by the VM's KEK unless the host names another; a plain disk
+ * of an encrypted VM (per-disk policy) has no key. The provider of a key other than the VM's
+ * is the pending rekey's when it is that key, else the VM's (the host's clear part names no other).
+ */
+function keyUses(o: Record<string, unknown>, home: { providerId: string; keyId: string }): VmKeyUse[] {
+  const keys: VmKeyUse[] = [{ part: 'vm', key: home }];
+  const pendingRaw = o['pendingRekey'];
+  const pending = pendingRaw === undefined || pendingRaw === null ? undefined : obj(pendingRaw, 'vm.pendingRekey');
+  const pendingKey = pending === undefined ? undefined : optStr(pending, 'keyId', 'vm.pendingRekey');
+  const pendingProvider = pending === undefined ? undefined : optStr(pending, 'providerId', 'vm.pendingRekey');
+  const ref = (keyId: string): { providerId: string; keyId: string } => ({
+    providerId: keyId === pendingKey && pendingProvider !== undefined ? pendingProvider : home.providerId, keyId,
+  });
+  const disks = o['disks'] === undefined ? [] : arr(o['disks'], 'vm.disks');
+  for (const d of disks) {
+    const dd = obj(d, 'vm.disk');
+    const layers = dd['layers'] === undefined ? [] : arr(dd['layers'], 'vm.disk.layers').map((l) => obj(l, 'vm.disk.layer'));
+    const plain = dd['encrypted'] === false || (layers.length > 0 && layers.every((l) => l['format'] === 'raw'));
+    if (plain) continue;
+    const id = str(dd, 'id', 'vm.disk');
+    const layerKey = (l: Record<string, unknown>): string | undefined => (l['keyId'] === null ? undefined : optStr(l, 'keyId', 'vm.disk.layer'));
+    const top = layers.at(-1);
+    const topKey = (top === undefined ? undefined : layerKey(top)) ?? home.keyId;
+    keys.push({ part: id, key: ref(topKey) });
+    layers.forEach((l, i) => {
+      if (l['format'] === 'raw' || l === top) return;
+      const k = layerKey(l) ?? home.keyId;
+      if (k !== topKey) keys.push({ part: `${id}@${i}`, key: ref(k) });
+    });
+  }
+  const named = new Set(keys.map((k) => k.key.keyId));
+  const listed = o['keyIds'] === undefined ? [] : arr(o['keyIds'], 'vm.keyIds');
+  let n = 0;
+  for (const k of listed) {
+    if (typeof k !== 'string' || k.length === 0 || k.length > MAX_STR) throw bad('vm.keyIds');
+    if (named.has(k)) continue;
+    named.add(k);
+    keys.push({ part: `chain${n++}`, key: ref(k) });
+  }
+  return keys;
 }
 
 export function parseHostVms(x: unknown): HostVm[] {
