@@ -22,6 +22,10 @@ export const KmsErrorCode = {
   SEALED: 'SEALED',
   /** An unseal share is malformed or mistyped (bad checksum), or too few shares were given. */
   UNSEAL_SHARE_INVALID: 'UNSEAL_SHARE_INVALID',
+  /** A backup file is truncated, corrupted, edited or not a backup; nothing was changed. */
+  BACKUP_INVALID: 'BACKUP_INVALID',
+  /** Restore refused: the target data dir or store is not empty, or the backup does not open with the given unseal material; nothing was changed. */
+  RESTORE_REFUSED: 'RESTORE_REFUSED',
   /** The data directory or a configured file is missing or invalid. */
   CONFIG_INVALID: 'CONFIG_INVALID',
 } as const;

@@ -30,8 +30,11 @@ export interface OpenedKeyServer {
   close(): Promise<void>;
 }
 
-/** The raw store (SQLite file or etcd cluster), without record authentication. */
-export async function openRawStore(opts: StoreOptions, master: Buffer): Promise<KeyStore> {
+/**
+ * The raw store (SQLite file or etcd cluster), without record authentication. Without `master`
+ * (backup, restore checks) the etcd master key id is neither checked nor recorded.
+ */
+export async function openRawStore(opts: StoreOptions, master?: Buffer): Promise<KeyStore> {
   if ((opts.store ?? 'sqlite') === 'etcd') {
     if (opts.etcdEndpoints === undefined || opts.etcdEndpoints.length === 0) {
       throw new KmsError('CONFIG_INVALID', '--store etcd needs --etcd URL[,URL…]');
@@ -42,7 +45,7 @@ export async function openRawStore(opts: StoreOptions, master: Buffer): Promise<
     const tls = opts.etcdTls === undefined ? undefined : await readEtcdTls(opts.etcdTls);
     return openEtcdKeyStore({
       endpoints: [...opts.etcdEndpoints],
-      masterKeyId: masterKeyIdOf(master),
+      ...(master === undefined ? {} : { masterKeyId: masterKeyIdOf(master) }),
       ...(opts.etcdPrefix === undefined ? {} : { prefix: opts.etcdPrefix }),
       ...(tls === undefined ? {} : { tls }),
     });

@@ -6,7 +6,7 @@ import { KmsError } from './errors.js';
 import { loadMasterKey } from './master-key.js';
 import { openKeyServer, type EtcdTlsFiles, type OpenedKeyServer } from './open-key-server.js';
 import { SealableHandler } from './sealable-handler.js';
-import { startAdminSocket, type AdminResponse, type AdminSocket } from './unseal/admin-socket.js';
+import { startAdminSocket, type AdminRequest, type AdminResponse, type AdminSocket } from './unseal/admin-socket.js';
 import { readAutoUnsealFile } from './unseal/auto-unseal-file.js';
 import { openMaster, readSealedMaster } from './unseal/sealed-master.js';
 import { UnsealSession } from './unseal/unseal-session.js';
@@ -30,6 +30,8 @@ export interface ServeOptions {
   readonly etcdTls?: EtcdTlsFiles;
   /** Unseal at start with the unseal key in this file (labs, tests; weaker than shares). */
   readonly autoUnsealFile?: string;
+  /** The admin socket (default DIR/admin.sock); several nodes sharing one data dir need one each. */
+  readonly adminSocket?: string;
   readonly log?: (line: string) => void;
 }
 
@@ -102,7 +104,8 @@ export async function serveKms(opts: ServeOptions): Promise<RunningKms> {
     const session = info === undefined ? undefined : new UnsealSession(info);
     // One share at a time: two concurrent unseal calls must not open the store twice.
     let chain: Promise<unknown> = Promise.resolve();
-    admin = await startAdminSocket(paths.adminSocket, (req) => {
+    const adminPath = opts.adminSocket ?? paths.adminSocket;
+    const handleAdmin = (req: AdminRequest): Promise<AdminResponse> => {
       const status = (): AdminResponse => ({ sealed: opened === undefined, given: session?.given ?? 0, threshold: session?.threshold ?? 0 });
       if (req.op === 'status') return Promise.resolve(status());
       const next = chain.then(async () => {
@@ -114,7 +117,15 @@ export async function serveKms(opts: ServeOptions): Promise<RunningKms> {
       });
       chain = next.catch(() => {});
       return next;
-    });
+    };
+    try {
+      admin = await startAdminSocket(adminPath, handleAdmin);
+    } catch (err) {
+      // An unsealed node sharing a data dir with another (a KMS cluster) needs no admin socket of its own.
+      if (opened === undefined || opts.adminSocket !== undefined) throw err;
+      log(`kms: no admin socket (${(err as Error).message})`);
+      admin = { close: async () => {} };
+    }
     if (opened === undefined) log(`kms: SEALED: answering every request with "sealed" until ${info?.threshold ?? '?'} unseal shares are entered (vmcrypt kms unseal --data ${opts.dataDir})`);
   } catch (err) {
     await admin?.close();

@@ -9,8 +9,8 @@ import type { MasterKeyUnlock } from '../../kms/unseal/unlock.js';
 
 /** `vmcrypt kms unseal | status | seal-migrate`: the sealed master key (docs/kms.md, "Sealed start"). */
 export const KMS_SEAL_USAGE = {
-  unseal: 'vmcrypt kms unseal --data DIR [--share SHARE]…   (without --share: one share per line on stdin)',
-  status: 'vmcrypt kms status --data DIR [--json]',
+  unseal: 'vmcrypt kms unseal (--data DIR | --admin-socket PATH) [--share SHARE]…   (without --share: one share per line on stdin)',
+  status: 'vmcrypt kms status (--data DIR | --admin-socket PATH) [--json]',
   'seal-migrate': 'vmcrypt kms seal-migrate --data DIR [--shares 5 --threshold 3] [--auto-unseal-file F] [--json]',
 } as const;
 
@@ -37,6 +37,11 @@ export function printShares(io: CliIo, shares: readonly string[], threshold: num
   shares.forEach((s, i) => io.out(`  share ${i + 1}: ${s}`));
 }
 
+function socketOf(values: { data?: string | undefined; 'admin-socket'?: string | undefined }, usage: string): string {
+  if (values['admin-socket'] !== undefined) return values['admin-socket'];
+  return kmsPaths(requireOption(values.data, '--data', usage)).adminSocket;
+}
+
 function describe(r: AdminResponse): string {
   if ('error' in r) return `${r.error.code}: ${r.error.message}`;
   return r.sealed ? `sealed (${r.given} of ${r.threshold} shares entered)` : 'unsealed';
@@ -59,11 +64,10 @@ async function readStdinLines(): Promise<string[]> {
 
 async function unseal(args: readonly string[], io: CliIo): Promise<number> {
   const usage = KMS_SEAL_USAGE.unseal;
-  const { values } = parseCommandArgs(args, { data: { type: 'string' }, share: { type: 'string', multiple: true } }, usage);
-  const dir = requireOption(values.data, '--data', usage);
+  const { values } = parseCommandArgs(args, { data: { type: 'string' }, 'admin-socket': { type: 'string' }, share: { type: 'string', multiple: true } }, usage);
+  const sock = socketOf(values, usage);
   const shares = values.share ?? (await readStdinLines());
   if (shares.length === 0) throw new UsageError(`give at least one share\nusage: ${usage}`);
-  const sock = kmsPaths(dir).adminSocket;
   let last: AdminResponse = await adminRequest(sock, { op: 'status' });
   for (const share of shares) {
     last = await adminRequest(sock, { op: 'unseal', share });
@@ -76,9 +80,8 @@ async function unseal(args: readonly string[], io: CliIo): Promise<number> {
 
 async function status(args: readonly string[], io: CliIo): Promise<number> {
   const usage = KMS_SEAL_USAGE.status;
-  const { values } = parseCommandArgs(args, { data: { type: 'string' }, json: { type: 'boolean' } }, usage);
-  const dir = requireOption(values.data, '--data', usage);
-  const r = await adminRequest(kmsPaths(dir).adminSocket, { op: 'status' });
+  const { values } = parseCommandArgs(args, { data: { type: 'string' }, 'admin-socket': { type: 'string' }, json: { type: 'boolean' } }, usage);
+  const r = await adminRequest(socketOf(values, usage), { op: 'status' });
   io.out(values.json === true ? JSON.stringify(r) : describe(r));
   return 'error' in r ? 1 : r.sealed ? 2 : 0;
 }

@@ -5,14 +5,16 @@ import { initDataDir, issueClientCertificate } from '../../kms/data-dir.js';
 import { serveKms, type EtcdTlsFiles, type RunningKms } from '../../kms/serve.js';
 import { certificateInfo, KeyAlgorithm, readPemFile } from '../../pki/index.js';
 import { KMS_AUDIT_USAGE, kmsAuditCommand } from './kms-audit.js';
+import { KMS_BACKUP_USAGE, kmsBackupCommand } from './kms-backup.js';
 import { KMS_SEAL_USAGE, kmsSealCommand, printShares, shareCounts, unlockFlags } from './kms-seal.js';
 
 const USAGE = {
   init: 'vmcrypt kms init --data DIR [--shares 5 --threshold 3] [--auto-unseal-file F] [--dns NAME]… [--ip ADDR]… [--key-type ecdsa-p256|rsa-2048] [--json]',
   serve:
-    'vmcrypt kms serve --data DIR [--listen 127.0.0.1:5696] [--auto-unseal-file F] [--cert F --key F --ca F] [--pin SHA256]… [--store sqlite|etcd --etcd URL,URL] [--etcd-prefix P] [--etcd-ca F [--etcd-cert F --etcd-key F]]',
+    'vmcrypt kms serve --data DIR [--listen 127.0.0.1:5696] [--auto-unseal-file F | --admin-socket PATH] [--cert F --key F --ca F] [--pin SHA256]… [--store sqlite|etcd --etcd URL,URL] [--etcd-prefix P] [--etcd-ca F [--etcd-cert F --etcd-key F]]',
   ...KMS_SEAL_USAGE,
   audit: KMS_AUDIT_USAGE,
+  ...KMS_BACKUP_USAGE,
   cluster: 'vmcrypt kms cluster up [--dir DIR] [--nodes 3] [--etcd-members 3] [--etcd-only] [--json]   (see docs/kms-cluster.md)',
   'issue-client-cert': 'vmcrypt kms issue-client-cert --data DIR --name NAME [--auto-unseal-file F | --share S…] [--key-type ecdsa-p256|rsa-2048] [--json]',
 } as const;
@@ -170,6 +172,7 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
       'etcd-cert': { type: 'string' },
       'etcd-key': { type: 'string' },
       'auto-unseal-file': { type: 'string' },
+      'admin-socket': { type: 'string' },
     },
     USAGE.serve,
   );
@@ -202,6 +205,7 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
     ...(values['etcd-prefix'] === undefined ? {} : { etcdPrefix: values['etcd-prefix'] }),
     ...(etcdTls === undefined ? {} : { etcdTls }),
     ...(values['auto-unseal-file'] === undefined ? {} : { autoUnsealFile: values['auto-unseal-file'] }),
+    ...(values['admin-socket'] === undefined ? {} : { adminSocket: values['admin-socket'] }),
   });
   const shown = kms.host.includes(':') ? `[${kms.host}]` : kms.host;
   io.out(`kms listening on ${shown}:${kms.port} (store ${kms.storeKind})`);
@@ -230,6 +234,10 @@ export const kmsCommands: CommandGroup = {
         return kmsSealCommand(sub, rest, io);
       case 'audit':
         return kmsAuditCommand(rest, io);
+      case 'backup':
+      case 'restore':
+      case 'verify-backup':
+        return kmsBackupCommand(sub, rest, io);
       case 'cluster': {
         // `kms cluster up`: etcd members + KMS nodes on loopback (src/cli/commands/kms-cluster.ts).
         const { kmsClusterCommand } = await import('./kms-cluster.js');

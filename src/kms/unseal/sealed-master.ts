@@ -49,9 +49,16 @@ export async function readSealedMaster(path: string): Promise<SealedMasterInfo> 
   }
   if (isGroupOrOtherAccessible(st.mode)) throw new KmsError('MASTER_KEY_INVALID', `${path} has mode ${modeString(st.mode)}; it must be 600`);
   if (st.size > MAX_FILE) throw new KmsError('MASTER_KEY_INVALID', `${path} is too large`);
+  return parseSealedMaster(await readFile(path, 'utf8'), path);
+}
+
+/** Parses master.sealed's text (also as carried in a backup). */
+export function parseSealedMaster(text: string, where = 'master.sealed'): SealedMasterInfo {
+  const path = where;
+  if (text.length > MAX_FILE) throw new KmsError('MASTER_KEY_INVALID', `${path} is too large`);
   let v: Record<string, unknown>;
   try {
-    v = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+    v = JSON.parse(text) as Record<string, unknown>;
   } catch (err) {
     throw new KmsError('MASTER_KEY_INVALID', `${path} is not a sealed master key`, { cause: err });
   }

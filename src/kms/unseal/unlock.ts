@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { KmsError } from '../errors.js';
 import { loadMasterKey } from '../master-key.js';
 import { readAutoUnsealFile } from './auto-unseal-file.js';
-import { openMaster, readSealedMaster } from './sealed-master.js';
+import { openMaster, readSealedMaster, type SealedMasterInfo } from './sealed-master.js';
 import { UnsealSession } from './unseal-session.js';
 
 /** How an offline command (issue-client-cert, restore, seal-migrate, rotation) gets the master key. */
@@ -29,7 +29,11 @@ export async function unlockMasterKey(paths: { masterKey: string; masterSealed: 
   const kind = await masterKeyKind(paths);
   if (kind === 'clear') return loadMasterKey(paths.masterKey);
   if (kind === 'none') throw new KmsError('MASTER_KEY_INVALID', `no master key (${paths.masterSealed} or ${paths.masterKey}): is the data directory initialised?`);
-  const info = await readSealedMaster(paths.masterSealed);
+  return openMasterWith(await readSealedMaster(paths.masterSealed), unlock);
+}
+
+/** Opens a sealed master key with an auto-unseal file or shares; the caller zeroes the result. */
+export async function openMasterWith(info: SealedMasterInfo, unlock: MasterKeyUnlock | undefined): Promise<Buffer> {
   if (unlock === undefined) throw new KmsError('SEALED', 'the master key is sealed: give --auto-unseal-file F or the unseal shares (--share …)');
   if ('autoUnsealFile' in unlock) {
     const u = await readAutoUnsealFile(unlock.autoUnsealFile);
