@@ -114,23 +114,41 @@ function makeContext(group: string, v: Verb, args: readonly string[], io: CliIo)
       }
     },
   };
+  const required = requiredPositionals(v.usage);
+  // Checked before anything is read or sent: a usage error never needs a profile or a manager.
+  if (positionals.length < required.length) throw usageError(`missing ${required[positionals.length] ?? 'argument'}`);
   if (positionals.length > maxPositionals(v.usage)) throw usageError(`unexpected argument '${positionals[maxPositionals(v.usage)] ?? ''}'`);
   return ctx;
 }
 
-/** Upper-case words before the first flag in a usage string are positionals ('VM NAME' = 2; 'FILE…' = any number). */
-function maxPositionals(usage: string): number {
+function positionalWords(usage: string): string[] {
   const words = usage.split(/\s+/);
   const firstFlag = words.findIndex((w) => /^\[?-/.test(w));
-  const positional = (firstFlag === -1 ? words : words.slice(0, firstFlag)).filter((w) => /^\[?[A-Z][A-Z0-9_-]*\]?(…)?$/.test(w));
+  return (firstFlag === -1 ? words : words.slice(0, firstFlag)).filter((w) => /^\[?[A-Z][A-Z0-9_-]*\]?(…)?$/.test(w));
+}
+
+/** The positionals a usage string requires ('VM NAME [X]' → VM, NAME). */
+function requiredPositionals(usage: string): string[] {
+  return positionalWords(usage).filter((w) => !w.startsWith('[')).map((w) => w.replace(/…$/, ''));
+}
+
+/** Upper-case words before the first flag in a usage string are positionals ('VM NAME' = 2; 'FILE…' = any number). */
+function maxPositionals(usage: string): number {
+  const positional = positionalWords(usage);
   return positional.some((w) => w.endsWith('…')) ? Number.POSITIVE_INFINITY : positional.length;
 }
 
+/** A group built from verbs; `verbs` lets tests walk every verb's help. */
+export interface VerbCommandGroup extends CommandGroup {
+  readonly verbs: readonly Verb[];
+}
+
 /** A CommandGroup made of verbs: dispatch, --help with examples, usage errors (exit 2). */
-export function verbGroup(spec: VerbGroupSpec): CommandGroup {
+export function verbGroup(spec: VerbGroupSpec): VerbCommandGroup {
   return {
     name: spec.name,
     summary: spec.summary,
+    verbs: spec.verbs,
     async run(args, io) {
       const first = args[0];
       const only = spec.verbs.length === 1 && spec.verbs[0]?.words.length === 0 ? spec.verbs[0] : undefined;

@@ -105,7 +105,9 @@ export const vmCreate: Verb = {
     });
     const done: TaskInfo | undefined = r.task === undefined ? undefined : await ctx.follow(r.task, `create ${name}`);
     if (r.task !== undefined && done === undefined) return 0;
-    const vm = await c.get<VmInfo>(`/api/vms/${encodeURIComponent(r.vm.id)}`).catch(() => r.vm);
+    // The VM takes its final id (the .vmx uuid) when its create task ends: the task names it.
+    const finalId = (done?.result as { vmId?: unknown } | undefined)?.vmId;
+    const vm = await c.get<VmInfo>(`/api/vms/${seg(typeof finalId === 'string' ? finalId : r.vm.id)}`);
     ctx.emit(vm, () => [`created VM ${vm.name} (${vm.id}) on ${host.name}, datastore ${ds.name}, policy ${vm.desired.policyName}; ${vm.observed.encrypted ? 'encrypted' : 'not encrypted'}`]);
     return 0;
   },
