@@ -6,6 +6,7 @@ import { KmsError } from './errors.js';
 import { loadMasterKey } from './master-key.js';
 import { openKeyServer, type EtcdTlsFiles, type OpenedKeyServer } from './open-key-server.js';
 import { SealableHandler } from './sealable-handler.js';
+import { hardenKmsProcess } from './process-hardening.js';
 import { startAdminSocket, type AdminRequest, type AdminResponse, type AdminSocket } from './unseal/admin-socket.js';
 import { readAutoUnsealFile } from './unseal/auto-unseal-file.js';
 import { openMaster, readSealedMaster } from './unseal/sealed-master.js';
@@ -55,6 +56,7 @@ export interface RunningKms {
 export async function serveKms(opts: ServeOptions): Promise<RunningKms> {
   const paths = kmsPaths(opts.dataDir);
   const log = opts.log ?? (() => {});
+  for (const problem of await hardenKmsProcess()) log(`kms: WARNING: ${problem}`);
   const certPem = await readPemFile(opts.certFile ?? paths.serverCert);
   const keyPem = await readPemFile(opts.keyFile ?? paths.serverKey, { privateKey: true });
   const caPem = await readPemFile(opts.caFile ?? paths.caCert);
