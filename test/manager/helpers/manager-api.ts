@@ -11,6 +11,9 @@ export interface ApiErrorBody {
   readonly error: { readonly code: string; readonly message: string };
 }
 
+/** VMCRYPT_TEST_SLOW_MS=N logs every manager call that took N ms or more (finding what makes a test slow). */
+const SLOW_MS = process.env['VMCRYPT_TEST_SLOW_MS'] === undefined ? undefined : Number(process.env['VMCRYPT_TEST_SLOW_MS']);
+
 export class ManagerApiError extends Error {
   readonly status: number;
   readonly code: string;
@@ -81,7 +84,9 @@ export class ManagerApi {
 
   /** A 2xx answer's body, or ManagerApiError. */
   async call<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<T> {
+    const t0 = Date.now();
     const r = await this.raw<T | ApiErrorBody>(method, path, body);
+    if (SLOW_MS !== undefined && Date.now() - t0 >= SLOW_MS) console.info(`slow manager call: ${method} ${path} ${Date.now() - t0} ms`);
     if (r.status >= 400) {
       const e = (r.body as ApiErrorBody | null)?.error;
       throw new ManagerApiError(r.status, e?.code ?? '?', e?.message ?? JSON.stringify(r.body));

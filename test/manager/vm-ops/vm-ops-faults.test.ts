@@ -60,7 +60,7 @@ describe('VM operations: space, mixed keys, snapshot branches, clones', () => {
     expect((await eventsOf(api(), before, 'vm.crypto.diskSpaceOk')).length).toBe(1);
   });
 
-  it('a shallow rekey stopped after the first layer: vm.diskChainMixedKeys, shown on the VM; the rerun finishes it', async () => {
+  it('a shallow rekey stopped after the first layer: vm.diskChainMixedKeys, shown on the VM; after a host restart it unlocks (one vm.unlocked) without the rerun; the rerun finishes it', async () => {
     encVm = await createVm(api(), { name: 'chain', hostId: lab.hosts[0]?.id ?? '', datastoreId: ds, policyId: 'vm-encryption', disks: [4 * MiB] });
     await api().post(`/api/vms/${encVm}/power-on`);
     await writeGuestData(lab.host(0), encVm);
@@ -80,8 +80,21 @@ describe('VM operations: space, mixed keys, snapshot branches, clones', () => {
     // another operation waits for this one to be finished
     expect((await refusal(api().post(`/api/vms/${encVm}/rekey`, { deep: true }))).message).toMatch(/rule: finish-failed-operation-first/);
 
+    // a host restart empties its key cache: unlock alone (no rerun) must bring back BOTH keys of the chain
+    const restarted = await lastEventId(api());
     await lab.restartAgent(0);
-    await waitFor('host connected', async () => (await api().get<{ connectionState: string }>(`/api/hosts/${lab.hosts[0]?.id}`)).connectionState === 'connected');
+    const open = await unlocked(encVm);
+    expect(open.compliance.status).toBe('notCompliant');
+    const still = await api().get<{ mixedKeys: boolean; locked: boolean; keys: Array<{ keyId: string }> }>(`/api/vms/${encVm}/encryption`);
+    expect(still).toMatchObject({ mixedKeys: true, locked: false });
+    expect(still.keys).toHaveLength(2);
+    await api().post(`/api/vms/${encVm}/power-on`);
+    expect(await guestDataIntact(lab.host(0), encVm)).toBe(true);
+    await api().post(`/api/vms/${encVm}/power-off`);
+    // the host's vm.poweredOff is relayed after its vm.unlocked: once it is here, a relayed duplicate would be too
+    await waitFor('vm.poweredOff relayed', async () => (await eventsOf(api(), restarted, 'vm.poweredOff')).some((e) => e.entity?.id === encVm));
+    const unlocks = (await eventsOf(api(), restarted, 'vm.unlocked')).filter((e) => e.entity?.id === encVm);
+    expect(unlocks).toHaveLength(1);
     const again = await runTask(api(), api().post(`/api/vms/${encVm}/reconcile`));
     expect(again.state, JSON.stringify(again.error)).toBe('success');
     expect((await eventsOf(api(), before, 'vm.diskChainConsistent')).length).toBe(1);
