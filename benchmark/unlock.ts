@@ -47,8 +47,11 @@ async function freePort(): Promise<number> {
 /** Every child this benchmark started: all are killed at the end, even after a failure. */
 const children = new Set<ChildProcess>();
 
-function startChild(args: string[], ready: RegExp): Promise<{ child: ChildProcess; out: () => string }> {
-  const child = spawn(process.execPath, [...cli, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+/** BENCH_PROF=DIR: the restarted agents run under `--cpu-prof` (profiles written into DIR on SIGTERM). */
+const profDir = process.env['BENCH_PROF'];
+
+function startChild(args: string[], ready: RegExp, nodeArgs: readonly string[] = []): Promise<{ child: ChildProcess; out: () => string }> {
+  const child = spawn(process.execPath, [...nodeArgs, ...cli, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   child.once('exit', () => children.delete(child));
   let out = '';
@@ -64,10 +67,10 @@ function startChild(args: string[], ready: RegExp): Promise<{ child: ChildProces
   });
 }
 
-async function kill9(child: ChildProcess): Promise<void> {
+async function kill9(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const gone = new Promise((r) => child.once('exit', r));
-  child.kill('SIGKILL');
+  child.kill(signal);
   await gone;
 }
 
@@ -116,9 +119,10 @@ interface Outcome {
 
 async function scenario(s: Scenario, kmsPort: number, kmsTls: Tls, hostTls: { cert: string; key: string; fingerprint: string }, work: string): Promise<Outcome> {
   const total = s.hosts * s.vmsPerHost;
-  // A host's key cache holds at most 4,096 keys (src/host/keys/key-cache.ts), its host key
-  // included: beyond 4,000 VMs on one host, VMs share KEKs (vSphere allows one KEK for many VMs).
-  const keysPerHost = Math.min(s.vmsPerHost, 4000);
+  // Every VM its own KEK, as vSphere does by default (a host's key cache holds 65,536 keys,
+  // src/host/keys/key-cache.ts); BENCH_KEYS_PER_HOST=N shares N KEKs among a host's VMs.
+  const shared = Number(process.env['BENCH_KEYS_PER_HOST'] ?? '0');
+  const keysPerHost = Number.isInteger(shared) && shared > 0 ? Math.min(shared, s.vmsPerHost) : s.vmsPerHost;
   const setup = new KeyProvider({ name: 'setup', tls: kmsTls, hungTimeoutMs: 120_000, servers: [{ name: 'kms', host: '127.0.0.1', port: kmsPort }] });
   let t = Date.now();
   const vmKeks = await createKeks(setup, s.hosts * keysPerHost);
@@ -167,7 +171,8 @@ async function scenario(s: Scenario, kmsPort: number, kmsTls: Tls, hostTls: { ce
   console.log(`  ${s.hosts} host(s) × ${s.vmsPerHost} encrypted VMs written in ${((Date.now() - t) / 1000).toFixed(1)} s`);
 
   const ports = await Promise.all(hostDirs.map(() => freePort()));
-  const startAgent = (h: number) => startChild(['host', 'serve', '--data', hostDirs[h] as string, '--name', `esx${h}`, '--listen', `127.0.0.1:${ports[h]}`], /thumbprint=([0-9a-f]{64})/);
+  const startAgent = (h: number, nodeArgs: readonly string[] = []) =>
+    startChild(['host', 'serve', '--data', hostDirs[h] as string, '--name', `esx${h}`, '--listen', `127.0.0.1:${ports[h]}`], /thumbprint=([0-9a-f]{64})/, nodeArgs);
   let agents = await Promise.all(hostDirs.map((_, h) => startAgent(h)));
   const thumbprints = agents.map((a) => /thumbprint=([0-9a-f]{64})/.exec(a.out())?.[1] ?? '');
 
@@ -208,7 +213,7 @@ async function scenario(s: Scenario, kmsPort: number, kmsTls: Tls, hostTls: { ce
   const started = process.hrtime.bigint();
   const unlocked = await Promise.all(
     hostDirs.map(async (_, h) => {
-      const a = await startAgent(h);
+      const a = await startAgent(h, profDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
       agents[h] = a;
       const up = Number(process.hrtime.bigint() - started) / 1e9;
       // What the host monitor does when a host comes back: ask key management to unlock it.
@@ -241,7 +246,8 @@ async function scenario(s: Scenario, kmsPort: number, kmsTls: Tls, hostTls: { ce
   await keys.close();
   platform.close();
   if (db.open) db.close();
-  await Promise.all(agents.map((a) => kill9(a.child)));
+  // SIGTERM lets a profiled agent write its profile (the agent exits 0 on it)
+  await Promise.all(agents.map((a) => kill9(a.child, profDir === undefined ? 'SIGKILL' : 'SIGTERM')));
   return { seconds, vms, rssMb: rss / 2 ** 20, getsPerSec };
 }
 
@@ -253,7 +259,7 @@ try {
   const init = JSON.parse(stdout) as { caCert: string; client: { cert: string; key: string } };
   const kmsTls: Tls = { ca: await readFile(init.caCert, 'utf8'), cert: await readFile(init.client.cert, 'utf8'), key: await readFile(init.client.key, 'utf8') };
   // The manager's client certificate towards the hosts (pinned by them in host.json).
-  const issued = await issueClientCertificate(data, 'bench-manager-hosts');
+  const issued = await issueClientCertificate(data, 'bench-manager-hosts', undefined, { autoUnsealFile: `${data}.unseal` });
   const hostCert = await readFile(issued.cert, 'utf8');
   const hostKey = await readFile(issued.key, 'utf8');
   const fingerprint = new X509Certificate(hostCert).fingerprint256.replace(/:/g, '').toLowerCase();

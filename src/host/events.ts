@@ -23,12 +23,14 @@ export class HostEvents {
   post(type: string, message: string, extra: Omit<HostEvent, 'seq' | 'time' | 'type' | 'message'> = {}): HostEvent {
     const e: HostEvent = { seq: ++this.#seq, time: new Date().toISOString(), type, message, ...extra };
     this.#events.push(e);
-    if (this.#events.length > MAX_EVENTS) this.#events = this.#events.slice(-MAX_EVENTS);
+    // trimmed in steps, not per post: an unlock posts thousands of events in one go
+    if (this.#events.length >= 2 * MAX_EVENTS) this.#events = this.#events.slice(-MAX_EVENTS);
     this.#print?.(e);
     return e;
   }
 
   after(seq: number, limit = 200): HostEvent[] {
-    return this.#events.filter((e) => e.seq > seq).slice(0, limit);
+    const kept = this.#events.slice(-MAX_EVENTS);
+    return kept.filter((e) => e.seq > seq).slice(0, limit);
   }
 }

@@ -23,7 +23,7 @@ async function hostInfo(deps: ApiDeps): Promise<Record<string, unknown>> {
     thumbprint: deps.thumbprint,
     cryptoMode: s.cryptoMode,
     ...(s.hostKeyId === undefined ? {} : { hostKeyId: s.hostKeyId, hostKeyPresent: deps.cache.has(s.hostKeyId) }),
-    lockedVms: await deps.vms.lockedVms(),
+    lockedVms: deps.vms.lockedVms(),
     coreDumps: dumps,
     encryptedCoreDumpExists: dumps.some((d) => d.encrypted),
   };
@@ -69,17 +69,23 @@ const routes: Route[] = [
         if (typeof b64 !== 'string' || !/^[A-Za-z0-9+/]{43}=$/.test(b64)) throw new HostError('HOST_BAD_REQUEST', `keys[${i}].key must be 32 bytes in base64`);
         return { keyId, b64 };
       });
-      const ids: string[] = [];
-      for (const { keyId, b64 } of parsed) {
-        const key = Buffer.from(b64, 'base64');
-        try {
-          d.cache.put(keyId, key);
-        } finally {
-          key.fill(0);
+      // only keys new to the cache can unlock a VM: a re-push announces nothing again
+      const fresh: string[] = [];
+      try {
+        for (const { keyId, b64 } of parsed) {
+          const key = Buffer.from(b64, 'base64');
+          try {
+            const isNew = !d.cache.has(keyId);
+            d.cache.put(keyId, key);
+            if (isNew) fresh.push(keyId);
+          } finally {
+            key.fill(0);
+          }
         }
-        ids.push(keyId);
+      } finally {
+        // keys stored before a refusal (cache full) still unlock their VMs
+        d.vms.onKeysPushed(fresh);
       }
-      await d.vms.onKeysPushed(ids);
       sendJson(res, 200, { keyIds: d.cache.ids() });
     },
   },

@@ -163,6 +163,15 @@ export function encodeVmx(
   return JSON.stringify({ ...clear, config }, null, 2) + '\n';
 }
 
+/**
+ * Serialises a document as read, for a change of the clear part only (instant-clone links):
+ * the sealed section is kept byte for byte, so no key is needed. The clear part is not in
+ * the section's AAD (only the uuid is), so the section still opens.
+ */
+export function encodeVmxAsRead(doc: VmxDocument): string {
+  return JSON.stringify(doc, null, 2) + '\n';
+}
+
 /** Replaces the .vmx atomically (temp file, fsync, rename, fsync dir). */
 export async function writeVmx(path: string, text: string): Promise<void> {
   await writeAtomically(path, async (fh) => {

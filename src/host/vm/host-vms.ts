@@ -13,6 +13,8 @@ import { createVm, type CreateVmSpec } from './vm-create.js';
 import { cryptoStatusOf, withOpenVm, type CryptoStatus, type HostContext } from './vm-open.js';
 import { VmRuntime, type PowerState } from './vm-runtime.js';
 import { readVmx } from '../vm-files/vmx.js';
+import { indexEntryOf, readIndexEntry, VmKeyIndex } from './vm-key-index.js';
+import { linkInstantClone, unlinkInstantClone } from './instant-clone-links.js';
 import type { VmSnapshot } from '../vm-files/vm-config.js';
 
 /** What the API shows of a VM. Locked VMs show only their clear part and why they are locked. */
@@ -56,10 +58,30 @@ export class HostVms {
   /** Serialises operations per VM (power, snapshot, …): a second one waits its turn. */
   readonly #locks = new Map<string, Promise<unknown>>();
   readonly #queued = new Map<string, number>();
+  /** Which VM needs which key ids (from the .vmx clear parts): see loadIndex. */
+  #index = new VmKeyIndex();
+  /** Operations started so far: a read for the index that overlapped one is not used. */
+  #opsStarted = 0;
 
   constructor(ctx: HostContext) {
     this.#ctx = ctx;
     this.runtime = new VmRuntime(ctx);
+  }
+
+  /**
+   * Reads every registered .vmx clear part once (agent start). From then on the index follows
+   * this host's own changes; a .vmx another host rewrote on a shared datastore is seen again
+   * when this host next reads that VM (GET of the VM or the list, any operation on it).
+   */
+  async loadIndex(): Promise<void> {
+    this.#index = await VmKeyIndex.build(this.#ctx.store.state.vms);
+  }
+
+  /** Re-reads one VM's clear part into the index (after an operation that may rewrite it). */
+  async #reindex(uuid: string): Promise<void> {
+    const e = this.#ctx.store.state.vms.find((v) => v.uuid === uuid);
+    if (e === undefined) this.#index.delete(uuid);
+    else this.#index.set(uuid, await readIndexEntry(e.vmx));
   }
 
   #entry(uuid: string): { uuid: string; vmx: string } {
@@ -72,12 +94,15 @@ export class HostVms {
     const queued = this.#queued.get(uuid) ?? 0;
     if (queued >= MAX_QUEUED_OPS_PER_VM) throw new HostError('HOST_BUSY', `VM ${uuid} has ${queued} operations in progress or waiting; retry later`);
     this.#queued.set(uuid, queued + 1);
+    this.#opsStarted++;
     const prev = this.#locks.get(uuid) ?? Promise.resolve();
     const next = prev.catch(() => undefined).then(fn);
     this.#locks.set(uuid, next);
     try {
       return await next;
     } finally {
+      // any operation may have rewritten the .vmx (keys, layers, instant-clone links)
+      await this.#reindex(uuid);
       if (this.#locks.get(uuid) === next) this.#locks.delete(uuid);
       const n = (this.#queued.get(uuid) ?? 1) - 1;
       if (n <= 0) this.#queued.delete(uuid);
@@ -95,6 +120,7 @@ export class HostVms {
       add: async (uuid, vmx) => {
         if (this.#ctx.store.state.vms.some((v) => v.uuid === uuid)) return;
         await this.#ctx.store.update((s) => ({ ...s, vms: [...s.vms, { uuid, vmx }] }));
+        await this.#reindex(uuid);
       },
     };
   }
@@ -106,9 +132,13 @@ export class HostVms {
   async get(uuid: string): Promise<VmSummary> {
     const e = this.#entry(uuid);
     let doc;
+    // an operation re-indexes when it ends; a read that overlapped one may be older than that
+    const ops = this.#opsStarted;
+    const fresh = (): boolean => ops === this.#opsStarted && !this.#locks.has(uuid) && this.#registered(uuid);
     try {
       doc = await readVmx(e.vmx);
     } catch (err) {
+      if (fresh()) this.#index.set(uuid, { name: '?', keyIds: [], unreadable: true });
       return {
         uuid, name: '?', vmx: e.vmx, encrypted: false, storagePolicy: '?',
         crypto: { state: 'locked', reason: 'the .vmx cannot be read' },
@@ -116,6 +146,7 @@ export class HostVms {
         error: err instanceof Error ? err.message : String(err),
       };
     }
+    if (fresh()) this.#index.set(uuid, indexEntryOf(doc));
     const crypto = cryptoStatusOf(this.#ctx.cache, doc);
     const pid = this.runtime.pidOf(uuid);
     const ks = doc.keySafe;
@@ -149,6 +180,7 @@ export class HostVms {
   async create(spec: CreateVmSpec): Promise<VmSummary> {
     const { uuid, vmxPath } = await createVm(this.#ctx, spec);
     await this.#ctx.store.update((s) => ({ ...s, vms: [...s.vms, { uuid, vmx: vmxPath }] }));
+    await this.#reindex(uuid);
     this.#ctx.events.post('vm.created', `VM ${spec.name} created`, { vmUuid: uuid });
     return this.get(uuid);
   }
@@ -157,15 +189,33 @@ export class HostVms {
   async register(vmxPath: string): Promise<VmSummary> {
     const path = resolve(vmxPath);
     const doc = await readVmx(path);
-    if (this.#ctx.store.state.vms.some((v) => v.uuid === doc.uuid)) throw new HostError('HOST_CONFLICT', `VM ${doc.uuid} is already registered`);
+    if (this.#registered(doc.uuid)) throw new HostError('HOST_CONFLICT', `VM ${doc.uuid} is already registered`);
     await this.#ctx.store.update((s) => ({ ...s, vms: [...s.vms, { uuid: doc.uuid, vmx: path }] }));
+    this.#index.set(doc.uuid, indexEntryOf(doc));
+    // an instant clone back on its parent's host: the parent's mark protects its layers again
+    const parent = doc.instantCloneOf === undefined ? undefined : this.#ctx.store.state.vms.find((v) => v.uuid === doc.instantCloneOf);
+    if (parent !== undefined) await this.#serial(parent.uuid, () => linkInstantClone(parent.vmx, doc.uuid));
     return this.get(doc.uuid);
   }
 
+  /**
+   * Removes the VM from this host's inventory (its files stay). An instant clone is first
+   * taken off its parent's `instantClones` (when the parent is registered here), so the last
+   * child leaving clears the parent's mark and its key changes and snapshot deletes are
+   * allowed again.
+   */
   async unregister(uuid: string): Promise<void> {
-    this.#entry(uuid);
+    const e = this.#entry(uuid);
     if (this.runtime.isRunning(uuid)) throw new HostError('HOST_POWER_STATE', 'power the VM off first');
+    const doc = await readVmx(e.vmx).catch(() => undefined);
+    const parent = doc?.instantCloneOf === undefined ? undefined : this.#ctx.store.state.vms.find((v) => v.uuid === doc.instantCloneOf);
+    if (parent !== undefined) await this.#serial(parent.uuid, () => unlinkInstantClone(parent.vmx, uuid));
     await this.#ctx.store.update((s) => ({ ...s, vms: s.vms.filter((v) => v.uuid !== uuid) }));
+    this.#index.delete(uuid);
+  }
+
+  #registered(uuid: string): boolean {
+    return this.#ctx.store.state.vms.some((v) => v.uuid === uuid);
   }
 
   power(uuid: string, action: string): Promise<VmSummary> {
@@ -311,23 +361,22 @@ export class HostVms {
     return this.#serial(uuid, () => this.runtime.dumpGuestMemory(e.vmx, uuid));
   }
 
-  /** Event per VM whose key just arrived: it unlocks without operator action. */
-  async onKeysPushed(keyIds: readonly string[]): Promise<void> {
-    for (const v of this.#ctx.store.state.vms) {
-      const doc = await readVmx(v.vmx).catch(() => undefined);
-      if (doc?.keySafe !== undefined && keyIds.includes(doc.keySafe.keyId)) {
-        this.#ctx.events.post('vm.unlocked', `VM ${doc.name} unlocked: key ${doc.keySafe.keyId} present`, { vmUuid: v.uuid });
-      }
+  /**
+   * `freshKeyIds` were just added to the cache (not there before): one event per VM they
+   * unlocked (every key it needs now present). O(keys + VMs affected), from the index.
+   */
+  onKeysPushed(freshKeyIds: readonly string[]): void {
+    const has = (k: string): boolean => this.#ctx.cache.has(k);
+    for (const uuid of this.#index.unlockedBy(freshKeyIds, has)) {
+      const v = this.#index.get(uuid);
+      if (v === undefined) continue;
+      this.#ctx.events.post('vm.unlocked', `VM ${v.name} unlocked: key ${v.keyIds.join(', ')} present`, { vmUuid: uuid });
     }
   }
 
-  async lockedVms(): Promise<string[]> {
-    const out: string[] = [];
-    for (const v of this.#ctx.store.state.vms) {
-      const doc = await readVmx(v.vmx).catch(() => undefined);
-      if (doc !== undefined && cryptoStatusOf(this.#ctx.cache, doc).state === 'locked') out.push(v.uuid);
-    }
-    return out;
+  /** Registered VMs with a KEK missing from the cache (an unreadable .vmx is not listed). */
+  lockedVms(): string[] {
+    return this.#index.locked((k) => this.#ctx.cache.has(k));
   }
 }
 

@@ -136,7 +136,8 @@ export async function revertSnapshot(vm: OpenVm, id: string): Promise<void> {
  * Deletes a snapshot keeping every other state: the one layer that sits on its frozen layer
  * (a child snapshot's, or the active layer) is committed into it (qemu-img commit, keys
  * through FIFOs) and takes its place; the layers above are re-pointed (rebase -u). A
- * snapshot with several branches below it is refused: a commit would change all of them.
+ * snapshot with several branches below it is refused (HOST_RULE, the rule named): one
+ * commit would change all of them, and merging into each is not done.
  * A snapshot with nothing below it (an abandoned branch tip) just loses its layer.
  */
 export async function deleteSnapshot(vm: OpenVm, id: string): Promise<void> {
@@ -144,7 +145,13 @@ export async function deleteSnapshot(vm: OpenVm, id: string): Promise<void> {
   const cur = currentSnapshot(vm.config)?.id;
   const kids = childrenOf(vm.config, id);
   const below = kids.length + (cur === id ? 1 : 0);
-  if (below > 1) throw new HostError('HOST_CONFLICT', `snapshot ${snap.name} has ${below} branches below it: delete the other branches first (a merge would change all of them)`);
+  if (below > 1) {
+    throw new HostError(
+      'HOST_RULE',
+      `deleting snapshot ${snap.name} is refused: a snapshot can be deleted only when at most one branch continues below it, and ${below} do` +
+        ' (its layer would have to be merged into each of them); delete all but one of those branches first',
+    );
+  }
   const kid = kids[0];
   const pools = vm.config.disks.map(layerPool);
   const active = vm.config.disks.map(topOf);

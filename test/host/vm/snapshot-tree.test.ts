@@ -74,7 +74,9 @@ describe('host agent: snapshot tree and resumable shallow rekey', () => {
   });
 
   it('deleting a snapshot with two branches below it is refused; deleting a branch tip keeps the rest', async () => {
-    await expect(ops.removeSnapshot(vm.uuid, snaps['A'] ?? '')).rejects.toMatchObject({ code: 'HOST_CONFLICT' });
+    await expect(ops.removeSnapshot(vm.uuid, snaps['A'] ?? '')).rejects.toMatchObject({
+      code: 'HOST_RULE', message: expect.stringMatching(/deleting snapshot A is refused: a snapshot can be deleted only when at most one branch continues below it, and 2 do/),
+    });
     await ops.removeSnapshot(vm.uuid, snaps['B'] ?? '');
     const tree = await ops.tree(vm.uuid);
     expect(tree.branches).toBe(1);
