@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DiskError } from '../errors.js';
@@ -9,19 +9,41 @@ import type { BulkOp, WorkerClose, WorkerClosed, WorkerInit, WorkerJob, WorkerRe
 
 /**
  * How to start a worker: compiled (dist/…/xts-worker.js) it is a plain worker file. From the
- * sources (vitest, tsx) the worker is .ts and Node 20 does not apply `--import tsx` to a worker's
- * entry point, so a tiny eval'd bootstrap registers tsx in the worker and then imports the .ts
- * file. tsx is resolved from this package, not from the process's working directory.
+ * sources (vitest, tsx) the worker is .ts, which Node 20 cannot load by itself. First choice: bundle
+ * it once per process with esbuild (tsx's own dependency) into one CommonJS script run as an eval'd
+ * worker — ~0.1 s, where registering tsx inside every worker (loader-hooks thread, on-the-fly
+ * transforms) cost 2 s per pool on a loaded machine. `import.meta.url` is defined as the URL of
+ * crypto/xts-native.ts, the only module of the worker that uses it (to find the addon). Fallback:
+ * a tiny eval'd bootstrap that registers tsx in the worker and imports the .ts file.
  */
+let bundled: string | undefined;
 export function workerEntry(): { entry: URL | string; eval: boolean } {
   if (!import.meta.url.endsWith('.ts')) return { entry: new URL('./xts-worker.js', import.meta.url), eval: false };
   const req = createRequire(import.meta.url);
   const pkgPath = req.resolve('tsx/package.json');
+  const target = new URL('./xts-worker.ts', import.meta.url);
+  try {
+    bundled ??= bundleWorker(createRequire(pkgPath), fileURLToPath(target));
+    return { entry: bundled, eval: true };
+  } catch {
+    // esbuild missing or failing: the slower tsx bootstrap below
+  }
   const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { exports: Record<string, { import: { default: string } }> };
   const api = pathToFileURL(join(dirname(pkgPath), pkg.exports['./esm/api']!.import.default)).href;
-  const target = new URL('./xts-worker.ts', import.meta.url).href;
-  const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); });`;
+  const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(target.href)}); });`;
   return { entry: code, eval: true };
+}
+
+function bundleWorker(tsxRequire: NodeJS.Require, entry: string): string {
+  const esbuild = tsxRequire('esbuild') as {
+    buildSync(o: Record<string, unknown>): { outputFiles: { text: string }[] };
+  };
+  const nativeUrl = new URL('../../crypto/xts-native.ts', import.meta.url).href;
+  const out = esbuild.buildSync({
+    entryPoints: [entry], bundle: true, write: false, platform: 'node', format: 'cjs', target: 'node20',
+    define: { 'import.meta.url': JSON.stringify(nativeUrl) }, logLevel: 'silent',
+  });
+  return out.outputFiles[0]!.text;
 }
 
 interface Slot {
