@@ -41,6 +41,9 @@ const pushBoth: ReconcileStep = {
     const src = s.sourceVmId === undefined ? undefined : c.deps.vms.vm(s.sourceVmId);
     const srcKeys = src === undefined ? [] : [...new Map(src.keys.map((k) => [k.key.keyId, k.key])).values()];
     if (src !== undefined && (srcKeys.length > 0 || key !== undefined)) await c.deps.keys().pushForVm(src.id, [...srcKeys, ...(key === undefined ? [] : [key])]);
+    // a restore has no source VM: its new KEK goes where the new VM's push rule says (the
+    // provisional row names the host that writes it), or the host refuses with HOST_KEY_MISSING
+    else if (src === undefined && key !== undefined) await c.deps.keys().pushForVm(c.op().vmId, [key]);
   },
 };
 
