@@ -163,7 +163,7 @@ describe('vmcrypt operator verbs against a real manager, KMS and host agents', (
     expect(tasks.map((t) => t.id)).toContain(started.task);
   }, 180_000);
 
-  it('a refusal by a rule exits 1 and quotes the manager (encrypting an encrypted VM)', async () => {
+  it('a refusal by a rule exits 1 and quotes the manager (deep rekey of a powered-on VM)', async () => {
     await asAdmin(['vm', 'power-on', 'web-01']);
     const r = await asAdmin(['vm', 'rekey', 'web-01', '--deep']);
     expect(r.code).toBe(1);
@@ -173,6 +173,21 @@ describe('vmcrypt operator verbs against a real manager, KMS and host agents', (
     expect((await asAdmin(['vm', 'power-off', 'web-01'])).code).toBe(0);
   }, 120_000);
 
+  it('clone keeps the encryption with new keys; snapshot create/list name the layers', async () => {
+    const cloned = await json<{ state: string; result: { vmId?: string } | null }>(['vm', 'clone', 'web-01', 'web-02', '--recrypt', 'shallow']);
+    expect(cloned.state).toBe('success');
+    const info = await json<InfoJson>(['vm', 'info', 'web-02']);
+    expect(info).toMatchObject({ encrypted: true, provider: 'kp1' });
+    const snap = await json<{ id: string; name: string }>(['vm', 'snapshot', 'create', 'web-01', 'before-upgrade']);
+    expect(snap.name).toBe('before-upgrade');
+    const tree = await json<{ snapshots: { id: string; name: string }[] }>(['vm', 'snapshot', 'list', 'web-01']);
+    expect(tree.snapshots.map((x) => x.name)).toEqual(['before-upgrade']);
+    const after = await json<InfoJson>(['vm', 'info', 'web-01']);
+    expect(after.disks[0]?.layers.length).toBeGreaterThanOrEqual(2);
+    expect(after.disks[0]?.layers.every((l) => l.keyId !== null)).toBe(true);
+    expect((await asAdmin(['vm', 'snapshot', 'remove', 'web-01', 'before-upgrade'])).code).toBe(0);
+  }, 180_000);
+
   it('a No Cryptography Administrator is denied vm encrypt with exit code 3, naming the privilege', async () => {
     expect((await runCli(['vm', 'create', 'plain-01', '--host', 'esx2', '--disk', '1M', '--profile', adminProfile])).code).toBe(0);
     const made = await runCli(['user', 'create', 'nca', '--profile', adminProfile], { VMCRYPT_NEW_PASSWORD: 'nca-password-1' });
@@ -181,7 +196,7 @@ describe('vmcrypt operator verbs against a real manager, KMS and host agents', (
     const login = await runCli(['login', manager.url, '-u', 'nca', '--thumbprint', manager.thumbprint, '--profile', ncaProfile], { VMCRYPT_PASSWORD: 'nca-password-1' });
     expect(login.code, login.stderr).toBe(0);
     // reading is allowed …
-    expect((await json<VmJson[]>(['vm', 'list'], ncaProfile)).length).toBe(2);
+    expect((await json<VmJson[]>(['vm', 'list'], ncaProfile)).length).toBe(3);
     // … encrypting is not
     const r = await runCli(['vm', 'encrypt', 'plain-01', '--profile', ncaProfile]);
     expect(r.code).toBe(3);
