@@ -17,16 +17,26 @@ const context = (objectId: string) => ({ purpose: SealPurpose.KMS_KEY_MATERIAL, 
  * until the object is rewritten. Every failure to open is UNSEAL_FAILED.
  */
 export class KeySealer {
-  readonly #key: Buffer;
+  /** The sealing key first; older ones (during a master-key rotation) after it, for reading. */
+  readonly #keys: Buffer[];
 
   /** Takes a copy of `masterKey` (32 bytes); call `destroy()` to zero it. */
   constructor(masterKey: Buffer) {
-    try {
-      abytes(masterKey, 32, 'masterKey');
-    } catch (err) {
-      throw new KmsError('MASTER_KEY_INVALID', 'master key must be 32 bytes', { cause: err });
-    }
-    this.#key = Buffer.from(masterKey);
+    this.#keys = [copyKey(masterKey)];
+  }
+
+  get #key(): Buffer {
+    return this.#keys[0]!;
+  }
+
+  /** Master-key rotation: seals under `next` from now on, still opens blobs of the keys before. */
+  rotateTo(next: Buffer): void {
+    this.#keys.unshift(copyKey(next));
+  }
+
+  /** Rotation finished: forgets (and zeroes) every key but the current one. */
+  retire(): void {
+    for (const k of this.#keys.splice(1)) k.fill(0);
   }
 
   seal(objectId: string, plaintext: Buffer): Buffer {
@@ -35,12 +45,26 @@ export class KeySealer {
 
   /** The key bytes; the caller zeroes them when done. */
   unseal(objectId: string, sealed: Buffer): Buffer {
+    let last: unknown;
+    for (const key of this.#keys) {
+      try {
+        return this.#unsealWith(key, objectId, sealed);
+      } catch (err) {
+        // During a rotation a blob may be under the older key: try each, report the last failure.
+        if (!(err instanceof KmsError) || err.code !== 'UNSEAL_FAILED') throw err;
+        last = err;
+      }
+    }
+    throw last;
+  }
+
+  #unsealWith(key: Buffer, objectId: string, sealed: Buffer): Buffer {
     try {
-      if (looksSealed(sealed)) return openSealed(this.#key, sealed, context(objectId));
+      if (looksSealed(sealed)) return openSealed(key, sealed, context(objectId));
       if (sealed.length >= 1 + GCM_NONCE_BYTES + GCM_TAG_BYTES && sealed[0] === LEGACY_V1) {
         const nonce = sealed.subarray(1, 1 + GCM_NONCE_BYTES);
         const tag = sealed.subarray(1 + GCM_NONCE_BYTES, 1 + GCM_NONCE_BYTES + GCM_TAG_BYTES);
-        return gcmDecrypt(this.#key, nonce, sealed.subarray(1 + GCM_NONCE_BYTES + GCM_TAG_BYTES), tag, Buffer.from(objectId, 'utf8'));
+        return gcmDecrypt(key, nonce, sealed.subarray(1 + GCM_NONCE_BYTES + GCM_TAG_BYTES), tag, Buffer.from(objectId, 'utf8'));
       }
     } catch (err) {
       if (!(err instanceof CryptoError)) throw err;
@@ -51,6 +75,15 @@ export class KeySealer {
   }
 
   destroy(): void {
-    this.#key.fill(0);
+    for (const k of this.#keys) k.fill(0);
   }
+}
+
+function copyKey(masterKey: Buffer): Buffer {
+  try {
+    abytes(masterKey, 32, 'masterKey');
+  } catch (err) {
+    throw new KmsError('MASTER_KEY_INVALID', 'master key must be 32 bytes', { cause: err });
+  }
+  return Buffer.from(masterKey);
 }

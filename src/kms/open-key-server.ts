@@ -27,6 +27,8 @@ export interface EtcdTlsFiles {
 export interface OpenedKeyServer {
   readonly keyServer: KeyServer;
   readonly store: KeyStore;
+  readonly sealer: KeySealer;
+  readonly recordMac: RecordMac;
   close(): Promise<void>;
 }
 
@@ -57,18 +59,29 @@ export async function openRawStore(opts: StoreOptions, master?: Buffer): Promise
  * Everything that needs the master key: the sealer, the record MAC, the store (wrapped in
  * record authentication, migrated once if older) and the KeyServer. `master` is zeroed here.
  */
-export async function openKeyServer(opts: StoreOptions, master: Buffer, audit: AuditLog, log?: (line: string) => void): Promise<OpenedKeyServer> {
+export async function openKeyServer(opts: StoreOptions, master: Buffer, audit: AuditLog, log?: (line: string) => void, next?: Buffer): Promise<OpenedKeyServer> {
   const sealer = new KeySealer(master);
   const recordMac = new RecordMac(master);
+  if (next !== undefined) {
+    // A master-key rotation was under way: seal and tag under the new key, read under both.
+    sealer.rotateTo(next);
+    recordMac.rotateTo(next);
+    log?.('kms: a master-key rotation did not finish: both keys are in use; run vmcrypt kms rotate-master again to complete it');
+  }
   let raw: KeyStore;
   try {
-    raw = await openRawStore(opts, master);
+    raw = await openRawStore(opts, master).catch(async (err: unknown) => {
+      // The rotation's last steps record the new key's id in etcd before master.sealed drops the old key.
+      if (next !== undefined && err instanceof KmsError && err.code === 'CONFIG_INVALID') return openRawStore(opts, next);
+      throw err;
+    });
   } catch (err) {
     sealer.destroy();
     recordMac.destroy();
     throw err;
   } finally {
     master.fill(0);
+    next?.fill(0);
   }
   let store: KeyStore;
   try {
@@ -81,6 +94,8 @@ export async function openKeyServer(opts: StoreOptions, master: Buffer, audit: A
   return {
     keyServer,
     store,
+    sealer,
+    recordMac,
     async close() {
       try {
         await store.close();

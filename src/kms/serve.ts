@@ -9,7 +9,9 @@ import { SealableHandler } from './sealable-handler.js';
 import { hardenKmsProcess } from './process-hardening.js';
 import { startAdminSocket, type AdminRequest, type AdminResponse, type AdminSocket } from './unseal/admin-socket.js';
 import { readAutoUnsealFile } from './unseal/auto-unseal-file.js';
-import { openMaster, readSealedMaster } from './unseal/sealed-master.js';
+import { openMaster, openNextMaster, readSealedMaster, type SealedMasterInfo } from './unseal/sealed-master.js';
+import { combineShares, parseShare } from './unseal/shares.js';
+import { rotateMasterKey, type RotationProgress } from './rotation/rotate-master.js';
 import { UnsealSession } from './unseal/unseal-session.js';
 import { masterKeyKind } from './unseal/unlock.js';
 
@@ -80,12 +82,42 @@ export async function serveKms(opts: ServeOptions): Promise<RunningKms> {
     ...(opts.etcdPrefix === undefined ? {} : { etcdPrefix: opts.etcdPrefix }),
     ...(opts.etcdTls === undefined ? {} : { etcdTls: opts.etcdTls }),
   };
-  const unsealWith = async (master: Buffer): Promise<void> => {
-    opened = await openKeyServer(storeOpts, master, audit, log);
+  const unsealWith = async (master: Buffer, next?: Buffer): Promise<void> => {
+    opened = await openKeyServer(storeOpts, master, audit, log, next);
     handler.unseal(opened.keyServer);
     audit.record({ time: new Date().toISOString(), identity: '-', operation: 'unseal', result: 'success' });
     await audit.flush().catch(() => {});
     markUnsealed();
+  };
+
+  let rotation: RotationProgress | undefined;
+  /** Checks the unseal material, then runs the rotation in the background (progress in `status`). */
+  const startRotation = async (o: OpenedKeyServer, si: SealedMasterInfo, req: { shares?: readonly string[]; autoUnsealFile?: string }): Promise<void> => {
+    let u: Buffer;
+    if (req.autoUnsealFile !== undefined) u = await readAutoUnsealFile(req.autoUnsealFile);
+    else {
+      const parts = (req.shares ?? []).map(parseShare);
+      if (parts.length < si.threshold) throw new KmsError('UNSEAL_SHARE_INVALID', `${parts.length} share(s) given; ${si.threshold} needed`);
+      u = await combineShares(parts);
+      for (const p of parts) p.fill(0);
+    }
+    try {
+      openMaster(si, u).fill(0); // the right shares, or UNSEAL_FAILED now rather than in the background
+    } catch (err) {
+      u.fill(0);
+      throw err;
+    }
+    rotation = { state: 'running', done: 0, total: 0 };
+    audit.record({ time: new Date().toISOString(), identity: 'admin-socket', operation: 'rotate-master', result: 'success', message: 'started' });
+    void rotateMasterKey({ paths, store: o.store, sealer: o.sealer, recordMac: o.recordMac, onProgress: (p) => (rotation = p) }, u)
+      .then(
+        () => audit.record({ time: new Date().toISOString(), identity: 'admin-socket', operation: 'rotate-master', result: 'success', message: 'done' }),
+        (err: unknown) => {
+          rotation = { ...(rotation ?? { done: 0, total: 0 }), state: 'failed', error: err instanceof Error ? err.message : String(err) };
+          audit.record({ time: new Date().toISOString(), identity: 'admin-socket', operation: 'rotate-master', result: 'failure', message: rotation.error ?? '' });
+        },
+      )
+      .finally(() => u.fill(0));
   };
 
   let admin: AdminSocket | undefined;
@@ -96,25 +128,41 @@ export async function serveKms(opts: ServeOptions): Promise<RunningKms> {
     } else if (opts.autoUnsealFile !== undefined && info !== undefined) {
       const u = await readAutoUnsealFile(opts.autoUnsealFile);
       let master: Buffer;
+      let next: Buffer | undefined;
       try {
         master = openMaster(info, u);
+        next = openNextMaster(info, u);
       } finally {
         u.fill(0);
       }
-      await unsealWith(master);
+      await unsealWith(master, next);
     }
     const session = info === undefined ? undefined : new UnsealSession(info);
     // One share at a time: two concurrent unseal calls must not open the store twice.
     let chain: Promise<unknown> = Promise.resolve();
     const adminPath = opts.adminSocket ?? paths.adminSocket;
     const handleAdmin = (req: AdminRequest): Promise<AdminResponse> => {
-      const status = (): AdminResponse => ({ sealed: opened === undefined, given: session?.given ?? 0, threshold: session?.threshold ?? 0 });
+      const status = (): AdminResponse => ({
+        sealed: opened === undefined,
+        given: session?.given ?? 0,
+        threshold: session?.threshold ?? 0,
+        ...(rotation === undefined ? {} : { rotation }),
+      });
       if (req.op === 'status') return Promise.resolve(status());
+      if (req.op === 'rotate') {
+        if (opened === undefined) return Promise.reject(new KmsError('SEALED', 'unseal the KMS before rotating its master key'));
+        if (info === undefined) return Promise.reject(new KmsError('CONFIG_INVALID', 'this data dir has a clear master.key: run vmcrypt kms seal-migrate first'));
+        if (rotation?.state === 'running') return Promise.resolve(status());
+        return startRotation(opened, info, req).then(status);
+      }
       const next = chain.then(async () => {
         if (opened !== undefined || session === undefined) return status();
         const r = await session.add(req.share);
         audit.record({ time: new Date().toISOString(), identity: 'admin-socket', operation: 'unseal-share', result: 'success', message: r.unsealed ? 'threshold reached' : `${r.given} of ${r.threshold}` });
-        if (r.unsealed) await unsealWith(r.master);
+        if (r.unsealed) {
+          r.unsealKey.fill(0);
+          await unsealWith(r.master, r.next);
+        }
         return status();
       });
       chain = next.catch(() => {});

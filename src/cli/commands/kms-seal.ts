@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { CliIo } from '../command.js';
 import { parseCommandArgs, requireOption } from '../args.js';
 import { UsageError } from '../../errors.js';
@@ -12,6 +13,7 @@ export const KMS_SEAL_USAGE = {
   unseal: 'vmcrypt kms unseal (--data DIR | --admin-socket PATH) [--share SHARE]…   (without --share: one share per line on stdin)',
   status: 'vmcrypt kms status (--data DIR | --admin-socket PATH) [--json]',
   'seal-migrate': 'vmcrypt kms seal-migrate --data DIR [--shares 5 --threshold 3] [--auto-unseal-file F] [--json]',
+  'rotate-master': 'vmcrypt kms rotate-master (--data DIR | --admin-socket PATH) (--share S… | --auto-unseal-file F)   (online; progress; rerun to resume)',
 } as const;
 
 /** --shares/--threshold with Vault's defaults (5 and 3). */
@@ -106,7 +108,34 @@ async function migrate(args: readonly string[], io: CliIo): Promise<number> {
   return 0;
 }
 
-export async function kmsSealCommand(verb: 'unseal' | 'status' | 'seal-migrate', args: readonly string[], io: CliIo): Promise<number> {
+async function rotate(args: readonly string[], io: CliIo): Promise<number> {
+  const usage = KMS_SEAL_USAGE['rotate-master'];
+  const { values } = parseCommandArgs(args, { data: { type: 'string' }, 'admin-socket': { type: 'string' }, share: { type: 'string', multiple: true }, 'auto-unseal-file': { type: 'string' } }, usage);
+  const sock = socketOf(values, usage);
+  const unlock = unlockFlags(values);
+  if (unlock === undefined) throw new UsageError(`give the unseal shares (--share …) or --auto-unseal-file\nusage: ${usage}`);
+  // The file path goes to the server as given: it reads it itself (same user, same machine).
+  const req = 'shares' in unlock ? { op: 'rotate' as const, shares: unlock.shares } : { op: 'rotate' as const, autoUnsealFile: resolve(unlock.autoUnsealFile) };
+  let r = await adminRequest(sock, req);
+  let shown = '';
+  for (;;) {
+    if ('error' in r) {
+      io.out(describe(r));
+      return 1;
+    }
+    const rot = r.rotation;
+    const line = rot === undefined ? 'no rotation' : `master-key rotation ${rot.state}: ${rot.done}/${rot.total} records re-sealed${rot.error === undefined ? '' : ` (${rot.error})`}`;
+    if (line !== shown) io.out(line);
+    shown = line;
+    if (rot === undefined || rot.state === 'done') return 0;
+    if (rot.state === 'failed') return 1;
+    await new Promise((res) => setTimeout(res, 200));
+    r = await adminRequest(sock, { op: 'status' });
+  }
+}
+
+export async function kmsSealCommand(verb: 'unseal' | 'status' | 'seal-migrate' | 'rotate-master', args: readonly string[], io: CliIo): Promise<number> {
+  if (verb === 'rotate-master') return rotate(args, io);
   if (verb === 'unseal') return unseal(args, io);
   if (verb === 'status') return status(args, io);
   return migrate(args, io);

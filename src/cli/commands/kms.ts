@@ -231,6 +231,7 @@ export const kmsCommands: CommandGroup = {
       case 'unseal':
       case 'status':
       case 'seal-migrate':
+      case 'rotate-master':
         return kmsSealCommand(sub, rest, io);
       case 'audit':
         return kmsAuditCommand(rest, io);

@@ -27,16 +27,30 @@ function lengthPrefixed(b: Buffer): Buffer[] {
  * copy of a row carries the MAC of another version and fails.
  */
 export class RecordMac {
-  readonly #key: Buffer;
+  /** The tagging key first; older ones (during a master-key rotation) after it, for verifying. */
+  readonly #keys: Buffer[];
 
   constructor(masterKey: Buffer) {
-    this.#key = deriveKmsKey(masterKey, KmsKeyLabel.RECORD_MAC);
+    this.#keys = [deriveKmsKey(masterKey, KmsKeyLabel.RECORD_MAC)];
+  }
+
+  /** Master-key rotation: tags under `next` from now on, still verifies tags of the keys before. */
+  rotateTo(next: Buffer): void {
+    this.#keys.unshift(deriveKmsKey(next, KmsKeyLabel.RECORD_MAC));
+  }
+
+  retire(): void {
+    for (const k of this.#keys.splice(1)) k.fill(0);
   }
 
   mac(f: MacedFields): Buffer {
+    return this.#macWith(this.#keys[0]!, f);
+  }
+
+  #macWith(key: Buffer, f: MacedFields): Buffer {
     const version = Buffer.alloc(8);
     version.writeBigUInt64BE(BigInt(f.version));
-    const h = createHmac('sha256', this.#key).update(DOMAIN);
+    const h = createHmac('sha256', key).update(DOMAIN);
     for (const part of [
       ...lengthPrefixed(Buffer.from(f.id, 'utf8')),
       ...lengthPrefixed(Buffer.from(f.owner, 'utf8')),
@@ -50,10 +64,10 @@ export class RecordMac {
   }
 
   verify(f: MacedFields, tag: Buffer): boolean {
-    return constantTimeEqual(this.mac(f), tag);
+    return this.#keys.some((k) => constantTimeEqual(this.#macWith(k, f), tag));
   }
 
   destroy(): void {
-    this.#key.fill(0);
+    for (const k of this.#keys) k.fill(0);
   }
 }

@@ -11,8 +11,16 @@ import { KmsError } from '../errors.js';
  *
  * Protocol: one JSON line in ({"op":"status"} | {"op":"unseal","share":"…"}), one JSON line out.
  */
-export type AdminRequest = { readonly op: 'status' } | { readonly op: 'unseal'; readonly share: string };
-export type AdminStatus = { readonly sealed: boolean; readonly given: number; readonly threshold: number };
+export type AdminRequest =
+  | { readonly op: 'status' }
+  | { readonly op: 'unseal'; readonly share: string }
+  | { readonly op: 'rotate'; readonly shares?: readonly string[]; readonly autoUnsealFile?: string };
+export type AdminStatus = {
+  readonly sealed: boolean;
+  readonly given: number;
+  readonly threshold: number;
+  readonly rotation?: { readonly state: string; readonly done: number; readonly total: number; readonly error?: string };
+};
 export type AdminResponse = AdminStatus | { readonly error: { readonly code: string; readonly message: string } };
 
 const MAX_REQUEST = 4096;
@@ -27,6 +35,12 @@ function parse(line: string): AdminRequest {
   const v = JSON.parse(line) as Record<string, unknown>;
   if (v['op'] === 'status') return { op: 'status' };
   if (v['op'] === 'unseal' && typeof v['share'] === 'string') return { op: 'unseal', share: v['share'] };
+  if (v['op'] === 'rotate') {
+    const shares = v['shares'];
+    const file = v['autoUnsealFile'];
+    if (Array.isArray(shares) && shares.length <= 16 && shares.every((x) => typeof x === 'string')) return { op: 'rotate', shares: shares as string[] };
+    if (typeof file === 'string') return { op: 'rotate', autoUnsealFile: file };
+  }
   throw new KmsError('CONFIG_INVALID', 'unknown admin request');
 }
 

@@ -19,17 +19,26 @@ export interface SealedMasterInfo {
   readonly shares: number;
   readonly threshold: number;
   readonly box: Buffer;
+  /** During a master-key rotation: the new master key, sealed the same way (binding "master-next"). */
+  readonly next?: Buffer;
 }
 
 const FORMAT = 'vmcrypt-kms-master-v1';
 const MAX_FILE = 4096;
-const context = (shares: number, threshold: number) => ({ purpose: SealPurpose.KMS_MASTER_KEY, binding: ['master', shares, threshold] }) as const;
+const context = (shares: number, threshold: number, which: 'master' | 'master-next' = 'master') =>
+  ({ purpose: SealPurpose.KMS_MASTER_KEY, binding: [which, shares, threshold] }) as const;
+
+/** master.sealed's text for `master` (and, mid-rotation, `next`) sealed under the unseal key. */
+export function sealedMasterText(master: Buffer, unsealKey: Buffer, shares: number, threshold: number, next?: Buffer): string {
+  checkShareCounts(shares, threshold);
+  const box = seal(unsealKey, master, context(shares, threshold));
+  const n = next === undefined ? {} : { next: seal(unsealKey, next, context(shares, threshold, 'master-next')).toString('base64') };
+  return JSON.stringify({ format: FORMAT, shares, threshold, box: box.toString('base64'), ...n }) + '\n';
+}
 
 /** Writes master.sealed (0600, new file only, fsync'd with its directory). */
 export async function writeSealedMaster(path: string, masterKey: Buffer, unsealKey: Buffer, shares: number, threshold: number): Promise<void> {
-  checkShareCounts(shares, threshold);
-  const box = seal(unsealKey, masterKey, context(shares, threshold));
-  const text = JSON.stringify({ format: FORMAT, shares, threshold, box: box.toString('base64') }) + '\n';
+  const text = sealedMasterText(masterKey, unsealKey, shares, threshold);
   const fh = await openPrivateFile(path, 'wx');
   try {
     await fh.writeFile(text);
@@ -67,14 +76,25 @@ export function parseSealedMaster(text: string, where = 'master.sealed'): Sealed
     throw new KmsError('MASTER_KEY_INVALID', `${path} is not a sealed master key (${FORMAT})`);
   }
   checkShareCounts(shares, threshold);
-  return { shares, threshold, box: Buffer.from(box, 'base64') };
+  const next = v['next'];
+  if (next !== undefined && typeof next !== 'string') throw new KmsError('MASTER_KEY_INVALID', `${path} is not a sealed master key (${FORMAT})`);
+  return { shares, threshold, box: Buffer.from(box, 'base64'), ...(next === undefined ? {} : { next: Buffer.from(next, 'base64') }) };
 }
 
 /** The master key (caller zeroes it); UNSEAL_FAILED when `unsealKey` is not the one that sealed it. */
 export function openMaster(info: SealedMasterInfo, unsealKey: Buffer): Buffer {
+  return openBox(info, unsealKey, info.box, 'master');
+}
+
+/** The rotation's new master key, when a rotation is under way (caller zeroes it). */
+export function openNextMaster(info: SealedMasterInfo, unsealKey: Buffer): Buffer | undefined {
+  return info.next === undefined ? undefined : openBox(info, unsealKey, info.next, 'master-next');
+}
+
+function openBox(info: SealedMasterInfo, unsealKey: Buffer, box: Buffer, which: 'master' | 'master-next'): Buffer {
   if (unsealKey.length !== UNSEAL_KEY_BYTES) throw new KmsError('UNSEAL_FAILED', 'unseal key must be 32 bytes');
   try {
-    const m = openSealed(unsealKey, info.box, context(info.shares, info.threshold));
+    const m = openSealed(unsealKey, box, context(info.shares, info.threshold, which));
     if (m.length !== 32) {
       m.fill(0);
       throw new KmsError('MASTER_KEY_INVALID', 'sealed master key does not hold 32 bytes');

@@ -46,7 +46,11 @@ export async function openMasterWith(info: SealedMasterInfo, unlock: MasterKeyUn
   const session = new UnsealSession(info);
   for (const s of unlock.shares) {
     const r = await session.add(s);
-    if (r.unsealed) return r.master;
+    if (r.unsealed) {
+      r.unsealKey.fill(0);
+      r.next?.fill(0);
+      return r.master;
+    }
   }
   session.reset();
   throw new KmsError('UNSEAL_SHARE_INVALID', `${unlock.shares.length} distinct share(s) given; this KMS needs ${info.threshold}`);

@@ -1,10 +1,10 @@
 import { KmsError } from '../errors.js';
-import { openMaster, type SealedMasterInfo } from './sealed-master.js';
+import { openMaster, openNextMaster, type SealedMasterInfo } from './sealed-master.js';
 import { combineShares, parseShare, shareIndex } from './shares.js';
 
 export type UnsealProgress =
   | { readonly unsealed: false; readonly given: number; readonly threshold: number }
-  | { readonly unsealed: true; readonly master: Buffer };
+  | { readonly unsealed: true; readonly master: Buffer; readonly next?: Buffer; readonly unsealKey: Buffer };
 
 /**
  * Collects unseal shares until the threshold, then rebuilds the unseal key and opens the master
@@ -45,7 +45,10 @@ export class UnsealSession {
     const unsealKey = await combineShares([...this.#shares.values()]);
     this.reset();
     try {
-      return { unsealed: true, master: openMaster(this.#info, unsealKey) };
+      const master = openMaster(this.#info, unsealKey);
+      const next = openNextMaster(this.#info, unsealKey);
+      // The unseal key goes back to the caller (a rotation needs it); the caller zeroes it.
+      return { unsealed: true, master, ...(next === undefined ? {} : { next }), unsealKey: Buffer.from(unsealKey) };
     } catch (err) {
       if (err instanceof KmsError && err.code === 'UNSEAL_FAILED') {
         throw new KmsError('UNSEAL_FAILED', `${err.message}; progress reset, enter ${this.#info.threshold} shares again`, { cause: err });
