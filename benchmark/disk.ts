@@ -112,7 +112,9 @@ try {
   const ip = join(dir, 'inplace.img');
   execFileSync('cp', ['--sparse=never', raw, ip]);
   // The floor: rewrite the same file where it is, no crypto (what in place cannot beat).
-  const ddSeconds = timeCmd('dd', [`if=${ip}`, `of=${ip}`, 'bs=4M', 'conv=notrunc', 'status=none']);
+  // Best of two: on a shared machine one load spike must not pass for the storage's floor.
+  const dd = (): number => timeCmd('dd', [`if=${ip}`, `of=${ip}`, 'bs=4M', 'conv=notrunc', 'status=none']);
+  const ddSeconds = Math.min(dd(), dd());
   console.log(row('dd conv=notrunc (in-place floor)', ddSeconds));
   const inPlace: number[] = [];
   inPlace.push(await timeAsync(() => encryptDiskInPlace({ path: ip, dek })));
