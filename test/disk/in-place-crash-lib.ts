@@ -114,7 +114,9 @@ export async function crashRound(c: CrashCase, kills: number, maxMs: number): Pr
     const r = await runAndKill(commandOf(c), ms, sidecarPathFor(c.file));
     log.push(`kill@+${ms}ms ${r.killed ? 'killed' : `exit ${r.code}`} → ${await checkNoGarbage(c)}`);
     if (!r.killed && r.code !== 0) throw new Error(`${c.op}: run failed: ${r.stderr}`);
-    if (!r.killed) break;
+    // Killed after it finished (sidecar gone, result complete) but before it exited: a rerun
+    // would start another operation (and rightly fail: wrong key, already LUKS, not LUKS).
+    if (!r.killed || (!existsSync(sidecarPathFor(c.file)) && (await checkFinished(c).then(() => true, () => false)))) break;
   }
   // A rerun resumes an interrupted run; a run never started (no sidecar, original data) starts; a finished one is left alone.
   const finished = !existsSync(sidecarPathFor(c.file)) && (await checkFinished(c).then(() => true, () => false));
