@@ -137,6 +137,11 @@ describe('key management with real KMS, manager and host agents', () => {
     // the keys are really in the new agent's cache: power-on works
     await api().post(`/api/vms/${vmId}/power-on`);
     await waitFor('powered on', async () => (await vmOf(vmId)).observed.powerState === 'poweredOn');
+    // the poll that saw it powered on read the agent's events after its own vm.unlocked and
+    // host.cryptoSafe: key management is the one source of both, so one unlock is one event
+    expect((await events(before, 'vm.unlocked')).filter((e) => e.entity?.id === vmId)).toHaveLength(1);
+    const safe = await events(0, 'host.cryptoEnabled');
+    expect(safe.map((e) => e.entity?.id).sort()).toEqual(hosts.map((h) => h.id).sort());
   });
 
   it('with the KMS stopped the VM stays locked (vm.locked.kmsClusterError, kms.unreachable) and unlocks when it returns', async () => {
