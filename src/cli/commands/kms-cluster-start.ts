@@ -8,7 +8,8 @@ import { makePrivateDir, PRIVATE_FILE_MODE } from '../../fs/private-files.js';
 import { startEtcdCluster, type EtcdCluster } from '../../kms/store/etcd-cluster.js';
 import { runToCompletion } from '../../proc/run-to-completion.js';
 import { startChild, type SupervisedChild } from '../../proc/supervisor.js';
-import { loadOrCreateLayout } from './kms-cluster-layout.js';
+import { layoutPath, loadOrCreateLayout } from './kms-cluster-layout.js';
+import { ensureClusterEtcdPki, hasClusterEtcdPki, type ClusterEtcdPki } from './kms-cluster-tls.js';
 
 /**
  * A KMS cluster on loopback for tests and the lab — N etcd members plus M stateless KMS nodes
@@ -29,6 +30,8 @@ export interface KmsCluster {
   readonly kmsDataDir: string;
   readonly etcd: EtcdCluster;
   readonly nodes: readonly KmsNode[];
+  /** etcd's TLS files (client and peer TLS, client-certificate auth); undefined for a plain-HTTP cluster. */
+  readonly etcdPki?: ClusterEtcdPki;
   stop(): Promise<void>;
 }
 
@@ -39,6 +42,14 @@ export interface StartKmsClusterOptions {
   /** argv prefix that runs our CLI under process.execPath (default: this process's own). */
   readonly vmcryptArgv?: readonly string[];
   readonly readyTimeoutMs?: number;
+  /**
+   * Plain HTTP to and between the etcd members (no TLS, no client certificates): only when asked.
+   * Owners, grants and attributes then cross the links in clear; anyone who reaches the ports can
+   * write records (the KMS refuses edited records, but can be denied service).
+   */
+  readonly plainEtcd?: boolean;
+  /** Told about security downgrades (plain etcd). */
+  readonly warn?: (line: string) => void;
 }
 
 /**
@@ -110,6 +121,11 @@ export async function startKmsCluster(opts: StartKmsClusterOptions): Promise<Kms
   const dir = resolve(opts.dir);
   const nodesWanted = opts.kmsNodes ?? 3;
   await makePrivateDir(join(dir, 'logs'));
+  const existing = existsSync(layoutPath(dir));
+  // TLS for new clusters unless plain is asked for; a cluster first started plain stays plain (its peers' URLs are in its data).
+  const plain = opts.plainEtcd === true || (existing && !hasClusterEtcdPki(dir));
+  if (plain) opts.warn?.(`kms cluster: WARNING: etcd runs over plain HTTP${existing && opts.plainEtcd !== true ? ' (this cluster was created that way)' : ''}: no TLS, no client certificates; owners and attributes cross the links in clear`);
+  const etcdPki = plain ? undefined : await ensureClusterEtcdPki(dir);
   const layout = await loadOrCreateLayout(dir, opts.etcdMembers ?? 3, Math.max(nodesWanted, 3));
   const cli = opts.vmcryptArgv ?? selfArgv();
   const timeout = opts.readyTimeoutMs ?? 60_000;
@@ -127,6 +143,12 @@ export async function startKmsCluster(opts: StartKmsClusterOptions): Promise<Kms
     members: layout.etcd,
     readyTimeoutMs: timeout,
     onOutput: (m, chunk) => logOf(m).write(chunk),
+    ...(etcdPki === undefined
+      ? {}
+      : {
+          clientTls: { caFile: etcdPki.caFile, certFile: etcdPki.memberCertFile, keyFile: etcdPki.memberKeyFile },
+          peerTls: { caFile: etcdPki.caFile, certFile: etcdPki.memberCertFile, keyFile: etcdPki.memberKeyFile },
+        }),
   });
   const kmsDataDir = join(dir, 'kms');
   const nodes: KmsNode[] = [];
@@ -136,7 +158,8 @@ export async function startKmsCluster(opts: StartKmsClusterOptions): Promise<Kms
       await initKmsDataDir([...cli, 'kms', 'init', '--data', kmsDataDir, '--auto-unseal-file', join(dir, 'unseal.key')]);
     }
     for (const [i, port] of layout.kmsPorts.slice(0, nodesWanted).entries()) {
-      const argv = [...cli, 'kms', 'serve', '--data', kmsDataDir, '--auto-unseal-file', join(dir, 'unseal.key'), '--listen', `127.0.0.1:${port}`, '--store', 'etcd', '--etcd', etcd.endpoints];
+      const argv = [...cli, 'kms', 'serve', '--data', kmsDataDir, '--auto-unseal-file', join(dir, 'unseal.key'), '--listen', `127.0.0.1:${port}`, '--store', 'etcd', '--etcd', etcd.endpoints,
+        ...(etcdPki === undefined ? [] : ['--etcd-ca', etcdPki.caFile, '--etcd-cert', etcdPki.clientCertFile, '--etcd-key', etcdPki.clientKeyFile])];
       nodes.push(makeKmsNode(`kms-${i}`, port, argv, timeout, logOf(`kms-${i}`)));
     }
     await Promise.all(nodes.map((n) => n.start()));
@@ -150,6 +173,7 @@ export async function startKmsCluster(opts: StartKmsClusterOptions): Promise<Kms
     kmsDataDir,
     etcd,
     nodes,
+    ...(etcdPki === undefined ? {} : { etcdPki }),
     async stop() {
       await Promise.all(nodes.map((n) => n.stop()));
       await etcd.stop();

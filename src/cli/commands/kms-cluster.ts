@@ -6,13 +6,14 @@ import { parseCommandArgs } from '../args.js';
 import { UsageError } from '../../errors.js';
 import { layoutPath, loadOrCreateLayout } from './kms-cluster-layout.js';
 import { startKmsCluster } from './kms-cluster-start.js';
+import { clusterEtcdPkiPaths, hasClusterEtcdPki } from './kms-cluster-tls.js';
 
 /**
  * `vmcrypt kms cluster up|status`. What `up` starts is in kms-cluster-start.ts, the recorded
  * ports in kms-cluster-layout.ts; this file is the command line only.
  */
 export const KMS_CLUSTER_USAGE =
-  'vmcrypt kms cluster up [--dir DIR] [--nodes 3] [--etcd-members 3] [--etcd-only] [--json]\n' +
+  'vmcrypt kms cluster up [--dir DIR] [--nodes 3] [--etcd-members 3] [--etcd-only] [--insecure-plain-etcd] [--json]\n' +
   '       vmcrypt kms cluster status (--dir DIR | --etcd URL,URL…) [--json]';
 
 /**
@@ -30,6 +31,7 @@ export async function kmsClusterCommand(args: readonly string[], io: CliIo): Pro
       nodes: { type: 'string' },
       'etcd-members': { type: 'string' },
       'etcd-only': { type: 'boolean' },
+      'insecure-plain-etcd': { type: 'boolean' },
       json: { type: 'boolean' },
     },
     KMS_CLUSTER_USAGE,
@@ -42,10 +44,11 @@ export async function kmsClusterCommand(args: readonly string[], io: CliIo): Pro
   const members = count(values['etcd-members'], 3, '--etcd-members', 1);
   const nodes = values['etcd-only'] === true ? 0 : count(values.nodes, 3, '--nodes', 1);
   const dir = values.dir ?? join(tmpdir(), 'vmcrypt-kms-cluster');
-  const cluster = await startKmsCluster({ dir, kmsNodes: nodes, etcdMembers: members });
+  const cluster = await startKmsCluster({ dir, kmsNodes: nodes, etcdMembers: members, plainEtcd: values['insecure-plain-etcd'] === true, warn: (l) => io.err(l) });
   const summary = {
     dir: cluster.dir,
     etcd: cluster.etcd.members.map((m) => m.clientUrl),
+    etcdTls: cluster.etcdPki === undefined ? null : { ca: cluster.etcdPki.caFile, cert: cluster.etcdPki.clientCertFile, key: cluster.etcdPki.clientKeyFile },
     kms: cluster.nodes.map((n) => n.address),
     kmsData: cluster.kmsDataDir,
     logs: join(cluster.dir, 'logs'),
@@ -76,14 +79,21 @@ async function clusterStatusCommand(args: readonly string[], io: CliIo): Promise
   const { parseEtcdEndpoints } = await import('../../kms/store/etcd.js');
   const { etcdClusterStatus } = await import('../../kms/store/etcd-status.js');
   let endpoints: string[];
+  let tls: { caPem: string; certPem: string; keyPem: string } | undefined;
   if (values.etcd !== undefined) endpoints = parseEtcdEndpoints(values.etcd);
   else if (values.dir !== undefined) {
     const path = layoutPath(resolve(values.dir));
     if (!existsSync(path)) throw new UsageError(`${path} does not exist: is this a 'kms cluster up' directory?`);
     const layout = await loadOrCreateLayout(resolve(values.dir), 0, 0);
-    endpoints = layout.etcd.map((m) => `http://127.0.0.1:${m.clientPort}`);
+    const secure = hasClusterEtcdPki(resolve(values.dir));
+    endpoints = layout.etcd.map((m) => `${secure ? 'https' : 'http'}://127.0.0.1:${m.clientPort}`);
+    if (secure) {
+      const p = clusterEtcdPkiPaths(resolve(values.dir));
+      const { readFile } = await import('node:fs/promises');
+      tls = { caPem: await readFile(p.caFile, 'utf8'), certPem: await readFile(p.clientCertFile, 'utf8'), keyPem: await readFile(p.clientKeyFile, 'utf8') };
+    }
   } else throw new UsageError(`give --dir or --etcd\nusage: ${KMS_CLUSTER_USAGE}`);
-  const status = await etcdClusterStatus(endpoints);
+  const status = await etcdClusterStatus(endpoints, tls === undefined ? {} : { tls });
   if (values.json === true) io.out(JSON.stringify(status));
   else {
     for (const m of status.members) {

@@ -27,6 +27,8 @@ export interface EtcdClusterOptions {
    * issued by `caFile` (--client-cert-auth). Peer traffic stays on loopback HTTP.
    */
   readonly clientTls?: { readonly caFile: string; readonly certFile: string; readonly keyFile: string };
+  /** Peer traffic over TLS too (https:// peer URLs, --peer-client-cert-auth); the certificate must allow client and server use. */
+  readonly peerTls?: { readonly caFile: string; readonly certFile: string; readonly keyFile: string };
   /** Where member output goes besides the in-memory tail (e.g. a log file stream). */
   readonly onOutput?: (member: string, chunk: string) => void;
 }
@@ -64,9 +66,10 @@ const READY = /serving client traffic|ready to serve client requests/;
 export async function startEtcdCluster(opts: EtcdClusterOptions): Promise<EtcdCluster> {
   const binary = opts.etcdBinary ?? '/usr/bin/etcd';
   const token = opts.token ?? `vmcrypt-${process.pid}-${Date.now()}`;
-  const initialCluster = opts.members.map((m) => `${m.name}=http://127.0.0.1:${m.peerPort}`).join(',');
+  const peerScheme = opts.peerTls === undefined ? 'http' : 'https';
+  const initialCluster = opts.members.map((m) => `${m.name}=${peerScheme}://127.0.0.1:${m.peerPort}`).join(',');
   const members = opts.members.map((spec) =>
-    makeMember(spec, binary, join(opts.dataRoot, spec.name), initialCluster, token, opts.readyTimeoutMs ?? 60_000, opts.onOutput, opts.clientTls),
+    makeMember(spec, binary, join(opts.dataRoot, spec.name), initialCluster, token, opts.readyTimeoutMs ?? 60_000, opts.onOutput, opts.clientTls, opts.peerTls),
   );
   try {
     // Members of a new cluster only report ready once a quorum has formed: start them together.
@@ -93,9 +96,10 @@ function makeMember(
   readyTimeoutMs: number,
   onOutput: EtcdClusterOptions['onOutput'],
   clientTls: EtcdClusterOptions['clientTls'],
+  peerTls: EtcdClusterOptions['peerTls'],
 ): EtcdMember {
   const clientUrl = `${clientTls === undefined ? 'http' : 'https'}://127.0.0.1:${spec.clientPort}`;
-  const peerUrl = `http://127.0.0.1:${spec.peerPort}`;
+  const peerUrl = `${peerTls === undefined ? 'http' : 'https'}://127.0.0.1:${spec.peerPort}`;
   const args = [
     '--name', spec.name,
     '--data-dir', dataDir,
@@ -112,6 +116,9 @@ function makeMember(
     ...(clientTls === undefined
       ? []
       : ['--cert-file', clientTls.certFile, '--key-file', clientTls.keyFile, '--trusted-ca-file', clientTls.caFile, '--client-cert-auth']),
+    ...(peerTls === undefined
+      ? []
+      : ['--peer-cert-file', peerTls.certFile, '--peer-key-file', peerTls.keyFile, '--peer-trusted-ca-file', peerTls.caFile, '--peer-client-cert-auth']),
   ];
   let child: SupervisedChild | undefined;
   const alive = (): boolean => child?.running() === true;

@@ -13,12 +13,17 @@ afterAll(async () => {
 });
 
 describe('kms cluster up (etcd part)', () => {
-  it('brings up 3 etcd members, records the layout, and restarts the same cluster with its data', async () => {
+  it('brings up 3 etcd members with client+peer TLS, records the layout, and restarts the same cluster with its data', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'vmcrypt-kms-cluster-'));
     dirs.push(dir);
     let cluster = await startKmsCluster({ dir, kmsNodes: 0 });
     const endpoints = cluster.etcd.endpoints;
-    let store = await openEtcdKeyStore({ endpoints: parseEtcdEndpoints(endpoints) });
+    expect(endpoints).toMatch(/^https:\/\/127\.0\.0\.1:\d+(,https:\/\/127\.0\.0\.1:\d+){2}$/);
+    const pki = cluster.etcdPki!;
+    const tls = { caPem: await readFile(pki.caFile, 'utf8'), certPem: await readFile(pki.clientCertFile, 'utf8'), keyPem: await readFile(pki.clientKeyFile, 'utf8') };
+    // Without the client certificate the members refuse the connection.
+    await expect(openEtcdKeyStore({ endpoints: parseEtcdEndpoints(endpoints), tls: { caPem: tls.caPem }, opTimeoutMs: 2000 })).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    let store = await openEtcdKeyStore({ endpoints: parseEtcdEndpoints(endpoints), tls });
     const id = store.newId();
     await store.insert({ id, owner: 'o', attributes: '{}', sealedKey: Buffer.from('sealed') });
     await store.close();
@@ -30,9 +35,25 @@ describe('kms cluster up (etcd part)', () => {
     cluster = await startKmsCluster({ dir, kmsNodes: 0 });
     try {
       expect(cluster.etcd.endpoints).toBe(endpoints);
-      store = await openEtcdKeyStore({ endpoints: parseEtcdEndpoints(endpoints) });
+      store = await openEtcdKeyStore({ endpoints: parseEtcdEndpoints(endpoints), tls });
       expect((await store.get(id))?.sealedKey).toEqual(Buffer.from('sealed'));
       await store.close();
+    } finally {
+      await cluster.stop();
+    }
+  });
+});
+
+describe('kms cluster up --insecure-plain-etcd', () => {
+  it('runs etcd over plain HTTP only when asked, with a warning', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'vmcrypt-kms-cluster-'));
+    dirs.push(dir);
+    const warnings: string[] = [];
+    const cluster = await startKmsCluster({ dir, kmsNodes: 0, etcdMembers: 1, plainEtcd: true, warn: (l) => warnings.push(l) });
+    try {
+      expect(cluster.etcd.endpoints).toMatch(/^http:\/\//);
+      expect(cluster.etcdPki).toBeUndefined();
+      expect(warnings.join('\n')).toContain('plain HTTP');
     } finally {
       await cluster.stop();
     }
