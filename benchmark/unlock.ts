@@ -7,7 +7,7 @@
 // Last line: RESULT unlock ours=<s, quick size> vms=<n> full_s=<s for 45,000 | NA> kms_gets_per_s=<n> manager_rss_mb=<n>
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { X509Certificate, randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,9 +49,31 @@ const children = new Set<ChildProcess>();
 
 /** BENCH_PROF=DIR: the restarted agents run under `--cpu-prof` (profiles written into DIR on SIGTERM). */
 const profDir = process.env['BENCH_PROF'];
+/** BENCH_AGENT=tsx: host agents run from the TypeScript sources through tsx instead of compiled JS. */
+const agentFromSources = process.env['BENCH_AGENT'] === 'tsx';
 
-function startChild(args: string[], ready: RegExp, nodeArgs: readonly string[] = []): Promise<{ child: ChildProcess; out: () => string }> {
-  const child = spawn(process.execPath, [...nodeArgs, ...cli, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * The host agents run as installed: `vmcrypt` runs compiled JavaScript (bin/vmcrypt.js → dist/).
+ * The sources are compiled here, file by file (esbuild, as tsx does on the fly; no bundling, no
+ * type check), into a private directory under node_modules/.cache so that packages resolve; the
+ * shared dist/ is not touched. Under tsx an agent spends ≈ 2.5 CPU-s loading modules before it
+ * serves, which on a loaded machine is most of a restart (BENCH_AGENT=tsx shows it).
+ */
+async function compileSources(): Promise<{ run: string; dir: string }> {
+  const { build } = await import('esbuild');
+  const cache = join(root, 'node_modules', '.cache');
+  await mkdir(cache, { recursive: true });
+  const dir = await mkdtemp(join(cache, 'vmcrypt-bench-unlock-'));
+  const src = join(root, 'src');
+  const entryPoints = (await readdir(src, { recursive: true })).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).map((f) => join(src, f));
+  await build({ entryPoints, outdir: join(dir, 'dist'), outbase: src, format: 'esm', platform: 'node', target: 'node20', logLevel: 'warning' });
+  await writeFile(join(dir, 'package.json'), '{ "type": "module" }\n');
+  return { run: join(dir, 'dist', 'cli', 'run.js'), dir };
+}
+let agentEntry: string[] = cli;
+
+function startChild(args: string[], ready: RegExp, nodeArgs: readonly string[] = [], entry: readonly string[] = cli): Promise<{ child: ChildProcess; out: () => string }> {
+  const child = spawn(process.execPath, [...nodeArgs, ...entry, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   child.once('exit', () => children.delete(child));
   let out = '';
@@ -75,6 +97,17 @@ async function kill9(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): P
 }
 
 interface Tls { ca: string; cert: string; key: string }
+
+/** CPU seconds (user + system) a process has used, from /proc (Linux; clock ticks of 100 Hz). */
+async function cpuSeconds(pid: number | undefined): Promise<number> {
+  if (pid === undefined) return 0;
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / 100;
+}
+
+/** The KMS process, for its CPU share of the unlock window. */
+let kmsPid: number | undefined;
 
 /** Create + Activate in batches of 128 pairs (the ID Placeholder links each pair). */
 async function createKeks(p: KeyProvider, n: number): Promise<string[]> {
@@ -172,7 +205,7 @@ async function scenario(s: Scenario, kmsPort: number, kmsTls: Tls, hostTls: { ce
 
   const ports = await Promise.all(hostDirs.map(() => freePort()));
   const startAgent = (h: number, nodeArgs: readonly string[] = []) =>
-    startChild(['host', 'serve', '--data', hostDirs[h] as string, '--name', `esx${h}`, '--listen', `127.0.0.1:${ports[h]}`], /thumbprint=([0-9a-f]{64})/, nodeArgs);
+    startChild(['host', 'serve', '--data', hostDirs[h] as string, '--name', `esx${h}`, '--listen', `127.0.0.1:${ports[h]}`], /thumbprint=([0-9a-f]{64})/, nodeArgs, agentEntry);
   let agents = await Promise.all(hostDirs.map((_, h) => startAgent(h)));
   const thumbprints = agents.map((a) => /thumbprint=([0-9a-f]{64})/.exec(a.out())?.[1] ?? '');
 
@@ -210,6 +243,8 @@ async function scenario(s: Scenario, kmsPort: number, kmsTls: Tls, hostTls: { ce
     rss = Math.max(rss, process.memoryUsage().rss);
   }, 50);
   await Promise.all(agents.map((a) => kill9(a.child)));
+  const kmsCpu0 = await cpuSeconds(kmsPid);
+  const managerCpu0 = process.cpuUsage();
   const started = process.hrtime.bigint();
   const unlocked = await Promise.all(
     hostDirs.map(async (_, h) => {
@@ -228,6 +263,16 @@ async function scenario(s: Scenario, kmsPort: number, kmsTls: Tls, hostTls: { ce
     }),
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (process.env['BENCH_VERBOSE'] === '1') {
+    // where the CPU of the window went (the machine is shared: wall time alone does not say)
+    const m = process.cpuUsage(managerCpu0);
+    const agentCpu = await Promise.all(agents.map((a) => cpuSeconds(a.child.pid)));
+    const kmsCpu = (await cpuSeconds(kmsPid)) - kmsCpu0;
+    console.log(
+      `    CPU in the window: manager ${((m.user + m.system) / 1e6).toFixed(1)} s, KMS ${kmsCpu.toFixed(1)} s, ` +
+        `agents ${agentCpu.reduce((x, y) => x + y, 0).toFixed(1)} s (each ${agentCpu.map((c) => c.toFixed(1)).join(' ')})`,
+    );
+  }
   clearInterval(sampler);
   rss = Math.max(rss, process.memoryUsage().rss);
   const vms = unlocked.reduce((a, b) => a + b, 0);
@@ -253,7 +298,14 @@ async function scenario(s: Scenario, kmsPort: number, kmsTls: Tls, hostTls: { ce
 
 const work = await mkdtemp(join('/dev/shm', 'vmcrypt-bench-unlock-'));
 let kms: ChildProcess | undefined;
+let compiled: string | undefined;
 try {
+  if (!agentFromSources) {
+    const c = await compileSources();
+    compiled = c.dir;
+    agentEntry = [c.run];
+  }
+  console.log(`host agents: ${agentFromSources ? 'TypeScript sources through tsx (BENCH_AGENT=tsx)' : 'compiled JavaScript, as installed'}`);
   const data = join(work, 'kms');
   const { stdout } = await run(process.execPath, [...cli, 'kms', 'init', '--data', data, '--auto-unseal-file', `${data}.unseal`, '--json'], { cwd: root });
   const init = JSON.parse(stdout) as { caCert: string; client: { cert: string; key: string } };
@@ -265,6 +317,7 @@ try {
   const fingerprint = new X509Certificate(hostCert).fingerprint256.replace(/:/g, '').toLowerCase();
   const kmsPort = await freePort();
   kms = (await startChild(['kms', 'serve', '--data', data, '--auto-unseal-file', `${data}.unseal`, '--listen', `127.0.0.1:${kmsPort}`], /kms listening on/)).child;
+  kmsPid = kms.pid;
 
   const custom = /^(\d+)x(\d+)$/.exec(process.env['BENCH_SIZE'] ?? '');
   if (custom !== null) {
@@ -291,4 +344,5 @@ try {
   if (kms !== undefined) await kill9(kms);
   await Promise.all([...children].map((c) => kill9(c)));
   await rm(work, { recursive: true, force: true });
+  if (compiled !== undefined) await rm(compiled, { recursive: true, force: true });
 }

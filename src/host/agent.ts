@@ -67,7 +67,7 @@ export async function startHostAgent(opts: AgentOptions): Promise<RunningAgent> 
   const faults = testFaultsFrom(process.env, opts.allowCrash === true);
   const ctx: HostContext = { store, cache, events, runDir, faults };
   const vms = new HostVms(ctx);
-  await vms.loadIndex();
+  vms.loadIndex();
   await vms.runtime.reapStale();
   const pairing = await Pairing.open(store);
   if (opts.managerFingerprint !== undefined && !pairing.paired) await pairing.pin(opts.managerFingerprint);

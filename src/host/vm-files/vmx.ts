@@ -1,3 +1,4 @@
+import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { writeAtomically } from '../../fs/atomic-file.js';
 import { HostError } from '../errors.js';
@@ -65,6 +66,25 @@ export async function readVmx(path: string): Promise<VmxDocument> {
   }
   if (size > MAX_VMX_BYTES) invalid(path, `larger than ${MAX_VMX_BYTES} bytes`);
   return parseVmx(await readFile(path, 'utf8'), path);
+}
+
+/**
+ * readVmx without the event loop, for the agent's start (its key index reads every registered
+ * .vmx before it serves): a synchronous read costs a fraction of the five async steps.
+ */
+export function readVmxSync(path: string): VmxDocument {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    throw new HostError('HOST_NOT_FOUND', `${path}: no such .vmx file`);
+  }
+  try {
+    if (fstatSync(fd).size > MAX_VMX_BYTES) invalid(path, `larger than ${MAX_VMX_BYTES} bytes`);
+    return parseVmx(readFileSync(fd, 'utf8'), path);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export function parseVmx(text: string, file: string): VmxDocument {

@@ -73,15 +73,26 @@ export class HostVms {
    * this host's own changes; a .vmx another host rewrote on a shared datastore is seen again
    * when this host next reads that VM (GET of the VM or the list, any operation on it).
    */
-  async loadIndex(): Promise<void> {
-    this.#index = await VmKeyIndex.build(this.#ctx.store.state.vms);
+  loadIndex(): void {
+    this.#index = VmKeyIndex.build(this.#ctx.store.state.vms);
   }
+
+  /** Latest re-read per VM: an older read that completes later must not win. */
+  readonly #reads = new Map<string, number>();
 
   /** Re-reads one VM's clear part into the index (after an operation that may rewrite it). */
   async #reindex(uuid: string): Promise<void> {
     const e = this.#ctx.store.state.vms.find((v) => v.uuid === uuid);
-    if (e === undefined) this.#index.delete(uuid);
-    else this.#index.set(uuid, await readIndexEntry(e.vmx));
+    if (e === undefined) {
+      this.#index.delete(uuid);
+      return;
+    }
+    const n = (this.#reads.get(uuid) ?? 0) + 1;
+    this.#reads.set(uuid, n);
+    const entry = await readIndexEntry(e.vmx);
+    if (this.#reads.get(uuid) !== n) return;
+    this.#reads.delete(uuid);
+    if (this.#registered(uuid)) this.#index.set(uuid, entry);
   }
 
   #entry(uuid: string): { uuid: string; vmx: string } {

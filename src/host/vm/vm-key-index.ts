@@ -1,4 +1,4 @@
-import { readVmx, type VmxDocument } from '../vm-files/vmx.js';
+import { readVmx, readVmxSync, type VmxDocument } from '../vm-files/vmx.js';
 
 /** What the index holds of one registered VM, all from its .vmx clear part (no key needed). */
 export interface IndexedVm {
@@ -23,8 +23,13 @@ export async function readIndexEntry(vmxPath: string): Promise<IndexedVm> {
   }
 }
 
-/** .vmx files read at once while the index is built (a host start with thousands of VMs). */
-export const INDEX_READ_PARALLEL = 32;
+function readIndexEntrySync(vmxPath: string): IndexedVm {
+  try {
+    return indexEntryOf(readVmxSync(vmxPath));
+  } catch {
+    return { name: '?', keyIds: [], unreadable: true };
+  }
+}
 
 /**
  * Which registered VM needs which KEK ids, in memory, with the reverse map key id → VMs.
@@ -36,16 +41,14 @@ export class VmKeyIndex {
   readonly #vms = new Map<string, IndexedVm>();
   readonly #byKey = new Map<string, Set<string>>();
 
-  /** Builds the index from `vms` (host.json order), `parallel` .vmx reads at a time. */
-  static async build(vms: ReadonlyArray<{ readonly uuid: string; readonly vmx: string }>, parallel = INDEX_READ_PARALLEL): Promise<VmKeyIndex> {
+  /**
+   * Builds the index from `vms` (host.json order) when the agent starts, before it serves:
+   * synchronous reads (measured: 4,500 .vmx in ≈ 0.1 s instead of ≈ 0.4 s of CPU with five
+   * async steps each), which block nothing yet.
+   */
+  static build(vms: ReadonlyArray<{ readonly uuid: string; readonly vmx: string }>): VmKeyIndex {
     const index = new VmKeyIndex();
-    const entries: Array<IndexedVm | undefined> = new Array(vms.length);
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      for (let i = next++; i < vms.length; i = next++) entries[i] = await readIndexEntry((vms[i] as { vmx: string }).vmx);
-    };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(parallel, vms.length)) }, worker));
-    vms.forEach((v, i) => index.set(v.uuid, entries[i] ?? { name: '?', keyIds: [], unreadable: true }));
+    for (const v of vms) index.set(v.uuid, readIndexEntrySync(v.vmx));
     return index;
   }
 

@@ -155,6 +155,26 @@ describe('host agent: clones, per-disk encryption, export/restore, instant clone
     await expect(c.call('POST', `/v1/vms/${child.uuid}/disks/decrypt`, { disk: 0 })).rejects.toMatchObject({ code: 'HOST_RULE' });
   });
 
+  it('unregistering the last instant-clone child clears the parent\'s mark (its key changes are allowed again); registering a child again restores it', async () => {
+    const second = await c.call<Vm>('POST', `/v1/vms/${enc.uuid}/instant-clone`, { name: 'ic2' });
+    const children = (await ops.get(enc.uuid)).instantClones;
+    expect(children).toHaveLength(2);
+    const first = children[0] ?? '';
+    const firstVmx = (await ops.get(first)).vmx;
+    await c.call('DELETE', `/v1/vms/${first}`);
+    expect((await ops.get(enc.uuid)).instantClones).toEqual([second.uuid]);
+    await expect(c.call('POST', `/v1/vms/${enc.uuid}/rekey`, { providerId: 'kp', keyId: 'k2' })).rejects.toMatchObject({ code: 'HOST_RULE', message: expect.stringMatching(/VM has instant clones/) });
+    await c.call('DELETE', `/v1/vms/${second.uuid}`);
+    expect((await ops.get(enc.uuid)).instantClones).toEqual([]);
+    await c.call('POST', '/v1/vms/register', { vmx: firstVmx });
+    expect((await ops.get(enc.uuid)).instantClones).toEqual([first]);
+    await c.call('DELETE', `/v1/vms/${first}`);
+    expect((await ops.get(enc.uuid)).instantClones).toEqual([]);
+    const rekeyed = await c.call<Vm>('POST', `/v1/vms/${enc.uuid}/rekey`, { providerId: 'kp', keyId: 'k2' });
+    expect(rekeyed).toMatchObject({ crypto: { keyId: 'k2' }, mixedKeys: false, instantClones: [] });
+    await ops.expectData(enc.uuid, 0x43, [0]);
+  });
+
   it('no key of any form is in a file under the data directory or on the agent\'s command line', async () => {
     expect(await scanForKeys(data, [pid], Object.values(keys))).toEqual([]);
   });

@@ -47,8 +47,8 @@ describe('VmKeyIndex (pure)', () => {
     expect(ix.unlockedBy([], has(['k1', 'k2', 'k3']))).toEqual([]);
   });
 
-  it('builds from the .vmx files with an unreadable one marked, not listed as locked', async () => {
-    const ix = await VmKeyIndex.build([{ uuid: 'u1', vmx: '/nonexistent/vm.vmx' }], 4);
+  it('builds from the .vmx files with an unreadable one marked, not listed as locked', () => {
+    const ix = VmKeyIndex.build([{ uuid: 'u1', vmx: '/nonexistent/vm.vmx' }]);
     expect(ix.get('u1')).toMatchObject({ unreadable: true, keyIds: [] });
     expect(ix.locked(() => false)).toEqual([]);
   });
@@ -90,7 +90,7 @@ describe('HostVms key index (real .vmx files, no QEMU: diskless VMs)', () => {
     await mkdir(runDir, { recursive: true });
     ctx = { store, cache: new KeyCache(), events: new HostEvents(), runDir };
     vms = new HostVms(ctx);
-    await vms.loadIndex();
+    vms.loadIndex();
   });
   afterAll(async () => {
     ctx.cache.clear();
@@ -171,7 +171,7 @@ describe('HostVms key index (real .vmx files, no QEMU: diskless VMs)', () => {
   it('an agent restart (a new HostVms over the same store) rebuilds the same index from the .vmx files', async () => {
     ctx.cache.remove('k3');
     const again = new HostVms(ctx);
-    await again.loadIndex();
+    again.loadIndex();
     expect(again.lockedVms()).toEqual([uuids['a']]);
     expect(await lockedByReading()).toEqual([uuids['a']]);
     put('k3');
