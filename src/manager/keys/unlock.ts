@@ -131,6 +131,9 @@ export class HostUnlocker {
         }
       }
     })();
+    // VMs removed from the inventory leave nothing behind in the lock state
+    for (const id of this.seenLocked) if (inv.vm(id) === undefined) this.seenLocked.delete(id);
+    for (const id of this.locked.keys()) if (inv.vm(id) === undefined) this.locked.delete(id);
     const hostKeyMissing = plan.hostKey !== undefined && !present.has(keyRefId(plan.hostKey));
     if (stillLocked.length > 0 || hostKeyMissing || failed.size > 0) this.pending.add(hostId);
     else this.pending.delete(hostId);
