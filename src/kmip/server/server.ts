@@ -3,6 +3,7 @@ import { createServer, type TLSSocket } from 'node:tls';
 import { KmipError } from '../errors.js';
 import { messageSize } from '../ttlv/index.js';
 import { clientIdentity } from './identity.js';
+import { handshakeRefusalReason } from './refusal.js';
 import type { KmipServerOptions, RunningKmipServer } from './types.js';
 
 const DEFAULT_MAX = 1024 * 1024;
@@ -39,8 +40,12 @@ export async function startKmipServer(opts: KmipServerOptions): Promise<RunningK
   // One address cannot take every slot (e.g. with handshakes it never finishes) and lock others out.
   const maxPerAddress = opts.maxConnectionsPerAddress ?? DEFAULT_MAX_PER_ADDRESS;
   const perAddress = new Map<string, number>();
+  // A socket refused during the handshake is already closed when 'tlsClientError' fires, and a
+  // closed socket no longer knows its peer: the address is noted while it is still there.
+  const peerOfRaw = new WeakMap<Socket, string>();
   server.on('connection', (raw: Socket) => {
     const addr = raw.remoteAddress ?? '?';
+    peerOfRaw.set(raw, `${addr}:${raw.remotePort ?? '?'}`);
     const n = (perAddress.get(addr) ?? 0) + 1;
     if (n > maxPerAddress) {
       log(`kms: refused ${addr}: more than ${maxPerAddress} connections from one address`);
@@ -55,7 +60,10 @@ export async function startKmipServer(opts: KmipServerOptions): Promise<RunningK
     });
   });
   server.on('tlsClientError', (err, socket) => {
-    log(`kms: refused TLS client ${socket.remoteAddress ?? '?'}: ${err.message}`);
+    // `_parent` is the raw TCP socket Node's TLS server wrapped (not typed, but stable since Node 0.11).
+    const raw = (socket as TLSSocket & { _parent?: Socket })._parent;
+    const peer = (raw === undefined ? undefined : peerOfRaw.get(raw)) ?? (socket.remoteAddress === undefined ? 'unknown address' : `${socket.remoteAddress}:${socket.remotePort ?? '?'}`);
+    log(`kms: refused TLS client ${peer}: ${handshakeRefusalReason(err, socket)}`);
     // With a listener on this event Node leaves the socket open: a peer that never finishes (or
     // botches) its handshake would hold a connection slot forever.
     socket.destroy();
@@ -63,12 +71,13 @@ export async function startKmipServer(opts: KmipServerOptions): Promise<RunningK
 
   server.on('secureConnection', (socket: TLSSocket) => {
     const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
-    const identity = clientIdentity(socket, pinned);
-    if (identity === undefined || stopping) {
-      log(`kms: refused ${peer}: client certificate not trusted`);
+    const who = clientIdentity(socket, pinned);
+    if (!who.ok || stopping) {
+      log(`kms: refused TLS client ${peer}: ${who.ok ? 'the server is stopping' : who.reason}`);
       socket.destroy();
       return;
     }
+    const identity = who.identity;
     const state = { busy: false, closing: false };
     connections.set(socket, state);
     socket.setNoDelay(true);

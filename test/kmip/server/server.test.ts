@@ -1,6 +1,6 @@
 import { connect as tcpConnect } from 'node:net';
 import { connect as tlsConnect, createServer as createTlsServer } from 'node:tls';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { KmipError } from '../../../src/kmip/errors.js';
 import { startKmipServer } from '../../../src/kmip/server/server.js';
 import type { KmipMessageHandler, KmipServerOptions, RunningKmipServer } from '../../../src/kmip/server/types.js';
@@ -175,6 +175,40 @@ describe('KMIP TLS front end', () => {
     const other = await createCa({ commonName: 'other CA' });
     const stranger = await issueCertificate({ ca: other, commonName: 'alice', usage: CertificateUsage.CLIENT });
     expect(await identityOf(s.port, { ca: ca.certPem, cert: stranger.certPem, key: stranger.keyPem })).toBeNull();
+  });
+
+  it('refuses a pinned certificate outside its validity window, naming it and the date in the log', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date(Date.now() - 10 * 86_400_000));
+    const old = await createSelfSigned({ commonName: 'old-vcenter', usage: CertificateUsage.CLIENT, days: 1 });
+    vi.useRealTimers();
+    const fresh = await createSelfSigned({ commonName: 'vcenter', usage: CertificateUsage.CLIENT, days: 1 });
+    const fpOf = (c: CertificateAndKey) => certificateInfo(c.certPem).sha256Fingerprint.replace(/:/g, '').toLowerCase();
+    const s = await start({ pinnedFingerprints: [fpOf(old), fpOf(fresh)] });
+    expect(await identityOf(s.port, { ca: ca.certPem, cert: fresh.certPem, key: fresh.keyPem })).toBe(`sha256:${fpOf(fresh)}`);
+    expect(await identityOf(s.port, { ca: ca.certPem, cert: old.certPem, key: old.keyPem })).toBeNull();
+    const line = logs.find((l) => l.includes(fpOf(old)));
+    expect(line).toMatch(/^kms: refused TLS client 127\.0\.0\.1:\d+: pinned client certificate sha256:[0-9a-f]{64} expired on \d{4}-\d\d-\d\dT/);
+  });
+
+  it('logs a refused handshake with the peer address and the reason, not "? : socket hang up"', async () => {
+    const s = await start();
+    logs.length = 0;
+    const other = await createCa({ commonName: 'other CA' });
+    const stranger = await issueCertificate({ ca: other, commonName: 'mallory', usage: CertificateUsage.CLIENT });
+    expect(await identityOf(s.port, { ca: ca.certPem, cert: stranger.certPem, key: stranger.keyPem })).toBeNull();
+    // a client that does not trust the server's certificate hangs up mid-handshake
+    expect(await identityOf(s.port, { ca: other.certPem, cert: stranger.certPem, key: stranger.keyPem })).toBeNull();
+    expect(await identityOf(s.port, { ca: ca.certPem })).toBeNull();
+    await expect.poll(() => logs.filter((l) => l.startsWith('kms: refused TLS client')).length).toBe(3);
+    const refused = logs.filter((l) => l.startsWith('kms: refused TLS client'));
+    for (const l of refused) {
+      expect(l).toMatch(/^kms: refused TLS client 127\.0\.0\.1:\d+: /);
+      expect(l).not.toMatch(/socket hang up|\?:/);
+    }
+    expect(refused).toContainEqual(expect.stringMatching(/client certificate refused \(issuer not trusted, UNABLE_TO_GET_ISSUER_CERT_LOCALLY\)|client certificate refused \(issuer not trusted, UNABLE_TO_VERIFY_LEAF_SIGNATURE\)/));
+    expect(refused).toContainEqual(expect.stringContaining('closed the connection during the TLS handshake'));
+    expect(refused).toContainEqual(expect.stringContaining('peer did not return a certificate'));
   });
 
   it('speaks TLS 1.2 or newer only: TLS 1.1 and 1.0 clients are refused by the server', async () => {
