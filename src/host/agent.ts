@@ -10,7 +10,7 @@ import { HostStore } from './host-store.js';
 import { HostVms } from './vm/host-vms.js';
 import { KeyCache } from './keys/key-cache.js';
 import { disableNativeCoreDumps } from './keys/native-core.js';
-import { Pairing, peerFingerprint } from './api/pairing.js';
+import { Pairing, peerCertificateProblem, peerFingerprint } from './api/pairing.js';
 import { matchRoute } from './api/routes.js';
 import { readJsonBody, reqString, sendError, sendJson } from './api/http-util.js';
 import { loadOrCreateIdentity } from './api/agent-certificate.js';
@@ -70,7 +70,8 @@ export async function startHostAgent(opts: AgentOptions): Promise<RunningAgent> 
   vms.loadIndex();
   await vms.runtime.reapStale();
   const pairing = await Pairing.open(store);
-  if (opts.managerFingerprint !== undefined && !pairing.paired) await pairing.pin(opts.managerFingerprint);
+  const pinWarning = opts.managerFingerprint === undefined ? undefined : await pairing.pinFromFlag(opts.managerFingerprint);
+  if (pinWarning !== undefined) opts.print(pinWarning);
 
   for (const d of await listCoreDumps(opts.dataDir)) {
     if (d.encrypted) events.post('coredump.exists', 'encrypted core dump exists', { file: d.file, location: d.location });
@@ -86,12 +87,12 @@ export async function startHostAgent(opts: AgentOptions): Promise<RunningAgent> 
           const path = new URL(req.url ?? '/', 'https://host').pathname;
           const fp = peerFingerprint(req.socket as TLSSocket);
           if (req.method === 'POST' && path === '/v1/pair') {
-            await pairing.pair(fp, reqString(await readJsonBody(req), 'token', 64));
+            await pairing.pair(fp, reqString(await readJsonBody(req), 'token', 64), peerCertificateProblem(req.socket as TLSSocket));
             events.post('host.paired', 'host added to a manager (client certificate pinned)');
             sendJson(res, 200, { paired: true, name: store.state.name, thumbprint: identity.thumbprint });
             return;
           }
-          pairing.authorize(fp);
+          pairing.authorize(fp, peerCertificateProblem(req.socket as TLSSocket));
           const { handler, params } = matchRoute(req.method ?? 'GET', path);
           await handler(req, res, params, deps);
         } catch (err) {

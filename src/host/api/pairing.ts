@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile, rm, writeFile } from 'node:fs/promises';
-import type { TLSSocket } from 'node:tls';
+import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import { constantTimeEqual } from '../../crypto/guards.js';
 import { HostError } from '../errors.js';
@@ -21,6 +21,27 @@ export function peerFingerprint(socket: TLSSocket): string | undefined {
   if (cert === null || cert.raw === undefined || cert.raw.length === 0) return undefined;
   return createHash('sha256').update(cert.raw).digest('hex');
 }
+
+/**
+ * Why the peer's certificate is outside its validity window, or undefined. The agent trusts the
+ * manager by fingerprint alone (no chain check), so nothing else would notice an expired one.
+ */
+export function peerCertificateProblem(socket: TLSSocket, now: Date = new Date()): string | undefined {
+  const cert: Partial<PeerCertificate> | null = socket.getPeerCertificate();
+  if (cert === null || cert.valid_to === undefined || cert.valid_from === undefined) return undefined;
+  const from = Date.parse(cert.valid_from);
+  const to = Date.parse(cert.valid_to);
+  if (!Number.isFinite(from) || !Number.isFinite(to)) return 'has no readable validity dates';
+  if (now.getTime() > to) return `expired on ${new Date(to).toISOString()}`;
+  if (now.getTime() < from) return `is not valid before ${new Date(from).toISOString()}`;
+  return undefined;
+}
+
+function expired(problem: string | undefined, what: string): HostError | undefined {
+  return problem === undefined ? undefined : new HostError('HOST_FORBIDDEN', `${what} ${problem}: renew the manager's certificate and pair the host again`);
+}
+
+const normalize = (fingerprint: string): string => fingerprint.replace(/[\s:]/g, '').toLowerCase();
 
 function sameHex(a: string, b: string): boolean {
   return constantTimeEqual(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
@@ -55,17 +76,21 @@ export class Pairing {
     return this.#token;
   }
 
-  /** Throws unless `fingerprint` is the pinned manager. */
-  authorize(fingerprint: string | undefined): void {
+  /** Throws unless `fingerprint` is the pinned manager and its certificate is in its validity window (`problem`: peerCertificateProblem). */
+  authorize(fingerprint: string | undefined, problem?: string): void {
     if (fingerprint === undefined) throw new HostError('HOST_FORBIDDEN', 'a client certificate is required');
     const pinned = this.#store.state.managerFingerprint;
     if (pinned === undefined) throw new HostError('HOST_NOT_PAIRED', 'this host is not added to a manager yet: POST /v1/pair with the pairing token first');
     if (!sameHex(pinned, fingerprint)) throw new HostError('HOST_FORBIDDEN', 'this host is managed by another manager (client certificate not pinned)');
+    const e = expired(problem, `the pinned manager certificate sha256:${pinned}`);
+    if (e !== undefined) throw e;
   }
 
   /** Pins the caller's certificate if the token matches; one time only. */
-  async pair(fingerprint: string | undefined, token: string): Promise<void> {
+  async pair(fingerprint: string | undefined, token: string, problem?: string): Promise<void> {
     if (fingerprint === undefined) throw new HostError('HOST_FORBIDDEN', 'a client certificate is required to pair');
+    const e = expired(problem, 'the manager certificate');
+    if (e !== undefined) throw e;
     if (this.paired) {
       if (sameHex(this.#store.state.managerFingerprint ?? '', fingerprint)) return;
       throw new HostError('HOST_PAIRING_REJECTED', 'this host is already added to another manager');
@@ -74,9 +99,27 @@ export class Pairing {
     await this.pin(fingerprint);
   }
 
+  /**
+   * `--manager-fingerprint` at start: pins it on a host not paired yet. A paired host keeps its
+   * manager (a flag left in a unit file must not hand the host to whoever holds that certificate):
+   * a different fingerprint is ignored and the returned warning says so.
+   */
+  async pinFromFlag(fingerprint: string): Promise<string | undefined> {
+    const pinned = this.#store.state.managerFingerprint;
+    if (pinned === undefined || !/^[0-9a-f]{64}$/.test(normalize(fingerprint))) {
+      await this.pin(fingerprint);
+      return undefined;
+    }
+    if (sameHex(pinned, normalize(fingerprint))) return undefined;
+    return `WARNING: --manager-fingerprint ${normalize(fingerprint)} ignored: this host is already paired with manager sha256:${pinned}, which stays pinned (docs/host.md, "Adding the host to a manager")`;
+  }
+
+  /** Pins a manager on a host not paired yet; refuses to replace another pinned manager. */
   async pin(fingerprint: string): Promise<void> {
-    const fp = fingerprint.replace(/[\s:]/g, '').toLowerCase();
+    const fp = normalize(fingerprint);
     if (!/^[0-9a-f]{64}$/.test(fp)) throw new HostError('HOST_BAD_REQUEST', 'manager fingerprint must be 64 hex characters (SHA-256)');
+    const pinned = this.#store.state.managerFingerprint;
+    if (pinned !== undefined && !sameHex(pinned, fp)) throw new HostError('HOST_PAIRING_REJECTED', 'this host is already added to another manager');
     await this.#store.update((s) => ({ ...s, managerFingerprint: fp }));
     this.#token = undefined;
     await rm(join(this.#store.dataDir, PAIRING_TOKEN_FILE), { force: true });
