@@ -129,11 +129,17 @@ describe('KeyServer operations', () => {
     expect(d2.batchItems[0]?.resultStatus).toBe(ResultStatus.Success);
     expect(await stateOf('alice', id)).toBe(State.Destroyed);
     const get = await h.send('alice', [{ operation: Operation.Get, payload: encodeGetRequest({ uniqueIdentifier: id }) }]);
-    expect(get.batchItems[0]?.resultReason).toBe(ResultReason.IllegalOperation);
+    // KMIP 1.4 §4.21: the content of a destroyed object is gone (Item Not Found); its metadata stays.
+    expect(get.batchItems[0]?.resultReason).toBe(ResultReason.ItemNotFound);
     const names = await h.send('alice', [{ operation: Operation.GetAttributes, payload: encodeGetAttributesRequest({ uniqueIdentifier: id, attributeNames: ['Activation Date', 'Deactivation Date', 'Destroy Date', 'Revocation Reason'] }) }]);
     expect(decodeGetAttributesResponse(names.batchItems[0]?.payload).attributes.map((a) => a.name)).toEqual(
       expect.arrayContaining(['Activation Date', 'Deactivation Date', 'Destroy Date', 'Revocation Reason']),
     );
+    // Locate (KMIP 1.4 §4.9) finds a destroyed object only when the filter asks for its State.
+    const plain = await h.send('alice', [{ operation: Operation.Locate, payload: encodeLocateRequest({ attributes: [] }) }]);
+    expect(decodeLocateResponse(plain.batchItems[0]?.payload).uniqueIdentifiers).not.toContain(id);
+    const destroyed = await h.send('alice', [{ operation: Operation.Locate, payload: encodeLocateRequest({ attributes: [attr.enumeration('State', State.Destroyed)] }) }]);
+    expect(decodeLocateResponse(destroyed.batchItems[0]?.payload).uniqueIdentifiers).toEqual([id]);
   });
 
   it('denies other identities and reports unknown ids', async () => {

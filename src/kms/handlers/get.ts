@@ -22,7 +22,10 @@ export const handleGet: OperationHandler = async (ctx, payload) => {
   }
   const obj = await loadOwned(ctx, req.uniqueIdentifier, 'read');
   const id = obj.record.id;
-  if (obj.record.sealedKey === null) throw new KmipError('KMIP_ILLEGAL_OPERATION', `object ${id} is destroyed; its key material is gone`);
+  // KMIP 1.4 §4.21: Destroy deletes the content and may keep the metadata; the content is then
+  // absent, so Get answers Item Not Found (as the 1.4 test cases and PyKMIP's server do), while
+  // Get Attributes still reports State Destroyed and the Destroy Date.
+  if (obj.record.sealedKey === null) throw new KmipError('KMIP_ITEM_NOT_FOUND', `object ${id} is destroyed; its content is gone`);
   const material = ctx.deps.sealer.unseal(id, obj.record.sealedKey);
   return {
     objectId: id,
