@@ -1,3 +1,4 @@
+import type { Permission } from '../../manager/access/permissions.js';
 import type { CommandGroup } from '../command.js';
 import { seg, type ManagerClient } from '../manager-client/client.js';
 import type { EntityRef } from '../manager-client/records.js';
@@ -117,8 +118,6 @@ const roleDelete: Verb = {
     return 0;
   },
 };
-
-interface Permission { readonly principal: string; readonly entity: EntityRef; readonly role: string; readonly propagate: boolean }
 
 const permissionList: Verb = {
   words: ['list'], summary: 'Permissions defined on one object (default: the root)', usage: `[--on ${ON}]`,

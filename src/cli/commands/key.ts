@@ -1,21 +1,10 @@
+import type { KeyStatus } from '../../manager/keys/index.js';
 import type { CommandGroup } from '../command.js';
 import { seg, type ManagerClient } from '../manager-client/client.js';
 import { listProviders } from '../manager-client/resolve.js';
 import { formatFields, formatTable } from '../output/table.js';
 import type { Verb, VerbContext } from '../verbs/verb.js';
 import { verbGroup } from '../verbs/verb-group.js';
-
-interface KeyStatus {
-  readonly key: { readonly providerId: string; readonly keyId: string };
-  readonly providerKnown: boolean;
-  readonly providerReachable: boolean;
-  readonly presentInKms: boolean;
-  readonly state?: string;
-  readonly managedByThisManager?: boolean;
-  readonly error?: string;
-  readonly hosts: readonly { readonly hostId: string; readonly name?: string; readonly present: boolean; readonly connectionState?: string }[];
-  readonly usedBy: readonly { readonly entity: { readonly kind: string; readonly id: string }; readonly name: string; readonly part: string }[];
-}
 
 /** --provider, else the default key provider. */
 async function providerOf(ctx: VerbContext, c: ManagerClient): Promise<string> {
@@ -41,11 +30,11 @@ const keyStatus: Verb = {
     ctx.emit(s, () => [
       ...formatFields([
         ['key', `${s.key.keyId} (${s.key.providerId})`],
-        ['provider', s.providerKnown ? (s.providerReachable ? 'reachable' : 'UNREACHABLE') : 'unknown to this manager'],
-        ['in the KMS', s.presentInKms ? `yes, ${s.state ?? '?'}` : 'NO (missing)'],
+        ['provider', s.providerKnown ? (s.providerReachable === true ? 'reachable' : 'UNREACHABLE') : 'unknown to this manager'],
+        ['in the KMS', s.presentInKms === null ? 'unknown (provider not answering)' : s.presentInKms ? `yes, ${s.state ?? '?'}` : 'NO (missing)'],
         ['made by this manager', s.managedByThisManager === undefined ? undefined : s.managedByThisManager ? 'yes' : 'no'],
         ['error', s.error],
-        ['on hosts', s.hosts.map((h) => `${h.name ?? h.hostId}${h.present ? '' : ' (not in cache)'}`).join(', ') || 'none'],
+        ['on hosts', s.hosts.map((h) => `${h.name}${h.present === null ? ' (host not answering)' : h.present ? '' : ' (not in cache)'}`).join(', ') || 'none'],
         ['used by', s.usedBy.map((u) => `${u.entity.kind} ${u.name} (${u.part})`).join(', ') || 'nothing'],
       ]),
     ]);

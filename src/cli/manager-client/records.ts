@@ -1,14 +1,22 @@
-/** The manager's answers the CLI reads (shapes of its OpenAPI document, /api/openapi.json). */
+/**
+ * The manager's answers the CLI reads (shapes of its OpenAPI document, /api/openapi.json).
+ * Where the manager has a TypeScript type that is the answer as it goes on the wire, it is
+ * imported, not copied; what is written here are answers the manager builds only from JSON
+ * schemas (a VM's desired/observed view, provider health with dates as strings).
+ */
+import type { Alarm } from '../../manager/activity/alarms.js';
+import type { ClusterRecord, EntityRef, HostRecord, KeyRef, ManagerEvent, TaskInfo } from '../../manager/contracts.js';
+import type { DatastoreRecord } from '../../manager/inventory/store/datastore-store.js';
+import type { StoragePolicy } from '../../manager/inventory/store/policy-store.js';
 
-export interface KeyRef {
-  readonly providerId: string;
-  readonly keyId: string;
-}
-
-export interface EntityRef {
-  readonly kind: string;
-  readonly id: string;
-}
+export type { EntityRef, KeyRef, TaskInfo };
+export type HostInfo = HostRecord;
+export type ClusterInfo = ClusterRecord;
+export type PolicyInfo = StoragePolicy;
+export type EventInfo = ManagerEvent;
+export type AlarmInfo = Alarm;
+/** `shared`: mounted by more than one host (the manager adds it to the record). */
+export type DatastoreInfo = DatastoreRecord & { readonly shared?: boolean };
 
 export interface VmInfo {
   readonly id: string;
@@ -42,39 +50,6 @@ export interface DiskInfo {
   readonly key?: KeyRef;
 }
 
-export interface HostInfo {
-  readonly id: string;
-  readonly name: string;
-  readonly url: string;
-  readonly thumbprint: string;
-  readonly clusterId?: string;
-  readonly connectionState: string;
-  readonly cryptoMode: string;
-  readonly hostKey?: KeyRef;
-}
-
-export interface ClusterInfo {
-  readonly id: string;
-  readonly name: string;
-  readonly ha: boolean;
-}
-
-export interface PolicyInfo {
-  readonly id: string;
-  readonly name: string;
-  readonly encryption: boolean;
-  readonly providerId?: string;
-  readonly builtIn: boolean;
-}
-
-export interface DatastoreInfo {
-  readonly id: string;
-  readonly name: string;
-  readonly path: string;
-  readonly shared?: boolean;
-  readonly hosts: readonly { readonly hostId?: string; readonly mountName?: string }[];
-}
-
 export interface CertSummary {
   readonly subjectCn?: string;
   readonly issuerCn?: string;
@@ -106,44 +81,6 @@ export interface KeyProviderInfo {
     readonly pendingCsr?: { readonly commonName?: string; readonly createdAt?: string; readonly csrPem?: string };
   };
   readonly health?: ProviderHealth;
-}
-
-export interface TaskInfo {
-  readonly id: string;
-  readonly kind: string;
-  readonly entity?: EntityRef;
-  readonly user?: string;
-  readonly state: 'queued' | 'running' | 'success' | 'error';
-  readonly percent: number;
-  readonly bytesDone?: number;
-  readonly bytesTotal?: number;
-  readonly rate?: number;
-  readonly message?: string;
-  readonly startedAt: string;
-  readonly endedAt?: string;
-  readonly result?: unknown;
-  readonly error?: { readonly code: string; readonly message: string };
-}
-
-export interface EventInfo {
-  readonly id: number;
-  readonly time: string;
-  readonly type: string;
-  readonly severity: string;
-  readonly message: string;
-  readonly entity?: EntityRef;
-  readonly user?: string;
-}
-
-export interface AlarmInfo {
-  readonly id: number;
-  readonly name: string;
-  readonly entity: EntityRef;
-  readonly status: string;
-  readonly message: string;
-  readonly triggeredAt: string;
-  readonly updatedAt: string;
-  readonly acknowledged?: { readonly by: string; readonly at: string };
 }
 
 /** A started task as the manager's 202 answers carry it. */
