@@ -21,7 +21,8 @@ const HELP = [
   ...Object.values(USAGE).map((u) => `  ${u}`),
   '',
   'up brings the whole lab up on 127.0.0.1, each part its own process: a KMS (SQLite; --kms-cluster:',
-  'three KMS nodes on a 3-member etcd cluster), a manager (--managers 2: a second one sharing the key',
+  'three KMS nodes on a 3-member etcd cluster; its master key sealed, unsealed at start from a file',
+  'beside the data dir, the 5 unseal shares in DIR/kms-unseal-shares.txt: a lab, not production), a manager (--managers 2: a second one sharing the key',
   'provider) and N host agents (default 2). Then, through the manager\'s API as an operator would: the',
   'KMS as the default key provider with trust, one HA cluster with the hosts paired, a shared',
   'datastore and a demo VM. It prints the console URL, the admin login and DIR/profile.json (for the',
@@ -51,7 +52,10 @@ function summary(lab: RunningLab) {
     managerThumbprint: lab.thumbprint,
     admin: { user: lab.adminUser, passwordFile: lab.adminPasswordFile },
     profile: lab.profilePath,
-    kms: { mode: lab.kms.mode, servers: lab.kms.servers, provider: lab.provider.id, health: lab.provider.color },
+    kms: {
+      mode: lab.kms.mode, servers: lab.kms.servers, provider: lab.provider.id, health: lab.provider.color,
+      dataDir: lab.kms.dataDir, autoUnsealFile: lab.kms.seal.autoUnsealFile, unsealShares: lab.kms.seal.sharesFile,
+    },
     managers: lab.managers.map((m) => ({ name: m.name, url: m.url, pid: m.child.pid })),
     cluster: LAB_CLUSTER,
     hosts: lab.hosts.map((h) => ({ name: h.name, url: h.url, pid: h.child.pid })),
@@ -67,6 +71,8 @@ function printSummary(lab: RunningLab, io: CliIo): void {
   io.out(`  login       user ${s.admin.user}, password in ${s.admin.passwordFile}`);
   io.out(`  CLI profile ${s.profile}   → export VMCRYPT_PROFILE=${s.profile}`);
   io.out(`  key provider ${s.kms.provider} (default, health ${s.kms.health}): ${s.kms.servers.map((k) => `${k.name} ${k.host}:${k.port}`).join(', ')}`);
+  io.out(`  KMS seal    sealed master key in ${s.kms.dataDir}, unsealed at start from ${s.kms.autoUnsealFile};`);
+  io.out(`              the 5 unseal shares are in ${s.kms.unsealShares} (a lab is not production: docs/lab.md)`);
   for (const m of s.managers.slice(1)) io.out(`  ${m.name}   ${m.url}/ (shares the key provider; profile ${s.dir}/profile-${m.name}.json)`);
   io.out(`  HA cluster  ${s.cluster}: ${s.hosts.map((h) => `${h.name} ${h.url}`).join(', ')}`);
   io.out(`  datastore   ${s.datastore.name} = ${s.datastore.path} (on every host)`);

@@ -9,10 +9,10 @@ const PAIRING_TOKEN = /pairing token[^:]*: ([0-9a-f]+)/i;
 /** An agent shuts its VMs down on SIGTERM before it exits: give it time before SIGKILL. */
 const HOST_STOP_GRACE_MS = 15_000;
 
-export async function startLabKms(o: { dataDir: string; port: number; logDir: string }): Promise<LabChild> {
+export async function startLabKms(o: { dataDir: string; port: number; logDir: string; autoUnsealFile: string }): Promise<LabChild> {
   return startComponent({
     name: 'kms', logDir: o.logDir, ready: KMS_READY,
-    args: ['kms', 'serve', '--data', o.dataDir, '--listen', `127.0.0.1:${o.port}`, '--store', 'sqlite'],
+    args: ['kms', 'serve', '--data', o.dataDir, '--auto-unseal-file', o.autoUnsealFile, '--listen', `127.0.0.1:${o.port}`, '--store', 'sqlite'],
   });
 }
 

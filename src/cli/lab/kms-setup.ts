@@ -1,17 +1,20 @@
 import { join } from 'node:path';
-import { initDataDir, isInitialized } from '../../kms/data-dir.js';
+import { makePrivateDir } from '../../fs/private-files.js';
 import { startKmsCluster, type KmsCluster } from '../commands/kms-cluster-start.js';
 import { startLabKms } from './components.js';
 import type { LabChild } from './children.js';
 import type { KmsServer } from './key-provider-setup.js';
 import { pickPort, DEFAULT_PORTS } from './ports.js';
 import { LabError, LabErrorCode } from './errors.js';
+import { ensureSealedLabKms, labSealFiles, type LabSealFiles } from './kms-seal.js';
 
 /** The lab's key servers, whichever way they run. */
 export interface LabKms {
   readonly mode: 'single' | 'cluster';
   /** The KMS data dir (master key, PKI): where the manager's client certificate comes from. */
   readonly dataDir: string;
+  /** The auto-unseal file and the unseal shares (outside the data dir; a lab is not production). */
+  readonly seal: LabSealFiles;
   readonly servers: readonly KmsServer[];
   /** The single KMS's port (mode single). */
   readonly port?: number;
@@ -26,18 +29,23 @@ function unknownServer(name: string, servers: readonly KmsServer[]): LabError {
   return new LabError(LabErrorCode.CONTROL_FAILED, `no key server ${name} in this lab (${servers.map((s) => s.name).join(', ')})`);
 }
 
-/** One KMS on SQLite in DIR/kms (PKI generated on the first run); the recorded port if still free. */
-export async function startSingleKms(dir: string, logDir: string, recordedPort: number | undefined, taken: Set<number>, freePorts = false): Promise<LabKms> {
+/**
+ * One KMS on SQLite in DIR/kms (sealed master key and PKI made on the first run, unsealed at start
+ * from DIR/kms-unseal.key); the recorded port if still free.
+ */
+export async function startSingleKms(dir: string, logDir: string, recordedPort: number | undefined, taken: Set<number>, freePorts = false, log: (line: string) => void = () => {}): Promise<LabKms> {
   const dataDir = join(dir, 'kms');
-  if (!(await isInitialized(dataDir))) await initDataDir(dataDir);
+  const seal = labSealFiles(dir, 'single');
+  await ensureSealedLabKms(dataDir, seal, log);
   const port = await pickPort(recordedPort ?? (freePorts ? undefined : DEFAULT_PORTS.kms), taken);
-  let kms: LabChild | undefined = await startLabKms({ dataDir, port, logDir });
+  const start = (): Promise<LabChild> => startLabKms({ dataDir, port, logDir, autoUnsealFile: seal.autoUnsealFile });
+  let kms: LabChild | undefined = await start();
   const servers = [{ name: 'kms-1', host: '127.0.0.1', port }];
   const check = (name: string): void => {
     if (name !== 'kms-1') throw unknownServer(name, servers);
   };
   return {
-    mode: 'single', dataDir, port, servers,
+    mode: 'single', dataDir, seal, port, servers,
     get pids() {
       return kms === undefined ? [] : [{ name: 'kms', port, pid: kms.child.pid }];
     },
@@ -48,7 +56,7 @@ export async function startSingleKms(dir: string, logDir: string, recordedPort: 
     },
     async startServer(name) {
       check(name);
-      if (kms?.child.running() !== true) kms = await startLabKms({ dataDir, port, logDir });
+      if (kms?.child.running() !== true) kms = await start();
     },
     stop: async () => kms?.stop(),
   };
@@ -56,9 +64,13 @@ export async function startSingleKms(dir: string, logDir: string, recordedPort: 
 
 /**
  * `--kms-cluster`: the 3-member etcd cluster and three stateless KMS nodes of `vmcrypt kms
- * cluster up` in DIR/kms-cluster (ports kept in its cluster.json), in provider order.
+ * cluster up` in DIR/kms-cluster (ports kept in its cluster.json), in provider order. The lab
+ * makes the nodes' shared data dir itself so that it can keep the unseal shares.
  */
-export async function startClusterKms(dir: string): Promise<LabKms> {
+export async function startClusterKms(dir: string, log: (line: string) => void = () => {}): Promise<LabKms> {
+  const seal = labSealFiles(dir, 'cluster');
+  await makePrivateDir(join(dir, 'kms-cluster'));
+  await ensureSealedLabKms(join(dir, 'kms-cluster', 'kms'), seal, log);
   const cluster: KmsCluster = await startKmsCluster({ dir: join(dir, 'kms-cluster'), kmsNodes: 3, etcdMembers: 3 });
   const servers = cluster.nodes.map((n, i) => {
     const port = Number(n.address.split(':').at(-1));
@@ -71,7 +83,7 @@ export async function startClusterKms(dir: string): Promise<LabKms> {
     return n;
   };
   return {
-    mode: 'cluster', dataDir: cluster.kmsDataDir, servers, pids: [],
+    mode: 'cluster', dataDir: cluster.kmsDataDir, seal, servers, pids: [],
     stopServer: async (name) => node(name).stop(),
     startServer: async (name) => node(name).start(),
     stop: () => cluster.stop(),

@@ -139,8 +139,8 @@ export async function runLab(o: LabOptions): Promise<RunningLab> {
 
   try {
     kms = o.kmsCluster
-      ? await startClusterKms(dir)
-      : await startSingleKms(dir, logDir, previous?.kmsPort, taken, o.freePorts);
+      ? await startClusterKms(dir, o.log)
+      : await startSingleKms(dir, logDir, previous?.kmsPort, taken, o.freePorts, o.log);
     const managerStarts: Array<Promise<LabManagerProcess>> = [];
     for (let i = 1; i <= o.managers; i++) {
       const recorded = previous === undefined ? undefined : portFor(previous.managers, `manager-${i}`);
