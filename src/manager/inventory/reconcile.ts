@@ -1,8 +1,8 @@
-import { EntityKind, type EntityRef, type EventPoster, type HostGateway, type KeyService } from '../contracts.js';
+import { EntityKind, type EntityRef, type EventPoster, type HostGateway, type KeyService, type TaskProgress } from '../contracts.js';
 import { ManagerError } from '../errors.js';
 import { isHostRefusal } from './hosts/host-gateway.js';
 import { parseHostVm, parseHostVms, type HostVm } from './hosts/host-replies.js';
-import type { DatastoreStore } from './store/datastore-store.js';
+import { vmxPathIn, type DatastoreStore } from './store/datastore-store.js';
 import type { OperationStore, VmOperation } from './store/operation-store.js';
 import type { PolicyStore, StoragePolicy } from './store/policy-store.js';
 import type { VmStore } from './store/vm-store.js';
@@ -93,7 +93,7 @@ export const createOnHost: ReconcileStep = {
     const mount = c.deps.datastores.mountName(ds.id, vm.hostId);
     if (mount === undefined) throw new ManagerError('MANAGER_CONFLICT', `datastore ${ds.name} is not mounted on the VM's host`);
     const policy = c.policy();
-    const vmxPath = `${ds.path.replace(/\/+$/, '')}/${vm.name}/${vm.name}.vmx`;
+    const vmxPath = vmxPathIn(ds, vm.name);
     let made: HostVm | undefined;
     try {
       made = parseHostVm(await c.deps.hosts.call(vm.hostId, 'POST', '/v1/vms', {
@@ -129,6 +129,13 @@ export class Reconciler {
   constructor(deps: ReconcileDeps, steps: Record<string, StepList> = STEPS) {
     this.#deps = deps;
     this.#steps = steps;
+  }
+
+  /** Runs the operation as a task's body: its steps move the task from 5 % to 95 %, the end to 100 %. */
+  async runReporting(opId: string, label: string, progress: TaskProgress): Promise<{ vmId: string; operationId: string }> {
+    const done = await this.run(opId, (step, i, n) => progress.update({ percent: Math.min(95, 5 + Math.round((90 * i) / n)), message: `${label}: ${step}` }));
+    progress.update({ percent: 100, message: `${label}: done` });
+    return { vmId: done.vmId, operationId: done.id };
   }
 
   isRunning(opId: string): boolean {

@@ -77,9 +77,7 @@ export class VmObserver {
     });
   }
 
-  /** The datastore of the host whose directory holds this .vmx (DATASTORE/NAME/NAME.vmx). */
   #datastoreOf(hostId: string, vmx: string): string | undefined {
-    const dir = vmx.replace(/\/[^/]+\/[^/]+$/, '');
-    return this.#ds.onHost(hostId).find((d) => d.path.replace(/\/+$/, '') === dir)?.id;
+    return this.#ds.holding(hostId, vmx)?.id;
   }
 }

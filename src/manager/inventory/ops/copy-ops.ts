@@ -1,19 +1,15 @@
-import { EntityKind, Privilege, type AccessChecker, type HostGateway, type Principal, type TaskInfo, type TaskStarter } from '../../contracts.js';
+import { EntityKind, Privilege, type Principal, type TaskInfo } from '../../contracts.js';
 import { ManagerError } from '../../errors.js';
 import { newId } from '../ids.js';
-import type { Reconciler } from '../reconcile.js';
-import type { DatastoreStore } from '../store/datastore-store.js';
+import { datastoreDir, vmxPathIn, type DatastoreRecord } from '../store/datastore-store.js';
 import type { HostStore } from '../store/host-store.js';
-import type { OperationStore } from '../store/operation-store.js';
-import { BUILT_IN_POLICY, type PolicyStore } from '../store/policy-store.js';
-import type { VmDetail, VmStore } from '../store/vm-store.js';
+import { BUILT_IN_POLICY } from '../store/policy-store.js';
+import type { VmDetail } from '../store/vm-store.js';
 import type { CopySpec } from './clone-steps.js';
-import type { OpLocks } from './op-locks.js';
+import type { OpsDeps } from './ops-service.js';
 import { preflight } from './preflight.js';
 import { refuse, VmRule } from './rules.js';
-import type { SpaceCheck } from './space-check.js';
 import { readVmFacts, totalDiskBytes } from './vm-facts.js';
-import type { VmSettingsStore } from './vm-settings-store.js';
 
 export type CloneMode = 'keep' | 'encrypt' | 'decrypt' | 'recryptShallow' | 'recryptDeep';
 
@@ -25,19 +21,9 @@ export interface CloneRequest {
   readonly recrypt?: 'shallow' | 'deep';
 }
 
-export interface CopyDeps {
-  readonly vms: VmStore;
-  readonly ops: OperationStore;
+/** What the crypto operations get, with the hosts (a copy may go to another one) and without events. */
+export interface CopyDeps extends Omit<OpsDeps, 'events'> {
   readonly hosts: HostStore;
-  readonly policies: PolicyStore;
-  readonly datastores: DatastoreStore;
-  readonly settings: VmSettingsStore;
-  readonly gateway: HostGateway;
-  readonly reconciler: Reconciler;
-  readonly locks: OpLocks;
-  readonly space: SpaceCheck;
-  readonly access: AccessChecker;
-  readonly tasks: TaskStarter;
 }
 
 const vmRef = (id: string) => ({ kind: EntityKind.VM, id });
@@ -72,7 +58,7 @@ export class CopyOps {
     this.#d = d;
   }
 
-  #dest(src: VmDetail, hostId: string | undefined, datastoreId: string | undefined): { hostId: string; datastoreId: string; mountOnSource: string; dsPath: string; dsName: string } {
+  #dest(src: VmDetail, hostId: string | undefined, datastoreId: string | undefined): { hostId: string; ds: DatastoreRecord; mountOnSource: string } {
     const host = this.#d.hosts.require(hostId ?? src.hostId);
     const ds = this.#d.datastores.require(datastoreId ?? src.datastoreId);
     if (this.#d.datastores.mountName(ds.id, host.id) === undefined) throw new ManagerError('MANAGER_CONFLICT', `datastore ${ds.name} is not mounted on host ${host.name}`);
@@ -80,7 +66,7 @@ export class CopyOps {
     if (mountOnSource === undefined) {
       throw new ManagerError('MANAGER_CONFLICT', `datastore ${ds.name} is not mounted on the source's host: a copy to another host goes through a datastore both hosts share`);
     }
-    return { hostId: host.id, datastoreId: ds.id, mountOnSource, dsPath: ds.path.replace(/\/+$/, ''), dsName: ds.name };
+    return { hostId: host.id, ds, mountOnSource };
   }
 
   #start(kind: string, src: VmDetail | undefined, dest: NewVm, spec: CopySpec, who: Principal, after?: (vmId: string) => void): TaskInfo {
@@ -94,10 +80,9 @@ export class CopyOps {
     const lockId = src?.id ?? dest.id;
     return this.#d.tasks.start({ kind: `vm.${kind}`, entity: vmRef(src?.id ?? dest.id), user: who.user }, (progress) =>
       this.#d.locks.run(lockId, () => spec.sourceHostId, async () => {
-        const done = await this.#d.reconciler.run(op.id, (step, i, n) => progress.update({ percent: Math.min(95, 5 + Math.round((90 * i) / n)), message: `${kind}: ${step}` }));
+        const done = await this.#d.reconciler.runReporting(op.id, kind, progress);
         after?.(done.vmId);
-        progress.update({ percent: 100 });
-        return { vmId: done.vmId, operationId: done.id };
+        return done;
       }));
   }
 
@@ -115,11 +100,11 @@ export class CopyOps {
     }
     preflight('clone', { name: src.name, facts: f, settings: this.#d.settings.get(src.id), instantChildren: this.#d.settings.instantChildren(src.id), cloneMode: mode });
     const d = this.#dest(src, req.hostId, req.datastoreId);
-    await this.#d.space.require({ vmId: src.id, vmName: src.name, hostId: src.hostId, mountName: d.mountOnSource, datastoreName: d.dsName, neededBytes: totalDiskBytes(f), user: who.user }, 'clone');
+    await this.#d.space.require({ vmId: src.id, vmName: src.name, hostId: src.hostId, mountName: d.mountOnSource, datastoreName: d.ds.name, neededBytes: totalDiskBytes(f), user: who.user }, 'clone');
     const encrypted = mode === 'keep' ? f.encrypted : mode !== 'decrypt';
     const policyId = targetPolicy?.id ?? (encrypted ? (f.encrypted ? src.policyId : BUILT_IN_POLICY.VM_ENCRYPTION) : BUILT_IN_POLICY.DATASTORE_DEFAULT);
-    const spec: CopySpec = { sourceVmId: src.id, sourceHostId: src.hostId, mode, mountOnSource: d.mountOnSource, vmxPath: `${d.dsPath}/${req.name}/${req.name}.vmx` };
-    return this.#start('clone', src, { id: newId('vm'), name: req.name, hostId: d.hostId, datastoreId: d.datastoreId, policyId, ...(src.folderId === undefined ? {} : { folderId: src.folderId }) }, spec, who);
+    const spec: CopySpec = { sourceVmId: src.id, sourceHostId: src.hostId, mode, mountOnSource: d.mountOnSource, vmxPath: vmxPathIn(d.ds, req.name) };
+    return this.#start('clone', src, { id: newId('vm'), name: req.name, hostId: d.hostId, datastoreId: d.ds.id, policyId, ...(src.folderId === undefined ? {} : { folderId: src.folderId }) }, spec, who);
   }
 
   /** The child runs on the parent's disks with the parent's keys; from then on neither may change keys or policy. */
@@ -130,7 +115,7 @@ export class CopyOps {
     preflight('instantClone', { name: src.name, facts: f, settings: this.#d.settings.get(src.id), instantChildren: [] });
     if (this.#d.settings.get(src.id).instantCloneOf !== undefined) throw refuse(VmRule.INSTANT_CLONE, `VM ${src.name} is itself an instant clone; clone its parent`);
     const ds = this.#d.datastores.require(src.datastoreId);
-    const spec: CopySpec = { sourceVmId: src.id, sourceHostId: src.hostId, mode: 'instant', mountOnSource: this.#d.datastores.mountName(ds.id, src.hostId) ?? '', vmxPath: `${ds.path.replace(/\/+$/, '')}/${req.name}/${req.name}.vmx` };
+    const spec: CopySpec = { sourceVmId: src.id, sourceHostId: src.hostId, mode: 'instant', mountOnSource: this.#d.datastores.mountName(ds.id, src.hostId) ?? '', vmxPath: vmxPathIn(ds, req.name) };
     return this.#start('instantClone', src, { id: newId('vm'), name: req.name, hostId: src.hostId, datastoreId: ds.id, policyId: src.policyId, ...(src.folderId === undefined ? {} : { folderId: src.folderId }) }, spec, who,
       (childId) => this.#d.settings.set(childId, { instantCloneOf: src.id }));
   }
@@ -154,7 +139,7 @@ export class CopyOps {
     return this.#d.tasks.start({ kind: 'vm.export', entity: vmRef(vm.id), user: who.user }, () =>
       this.#d.locks.run(vm.id, () => vm.hostId, async () => {
         const r = await this.#d.gateway.call<Record<string, unknown>>(vm.hostId, 'POST', `/v1/vms/${vm.id}/export`, { name: req.name, datastore: mount });
-        const path = typeof r['path'] === 'string' ? r['path'] : typeof r['dir'] === 'string' ? r['dir'] : `${ds.path.replace(/\/+$/, '')}/${req.name}`;
+        const path = typeof r['path'] === 'string' ? r['path'] : typeof r['dir'] === 'string' ? r['dir'] : `${datastoreDir(ds)}/${req.name}`;
         return { path: path.slice(0, 4096), encrypted: false };
       }));
   }
@@ -167,7 +152,7 @@ export class CopyOps {
     const ds = this.#d.datastores.require(req.datastoreId);
     const mount = this.#d.datastores.mountName(ds.id, host.id);
     if (mount === undefined) throw new ManagerError('MANAGER_CONFLICT', `datastore ${ds.name} is not mounted on host ${host.name}`);
-    const spec: CopySpec = { sourceHostId: host.id, mode: 'restore', mountOnSource: mount, vmxPath: `${ds.path.replace(/\/+$/, '')}/${req.name}/${req.name}.vmx`, from: req.from };
+    const spec: CopySpec = { sourceHostId: host.id, mode: 'restore', mountOnSource: mount, vmxPath: vmxPathIn(ds, req.name), from: req.from };
     return this.#start('restore', undefined, { id: newId('vm'), name: req.name, hostId: host.id, datastoreId: ds.id, policyId: policy.id, ...(req.folderId === undefined ? {} : { folderId: req.folderId }) }, spec, who);
   }
 }

@@ -1,4 +1,4 @@
-import { EntityKind, Privilege, type AccessChecker, type EventPoster, type HostGateway, type Principal, type TaskInfo, type TaskStarter } from '../../contracts.js';
+import { EntityKind, Privilege, type AccessChecker, type EventPoster, type HostGateway, type Principal, type TaskInfo, type TaskProgress, type TaskStarter } from '../../contracts.js';
 import { ManagerError } from '../../errors.js';
 import type { Reconciler } from '../reconcile.js';
 import type { DatastoreStore } from '../store/datastore-store.js';
@@ -130,10 +130,8 @@ export class VmOpsService {
       }));
   }
 
-  async #runOp(op: VmOperation, progress: { update(p: { percent?: number; message?: string }): void }): Promise<{ vmId: string; operationId: string }> {
-    const done = await this.#d.reconciler.run(op.id, (step, i, n) => progress.update({ percent: Math.min(95, 5 + Math.round((90 * i) / n)), message: `${op.kind}: ${step}` }));
-    progress.update({ percent: 100, message: `${op.kind}: done` });
-    return { vmId: done.vmId, operationId: done.id };
+  #runOp(op: VmOperation, progress: TaskProgress): Promise<{ vmId: string; operationId: string }> {
+    return this.#d.reconciler.runReporting(op.id, op.kind, progress);
   }
 
   /** Reruns the VM's unfinished operation from the step where it stopped (same privileges as starting it). */

@@ -12,6 +12,16 @@ export interface DatastoreRecord {
 
 interface DsRow { id: string; name: string; path: string }
 
+/** The datastore's directory without trailing slashes, as .vmx paths in host replies spell it. */
+export function datastoreDir(ds: { readonly path: string }): string {
+  return ds.path.replace(/\/+$/, '');
+}
+
+/** Where the host agent keeps the .vmx of a VM named `name` on the datastore: DATASTORE/NAME/NAME.vmx. */
+export function vmxPathIn(ds: { readonly path: string }, name: string): string {
+  return `${datastoreDir(ds)}/${name}/${name}.vmx`;
+}
+
 /** Datastores: a directory, mounted by one host (its own) or by several (shared: same path). */
 export class DatastoreStore {
   readonly #db: Database;
@@ -56,6 +66,12 @@ export class DatastoreStore {
     return (this.#db
       .prepare('SELECT d.id, d.name, d.path FROM inv_datastores d JOIN inv_host_datastores hd ON hd.datastore_id = d.id WHERE hd.host_id = ? ORDER BY d.name')
       .all(hostId) as DsRow[]).map((r) => this.#withHosts(r));
+  }
+
+  /** The datastore of the host whose directory holds this .vmx (DATASTORE/NAME/NAME.vmx). */
+  holding(hostId: string, vmxPath: string): DatastoreRecord | undefined {
+    const dir = vmxPath.replace(/\/[^/]+\/[^/]+$/, '');
+    return this.onHost(hostId).find((d) => datastoreDir(d) === dir);
   }
 
   /** The name the host agent knows this datastore by, or undefined when the host does not mount it. */

@@ -120,8 +120,7 @@ export class VmService {
     try {
       if (hv.observation.encrypted) this.#d.access.check(who, Privilege.CRYPTO_REGISTER_VM, folderRef(req.folderId));
       if (this.#d.vms.vm(hv.uuid) !== undefined) throw new ManagerError('MANAGER_CONFLICT', `VM ${hv.uuid} is already registered (on host ${this.#d.vms.require(hv.uuid).hostId})`);
-      const dir = hv.vmx.replace(/\/[^/]+\/[^/]+$/, '');
-      const ds = this.#d.datastores.onHost(host.id).find((d) => d.path.replace(/\/+$/, '') === dir);
+      const ds = this.#d.datastores.holding(host.id, hv.vmx);
       if (ds === undefined) throw new ManagerError('MANAGER_CONFLICT', `${hv.vmx} is not on a datastore of host ${host.name}`);
       if (req.policyId !== undefined) {
         const p = this.#d.policies.require(req.policyId);
