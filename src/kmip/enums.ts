@@ -68,6 +68,12 @@ export const CryptographicAlgorithm = {
   HMAC_SHA512: 0x0b,
 } as const;
 
+/** §9.1.3.2.9 */
+export const SecretDataType = {
+  Password: 0x01,
+  Seed: 0x02,
+} as const;
+
 /** §9.1.3.2.3 */
 export const KeyFormatType = {
   Raw: 0x01,

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { attr, AttributeName } from '../../src/kmip/attributes.js';
-import { CryptographicAlgorithm, KeyFormatType, ObjectType, ResultReason, ResultStatus, RevocationReasonCode, State, BatchErrorContinuationOption } from '../../src/kmip/enums.js';
+import { CryptographicAlgorithm, KeyFormatType, ObjectType, QueryFunction, ResultReason, ResultStatus, RevocationReasonCode, SecretDataType, State, BatchErrorContinuationOption } from '../../src/kmip/enums.js';
 import { Operation } from '../../src/kmip/operation-codes.js';
 import { encodeCreateRequest, decodeCreateResponse } from '../../src/kmip/payloads/create.js';
 import { encodeGetRequest, decodeGetResponse } from '../../src/kmip/payloads/get.js';
@@ -13,7 +13,9 @@ import { encodeLocateRequest, decodeLocateResponse } from '../../src/kmip/payloa
 import { encodeActivateRequest } from '../../src/kmip/payloads/activate.js';
 import { encodeRevokeRequest } from '../../src/kmip/payloads/revoke.js';
 import { encodeDestroyRequest } from '../../src/kmip/payloads/destroy.js';
-import { encodeRegisterRequest, decodeRegisterResponse } from '../../src/kmip/payloads/register.js';
+import { encodeRegisterRequest, encodeRegisterObjectRequest, decodeRegisterResponse } from '../../src/kmip/payloads/register.js';
+import { decodeGetObjectResponse } from '../../src/kmip/payloads/get.js';
+import type { ObjectContent } from '../../src/kmip/objects/object-content.js';
 import { encodeQueryRequest, decodeQueryResponse } from '../../src/kmip/payloads/query.js';
 import { encodeDiscoverVersionsRequest, decodeDiscoverVersionsResponse } from '../../src/kmip/payloads/discover-versions.js';
 import { Tag } from '../../src/kmip/tags.js';
@@ -275,7 +277,7 @@ describe('KeyServer operations', () => {
     expect(q.header.protocolVersion).toEqual({ major: 1, minor: 1 });
     const body = decodeQueryResponse(q.batchItems[0]?.payload);
     expect(body.operations).toContain(Operation.Create);
-    expect(body.objectTypes).toEqual([ObjectType.SymmetricKey]);
+    expect(body.objectTypes).toEqual([ObjectType.SymmetricKey, ObjectType.SecretData, ObjectType.OpaqueObject]);
     const d = await h.send('alice', [{ operation: Operation.DiscoverVersions, payload: encodeDiscoverVersionsRequest({ versions: [{ major: 2, minor: 0 }, { major: 1, minor: 3 }, { major: 1, minor: 0 }] }) }]);
     expect(decodeDiscoverVersionsResponse(d.batchItems[0]?.payload).versions).toEqual([{ major: 1, minor: 3 }, { major: 1, minor: 0 }]);
     const bad = await h.send('alice', [{ operation: Operation.Query, payload: encodeQueryRequest({ queryFunctions: [1] }) }], { version: { major: 3, minor: 0 } });
@@ -341,5 +343,114 @@ describe('KeyServer operations', () => {
     expect(add.batchItems[0]?.resultReason).toBe(ResultReason.PermissionDenied);
     const carol = await h.send('carol', [{ operation: Operation.Get, payload: encodeGetRequest({ uniqueIdentifier: id }) }]);
     expect(carol.batchItems[0]?.resultReason).toBe(ResultReason.PermissionDenied);
+  });
+
+  it('answers Query with exactly the operations it serves and the object types it stores (KMIP 1.4 §4.25)', async () => {
+    const q = await h.send('alice', [{ operation: Operation.Query, payload: encodeQueryRequest({ queryFunctions: [QueryFunction.QueryOperations, QueryFunction.QueryObjects] }) }]);
+    const body = decodeQueryResponse(q.batchItems[0]?.payload);
+    const served = [
+      Operation.Create, Operation.Register, Operation.Locate, Operation.Get, Operation.GetAttributes, Operation.GetAttributeList,
+      Operation.AddAttribute, Operation.ModifyAttribute, Operation.DeleteAttribute, Operation.Activate, Operation.Revoke,
+      Operation.Destroy, Operation.Query, Operation.DiscoverVersions,
+    ];
+    expect([...body.operations].sort((a, b) => a - b)).toEqual([...served].sort((a, b) => a - b));
+    expect(body.objectTypes).toEqual([ObjectType.SymmetricKey, ObjectType.SecretData, ObjectType.OpaqueObject]);
+    // Every listed operation is implemented; every other one is refused as not supported.
+    for (const op of Object.values(Operation)) {
+      const r = await h.send('alice', [{ operation: op, payload: ttlv.struct(Tag.RequestPayload, []) }]);
+      const notSupported = r.batchItems[0]?.resultReason === ResultReason.OperationNotSupported;
+      expect([op, notSupported]).toEqual([op, !served.includes(op as never)]);
+    }
+    // Object types beyond the listed ones are refused by Register.
+    const cert = await h.send('alice', [{ operation: Operation.Register, payload: ttlv.struct(Tag.RequestPayload, [ttlv.enumeration(Tag.ObjectType, ObjectType.Certificate), ttlv.struct(Tag.TemplateAttribute, [])]) }]);
+    expect(cert.batchItems[0]?.resultReason).toBe(ResultReason.FeatureNotSupported);
+  });
+
+  const registerItem = (content: ObjectContent, attributes: ReturnType<typeof attr.text>[] = []) => ({
+    operation: Operation.Register,
+    payload: encodeRegisterObjectRequest({ templateAttribute: { templateNames: [], attributes }, content }),
+  });
+
+  it.each([
+    ['secret data (password)', (v: Buffer): ObjectContent => ({ objectType: ObjectType.SecretData, secretData: { secretDataType: SecretDataType.Password, value: v } })],
+    ['secret data (seed)', (v: Buffer): ObjectContent => ({ objectType: ObjectType.SecretData, secretData: { secretDataType: SecretDataType.Seed, value: v } })],
+    ['an opaque object', (v: Buffer): ObjectContent => ({ objectType: ObjectType.OpaqueObject, opaqueObject: { opaqueDataType: 0x80000000, value: v } })],
+  ])('registers, gets, locates and destroys %s: sealed, owned, audited', async (_label, make) => {
+    const value = Buffer.from('correct horse battery staple');
+    const sent = make(Buffer.from(value));
+    const r = await h.send('alice', [registerItem(sent, [attr.name('db-secret'), attr.int(AttributeName.CryptographicUsageMask, 0)])]);
+    expect(r.batchItems[0]?.resultStatus).toBe(ResultStatus.Success);
+    const id = decodeRegisterResponse(r.batchItems[0]?.payload).uniqueIdentifier;
+    // Sealed: the store holds neither the value nor its hex.
+    const rec = await h.store.get(id);
+    expect(rec?.sealedKey?.includes(value)).toBe(false);
+    expect(rec?.attributes).not.toContain(value.toString('hex'));
+
+    const g = await h.send('alice', [{ operation: Operation.Get, payload: encodeGetRequest({ uniqueIdentifier: id }) }]);
+    const got = decodeGetObjectResponse(g.batchItems[0]?.payload);
+    expect(got.content.objectType).toBe(sent.objectType);
+    if (got.content.objectType === ObjectType.SecretData && sent.objectType === ObjectType.SecretData) {
+      expect(got.content.secretData).toEqual({ secretDataType: sent.secretData.secretDataType, value });
+    } else if (got.content.objectType === ObjectType.OpaqueObject) {
+      expect(got.content.opaqueObject).toEqual({ opaqueDataType: 0x80000000, value });
+    }
+    if (sent.objectType === ObjectType.SecretData) {
+      const opaque = await h.send('alice', [{ operation: Operation.Get, payload: encodeGetRequest({ uniqueIdentifier: id, keyFormatType: KeyFormatType.Opaque }) }]);
+      expect(opaque.batchItems[0]?.resultStatus).toBe(ResultStatus.Success);
+    }
+    const raw = await h.send('alice', [{ operation: Operation.Get, payload: encodeGetRequest({ uniqueIdentifier: id, keyFormatType: KeyFormatType.Raw }) }]);
+    expect(raw.batchItems[0]?.resultReason).toBe(ResultReason.KeyFormatTypeNotSupported);
+    // Owned: another identity is denied.
+    const other = await h.send('mallory', [{ operation: Operation.Get, payload: encodeGetRequest({ uniqueIdentifier: id }) }]);
+    expect(other.batchItems[0]?.resultReason).toBe(ResultReason.PermissionDenied);
+
+    const attrs = await h.send('alice', [{ operation: Operation.GetAttributes, payload: encodeGetAttributesRequest({ uniqueIdentifier: id, attributeNames: [] }) }]);
+    const names = decodeGetAttributesResponse(attrs.batchItems[0]?.payload).attributes.map((a) => a.name);
+    expect(names).toEqual(expect.arrayContaining(['Object Type', 'State', 'Name', 'Initial Date']));
+    expect(names).not.toContain('Cryptographic Algorithm');
+
+    const byType = await h.send('alice', [{ operation: Operation.Locate, payload: encodeLocateRequest({ attributes: [attr.enumeration('Object Type', sent.objectType)] }) }]);
+    expect(decodeLocateResponse(byType.batchItems[0]?.payload).uniqueIdentifiers).toEqual([id]);
+    const keys = await h.send('alice', [{ operation: Operation.Locate, payload: encodeLocateRequest({ attributes: [attr.enumeration('Object Type', ObjectType.SymmetricKey)] }) }]);
+    expect(decodeLocateResponse(keys.batchItems[0]?.payload).uniqueIdentifiers).toEqual([]);
+
+    const d = await h.send('alice', [{ operation: Operation.Destroy, payload: encodeDestroyRequest({ uniqueIdentifier: id }) }]);
+    expect(d.batchItems[0]?.resultStatus).toBe(ResultStatus.Success);
+    expect((await h.store.get(id))?.sealedKey).toBeNull();
+    const after = await h.send('alice', [{ operation: Operation.Get, payload: encodeGetRequest({ uniqueIdentifier: id }) }]);
+    expect(after.batchItems[0]?.resultReason).toBe(ResultReason.ItemNotFound);
+    expect(await stateOf('alice', id)).toBe(State.Destroyed);
+
+    expect(h.audit.entries.map((e) => [e.operation, e.objectId, e.result])).toEqual(
+      expect.arrayContaining([['Register', id, 'success'], ['Get', id, 'success'], ['Destroy', id, 'success']]),
+    );
+    const text = JSON.stringify(h.audit.entries);
+    expect(text).not.toContain(value.toString('hex'));
+    expect(text).not.toContain('correct horse');
+  });
+
+  it('refuses secret data in a key format other than Opaque, empty or oversized values, and key attributes on them', async () => {
+    const item = (format: number, value: Buffer) => ({
+      operation: Operation.Register,
+      payload: ttlv.struct(Tag.RequestPayload, [
+        ttlv.enumeration(Tag.ObjectType, ObjectType.SecretData),
+        ttlv.struct(Tag.TemplateAttribute, []),
+        ttlv.struct(Tag.SecretData, [
+          ttlv.enumeration(Tag.SecretDataType, SecretDataType.Password),
+          ttlv.struct(Tag.KeyBlock, [ttlv.enumeration(Tag.KeyFormatType, format), ttlv.struct(Tag.KeyValue, [ttlv.bytes(Tag.KeyMaterial, value)])]),
+        ]),
+      ]),
+    });
+    expect((await h.send('alice', [item(KeyFormatType.Raw, Buffer.from('pw'))])).batchItems[0]?.resultReason).toBe(ResultReason.KeyFormatTypeNotSupported);
+    expect((await h.send('alice', [item(KeyFormatType.Opaque, Buffer.alloc(0))])).batchItems[0]?.resultReason).toBe(ResultReason.InvalidField);
+    expect((await h.send('alice', [item(KeyFormatType.Opaque, Buffer.alloc(64 * 1024 + 1, 1))])).batchItems[0]?.resultReason).toBe(ResultReason.InvalidField);
+    const withAlg = await h.send('alice', [
+      registerItem({ objectType: ObjectType.SecretData, secretData: { secretDataType: SecretDataType.Seed, value: Buffer.from('seed') } }, [
+        attr.enumeration(AttributeName.CryptographicAlgorithm, CryptographicAlgorithm.AES),
+      ]),
+    ]);
+    expect(withAlg.batchItems[0]?.resultReason).toBe(ResultReason.InvalidField);
+    const missing = await h.send('alice', [{ operation: Operation.Register, payload: ttlv.struct(Tag.RequestPayload, [ttlv.enumeration(Tag.ObjectType, ObjectType.OpaqueObject), ttlv.struct(Tag.TemplateAttribute, [])]) }]);
+    expect(missing.batchItems[0]?.resultStatus).toBe(ResultStatus.OperationFailed);
   });
 });

@@ -1,5 +1,7 @@
 import { KmipError } from '../errors.js';
-import { decodeSymmetricKey, encodeSymmetricKey, type SymmetricKey } from '../objects/symmetric-key.js';
+import { ObjectType } from '../enums.js';
+import { decodeObjectContent, encodeObjectContent, supportedObjectTypes, type ObjectContent } from '../objects/object-content.js';
+import { decodeSymmetricKey, type SymmetricKey } from '../objects/symmetric-key.js';
 import { Tag } from '../tags.js';
 import { ttlv, type TtlvItem } from '../ttlv/index.js';
 import { optionalUid, payloadFields, requestPayload, responsePayload } from './payload.js';
@@ -43,12 +45,32 @@ export function decodeGetRequest(item: TtlvItem | undefined): GetRequest {
   };
 }
 
-export function encodeGetResponse(r: GetResponse): TtlvItem {
+/** Get answer for any supported object; its bytes are secret. */
+export interface GetObjectResponse {
+  readonly uniqueIdentifier: string;
+  readonly content: ObjectContent;
+}
+
+export function encodeGetObjectResponse(r: GetObjectResponse): TtlvItem {
   return responsePayload([
-    ttlv.enumeration(Tag.ObjectType, r.objectType),
+    ttlv.enumeration(Tag.ObjectType, r.content.objectType),
     ttlv.text(Tag.UniqueIdentifier, r.uniqueIdentifier),
-    encodeSymmetricKey(r.symmetricKey),
+    encodeObjectContent(r.content),
   ]);
+}
+
+export function decodeGetObjectResponse(item: TtlvItem | undefined): GetObjectResponse {
+  const f = payloadFields(item);
+  const objectType = f.required(Tag.ObjectType, 'Enumeration');
+  if (!supportedObjectTypes.includes(objectType)) throw new KmipError('KMIP_FEATURE_NOT_SUPPORTED', `object type ${objectType} is not supported`);
+  return {
+    uniqueIdentifier: f.required(Tag.UniqueIdentifier, 'TextString'),
+    content: decodeObjectContent(objectType, (tag) => f.item(tag)),
+  };
+}
+
+export function encodeGetResponse(r: GetResponse): TtlvItem {
+  return encodeGetObjectResponse({ uniqueIdentifier: r.uniqueIdentifier, content: { objectType: ObjectType.SymmetricKey, symmetricKey: r.symmetricKey } });
 }
 
 export function decodeGetResponse(item: TtlvItem | undefined): GetResponse {

@@ -18,7 +18,7 @@ const MAX_ID_TRIES = 4;
  * plus what the server sets (KMIP 1.1 §3: Unique Identifier, Object Type, State, Initial Date,
  * Last Change Date; Activation Date ≤ now makes the object Active at once, §4.1).
  */
-export function buildAttributes(ctx: OpContext, id: string, template: readonly Attribute[], lengthBits: number): Attribute[] {
+export function buildAttributes(ctx: OpContext, id: string, template: readonly Attribute[], kind: NewObjectKind): Attribute[] {
   if (template.length > MAX_ATTRIBUTES) throw new KmipError('KMIP_INVALID_FIELD', `more than ${MAX_ATTRIBUTES} attributes`);
   const attrs: Attribute[] = [];
   for (const a of template) {
@@ -31,26 +31,34 @@ export function buildAttributes(ctx: OpContext, id: string, template: readonly A
     if (isCustomAttributeName(a.name) && a.name.length > 128) throw new KmipError('KMIP_INVALID_FIELD', 'custom attribute name too long');
     attrs.push({ name: a.name, value: { ...a.value, tag: Tag.AttributeValue } });
   }
-  const alg = enumValue(attrs, A.CryptographicAlgorithm);
-  if (alg !== undefined && alg !== CryptographicAlgorithm.AES) {
-    throw new KmipError('KMIP_INVALID_FIELD', `Cryptographic Algorithm ${alg} is not supported (AES only)`);
-  }
-  const len = enumValue(attrs, A.CryptographicLength);
-  if (len !== undefined && len !== lengthBits) {
-    throw new KmipError('KMIP_INVALID_FIELD', `Cryptographic Length ${len} does not match the key (${lengthBits} bits)`);
+  const v = Tag.AttributeValue;
+  if (kind.objectType === ObjectType.SymmetricKey) {
+    const lengthBits = kind.lengthBits ?? 0;
+    const alg = enumValue(attrs, A.CryptographicAlgorithm);
+    if (alg !== undefined && alg !== CryptographicAlgorithm.AES) {
+      throw new KmipError('KMIP_INVALID_FIELD', `Cryptographic Algorithm ${alg} is not supported (AES only)`);
+    }
+    const len = enumValue(attrs, A.CryptographicLength);
+    if (len !== undefined && len !== lengthBits) {
+      throw new KmipError('KMIP_INVALID_FIELD', `Cryptographic Length ${len} does not match the key (${lengthBits} bits)`);
+    }
+    setSingle(attrs, A.CryptographicAlgorithm, ttlv.enumeration(v, CryptographicAlgorithm.AES));
+    setSingle(attrs, A.CryptographicLength, ttlv.int(v, lengthBits));
+    if (firstValue(attrs, A.CryptographicUsageMask) === undefined) {
+      setSingle(attrs, A.CryptographicUsageMask, ttlv.int(v, CryptographicUsageMask.Encrypt | CryptographicUsageMask.Decrypt));
+    }
+  } else {
+    // KMIP 1.4 §3.4–3.5: Cryptographic Algorithm and Length apply to keys and certificates only.
+    for (const name of [A.CryptographicAlgorithm, A.CryptographicLength, A.CryptographicParameters]) {
+      if (firstValue(attrs, name) !== undefined) throw new KmipError('KMIP_INVALID_FIELD', `attribute '${name}' does not apply to object type ${kind.objectType}`);
+    }
   }
   const now = ctx.deps.now();
-  const v = Tag.AttributeValue;
-  setSingle(attrs, A.CryptographicAlgorithm, ttlv.enumeration(v, CryptographicAlgorithm.AES));
-  setSingle(attrs, A.CryptographicLength, ttlv.int(v, lengthBits));
-  if (firstValue(attrs, A.CryptographicUsageMask) === undefined) {
-    setSingle(attrs, A.CryptographicUsageMask, ttlv.int(v, CryptographicUsageMask.Encrypt | CryptographicUsageMask.Decrypt));
-  }
   const activation = firstValue(attrs, A.ActivationDate);
   const active = activation?.type === 'DateTime' && activation.value <= BigInt(Math.floor(now.getTime() / 1000));
   attrs.unshift(
     { name: A.UniqueIdentifier, value: ttlv.text(v, id) },
-    { name: A.ObjectType, value: ttlv.enumeration(v, ObjectType.SymmetricKey) },
+    { name: A.ObjectType, value: ttlv.enumeration(v, kind.objectType) },
   );
   setSingle(attrs, A.State, ttlv.enumeration(v, active ? State.Active : State.PreActive));
   setSingle(attrs, A.InitialDate, ttlv.date(v, now));
@@ -58,23 +66,38 @@ export function buildAttributes(ctx: OpContext, id: string, template: readonly A
   return attrs;
 }
 
-/** Seals `material` and stores a new symmetric key owned by the caller; retries id allocation on collision. */
-export async function storeNewKey(
-  ctx: OpContext,
-  template: readonly Attribute[],
-  material: Buffer,
-): Promise<KeyRecord> {
+/** The Object Type of a new object, and the length of a symmetric key in bits. */
+export interface NewObjectKind {
+  readonly objectType: number;
+  readonly lengthBits?: number;
+}
+
+/** Seals `material` and stores a new AES key owned by the caller. */
+export async function storeNewKey(ctx: OpContext, template: readonly Attribute[], material: Buffer): Promise<KeyRecord> {
   const bits = material.length * 8;
   if (!AES_LENGTHS.has(bits)) throw new KmipError('KMIP_INVALID_FIELD', `AES keys are 128, 192 or 256 bits, not ${bits}`);
+  return storeNewObject(ctx, template, { objectType: ObjectType.SymmetricKey, lengthBits: bits }, material);
+}
+
+/**
+ * Seals `sealedPlaintext` (see stored-content.ts) and stores a new object owned by the caller;
+ * retries id allocation on collision. The caller zeroes `sealedPlaintext`.
+ */
+export async function storeNewObject(
+  ctx: OpContext,
+  template: readonly Attribute[],
+  kind: NewObjectKind,
+  sealedPlaintext: Buffer,
+): Promise<KeyRecord> {
   for (let attempt = 0; ; attempt++) {
     const id = ctx.deps.store.newId();
-    const attrs = buildAttributes(ctx, id, template, bits);
+    const attrs = buildAttributes(ctx, id, template, kind);
     try {
       return await ctx.deps.store.insert({
         id,
         owner: ctx.identity,
         attributes: serializeAttributes(attrs),
-        sealedKey: ctx.deps.sealer.seal(id, material),
+        sealedKey: ctx.deps.sealer.seal(id, sealedPlaintext),
       });
     } catch (err) {
       if (err instanceof KmsError && err.code === 'STORE_ID_EXISTS' && attempt < MAX_ID_TRIES) continue;
