@@ -3,6 +3,7 @@ import type { CliIo } from '../command.js';
 import { dekFromHexBytes } from '../../crypto/dek.js';
 import { zero } from '../../crypto/guards.js';
 import { formatBytes } from '../../disk/units.js';
+import { formatDuration } from '../output/progress-bar.js';
 import { DiskError, type BulkResult, type DiskProgress } from '../../disk/index.js';
 
 /** Reads a key file: at most 4 KiB, exactly 64 hex characters (whitespace around allowed). */
@@ -28,15 +29,6 @@ export async function readKeyFile(path: string): Promise<Buffer> {
   }
 }
 
-function clock(seconds: number): string {
-  if (!Number.isFinite(seconds)) return '--:--';
-  const s = Math.round(seconds);
-  const h = Math.floor(s / 3600);
-  const mm = String(Math.floor((s % 3600) / 60)).padStart(2, '0');
-  const ss = String(s % 60).padStart(2, '0');
-  return h > 0 ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
-}
-
 /** Progress bar with rate and ETA on a terminal (stderr), nothing otherwise. */
 export function progressBar(io: CliIo): { onProgress?: (p: DiskProgress) => void; finish: () => void } {
   if (!io.interactive) return { finish: () => undefined };
@@ -56,7 +48,7 @@ export function progressBar(io: CliIo): { onProgress?: (p: DiskProgress) => void
       const fill = Math.round(frac * width);
       process.stderr.write(
         `\r${p.phase} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${(frac * 100).toFixed(0).padStart(3)}% ` +
-          `${formatBytes(p.doneBytes)}/${formatBytes(p.totalBytes)} ${formatBytes(rate)}/s ETA ${clock(eta)}` +
+          `${formatBytes(p.doneBytes)}/${formatBytes(p.totalBytes)} ${formatBytes(rate)}/s ETA ${formatDuration(eta)}` +
           (p.position === undefined ? '  ' : ` in place at ${formatBytes(p.position)} ${p.direction === 'down' ? '↓' : '↑'}  `),
       );
       drawn = true;

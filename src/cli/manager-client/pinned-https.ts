@@ -40,12 +40,12 @@ export function unreachable(baseUrl: string, err: Error & { code?: string }): Vm
   return new VmcryptError('MANAGER_UNREACHABLE', `cannot reach the manager at ${baseUrl} (${why}): ${hint}`, { exitCode: 4 });
 }
 
-/** A TLS connection to the manager, resolved only once its certificate matched the pin. */
-function connectPinned(u: URL, baseUrl: string, thumbprint: string): Promise<TLSSocket> {
+/** A TLS connection to the manager, its certificate not checked yet (the callers pin it). */
+function connectUnchecked(u: URL, baseUrl: string): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {
     const socket = connect({
       host: u.hostname, port: Number(u.port === '' ? 443 : u.port), servername: isIP(u.hostname) === 0 ? u.hostname : undefined,
-      // The CA is not checked: the pin below is stronger (one certificate, not any a CA signed).
+      // The CA is not checked: the pin is stronger (one certificate, not any a CA signed).
       rejectUnauthorized: false, ALPNProtocols: ['http/1.1'],
     });
     const timer = setTimeout(() => {
@@ -54,21 +54,24 @@ function connectPinned(u: URL, baseUrl: string, thumbprint: string): Promise<TLS
     }, TIMEOUT_MS);
     socket.once('secureConnect', () => {
       clearTimeout(timer);
-      const seen = certificateThumbprint(socket);
-      if (seen === thumbprint) {
-        resolve(socket);
-        return;
-      }
-      socket.destroy();
-      reject(new VmcryptError('MANAGER_CERT_MISMATCH',
-        `the manager at ${baseUrl} presents certificate sha256=${seen ?? 'none'}, not the pinned ${thumbprint}: ` +
-        'if its certificate was replaced on purpose, log in again (vmcrypt login) and confirm the new thumbprint'));
+      resolve(socket);
     });
     socket.once('error', (e: Error & { code?: string }) => {
       clearTimeout(timer);
       reject(unreachable(baseUrl, e));
     });
   });
+}
+
+/** A TLS connection to the manager, resolved only once its certificate matched the pin. */
+async function connectPinned(u: URL, baseUrl: string, thumbprint: string): Promise<TLSSocket> {
+  const socket = await connectUnchecked(u, baseUrl);
+  const seen = certificateThumbprint(socket);
+  if (seen === thumbprint) return socket;
+  socket.destroy();
+  throw new VmcryptError('MANAGER_CERT_MISMATCH',
+    `the manager at ${baseUrl} presents certificate sha256=${seen ?? 'none'}, not the pinned ${thumbprint}: ` +
+    'if its certificate was replaced on purpose, log in again (vmcrypt login) and confirm the new thumbprint');
 }
 
 /**
@@ -129,24 +132,10 @@ export async function pinnedRequest(r: PinnedRequest): Promise<PinnedAnswer> {
 }
 
 /** First contact: the thumbprint the manager presents, for the operator to confirm before login. */
-export function probeThumbprint(baseUrl: string): Promise<string> {
-  const u = new URL(baseUrl);
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: u.hostname, port: Number(u.port === '' ? 443 : u.port), rejectUnauthorized: false });
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(unreachable(baseUrl, Object.assign(new Error('timed out'), { code: 'TIMEOUT' })));
-    }, TIMEOUT_MS);
-    socket.once('secureConnect', () => {
-      clearTimeout(timer);
-      const tp = certificateThumbprint(socket);
-      socket.destroy();
-      if (tp === undefined) reject(new VmcryptError('MANAGER_CERT_MISMATCH', `the manager at ${baseUrl} presented no certificate`));
-      else resolve(tp);
-    });
-    socket.once('error', (e: Error & { code?: string }) => {
-      clearTimeout(timer);
-      reject(unreachable(baseUrl, e));
-    });
-  });
+export async function probeThumbprint(baseUrl: string): Promise<string> {
+  const socket = await connectUnchecked(new URL(baseUrl), baseUrl);
+  const tp = certificateThumbprint(socket);
+  socket.destroy();
+  if (tp === undefined) throw new VmcryptError('MANAGER_CERT_MISMATCH', `the manager at ${baseUrl} presented no certificate`);
+  return tp;
 }

@@ -1,3 +1,5 @@
+import { formatBytes } from '../../disk/units.js';
+
 /** What a bar shows: the manager's task progress. */
 export interface Progress {
   readonly percent: number;
@@ -6,17 +8,6 @@ export interface Progress {
   /** Bytes per second, as the manager measured it. */
   readonly rate?: number;
   readonly message?: string;
-}
-
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v >= 100 || u === 0 ? v.toFixed(0) : v.toFixed(1)} ${units[u] ?? 'B'}`;
 }
 
 export function formatDuration(seconds: number): string {

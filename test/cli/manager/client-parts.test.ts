@@ -32,7 +32,7 @@ describe('manager answers → CLI errors', () => {
 describe('progress bar', () => {
   it('shows percent, rate and an ETA from the bytes left', () => {
     const line = renderProgressLine('encrypt web-01', { percent: 50, bytesDone: 512 << 20, bytesTotal: 1024 << 20, rate: 256 << 20 }, 2, 10);
-    expect(line).toBe('encrypt web-01 [#####-----]  50%  256 MiB/s  ETA 00:02');
+    expect(line).toBe('encrypt web-01 [#####-----]  50%  256.0 MiB/s  ETA 00:02');
   });
 
   it('falls back to the percent per second seen when there is no rate; --:-- before any progress', () => {

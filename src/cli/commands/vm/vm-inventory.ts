@@ -5,7 +5,7 @@ import { parseSize } from '../../output/sizes.js';
 import type { Verb } from '../../verbs/verb.js';
 import { vmEncryptionInfo, type ManagerEncryptionInfo } from './encryption-info.js';
 import { seg } from '../../manager-client/client.js';
-import { formatBytes } from '../../output/progress-bar.js';
+import { formatBytes } from '../../../disk/units.js';
 
 function hostName(hosts: readonly HostInfo[], id: string): string {
   return hosts.find((h) => h.id === id)?.name ?? id;
