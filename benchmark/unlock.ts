@@ -219,15 +219,22 @@ async function scenario(s: Scenario, kmsPort: number, kmsTls: Tls, hostTls: { ce
     id: `esx${h}`, name: `esx${h}`, url: `https://127.0.0.1:${ports[h]}`, thumbprint: thumbprints[h] as string,
     connectionState: 'connected', cryptoMode: 'safe', hostKey: { providerId: PROVIDER, keyId: hostKeks[h] as string },
   }));
+  // lookups by id in O(1), as the manager's inventory does: key management asks per VM
   const byHost = new Map<string, VmRecord[]>();
-  for (const v of vmRecords) byHost.set(v.hostId, [...(byHost.get(v.hostId) ?? []), v]);
+  for (const v of vmRecords) {
+    const list = byHost.get(v.hostId);
+    if (list === undefined) byHost.set(v.hostId, [v]);
+    else list.push(v);
+  }
+  const vmById = new Map(vmRecords.map((v) => [v.id, v]));
+  const hostById = new Map(hostRecords.map((h) => [h.id, h]));
   const inventory: InventoryView = {
     hosts: { call: (hostId, method, path, body) => (clients[Number(hostId.slice(3))] as HostClient).call(method, path, body) },
-    host: (id) => hostRecords.find((h) => h.id === id),
+    host: (id) => hostById.get(id),
     listHosts: () => hostRecords,
     cluster: () => undefined,
     clusterHosts: () => [],
-    vm: (id) => vmRecords.find((v) => v.id === id),
+    vm: (id) => vmById.get(id),
     listVms: () => vmRecords,
     vmsOnHost: (id) => byHost.get(id) ?? [],
     setHostCrypto: () => undefined,
