@@ -1,8 +1,9 @@
+import { closeSync, fsyncSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { fsyncDir } from './fsync-dir.js';
-import { openPrivateFile } from './private-files.js';
+import { fsyncDir, fsyncDirSync } from './fsync-dir.js';
+import { openPrivateFile, openPrivateFileSync } from './private-files.js';
 
 /**
  * Crash-safe replacement of a file: write `.NAME.vmcrypt-tmp-PID-RAND` beside it, fsync the
@@ -85,4 +86,34 @@ export async function writeAtomically<T>(target: string, write: (fh: FileHandle,
     }
     writing.delete(resolve(tmp));
   }
+}
+
+/**
+ * writeAtomically of a small buffer for synchronous callers: the same temp name (so
+ * cleanStaleTemps knows it), fsync, rename, fsync of the directory.
+ */
+export function writeAtomicallySync(target: string, data: Uint8Array): void {
+  const tmp = tempPathFor(target);
+  const fd = openPrivateFileSync(tmp, 'wx');
+  try {
+    try {
+      writeAll(fd, data);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, target);
+  } catch (err) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // nothing left to remove
+    }
+    throw err;
+  }
+  fsyncDirSync(dirname(target));
+}
+
+function writeAll(fd: number, data: Uint8Array): void {
+  for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off);
 }

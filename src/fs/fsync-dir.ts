@@ -1,3 +1,4 @@
+import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 
 /**
@@ -10,5 +11,15 @@ export async function fsyncDir(dir: string): Promise<void> {
     await h.sync();
   } finally {
     await h.close();
+  }
+}
+
+/** fsyncDir for synchronous callers. */
+export function fsyncDirSync(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }

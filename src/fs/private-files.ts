@@ -1,3 +1,4 @@
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { chmod, mkdir, open, writeFile, type FileHandle } from 'node:fs/promises';
 
 /**
@@ -16,6 +17,29 @@ export const PRIVATE_DIR_MODE = 0o700;
 export async function makePrivateDir(dir: string, opts: { exclusive?: boolean; tighten?: boolean } = {}): Promise<void> {
   await mkdir(dir, { recursive: opts.exclusive !== true, mode: PRIVATE_DIR_MODE });
   if (opts.tighten === true) await chmod(dir, PRIVATE_DIR_MODE);
+}
+
+/**
+ * makePrivateDir for code that runs before anything async may (opening the database, reading
+ * a secret in a constructor).
+ */
+export function makePrivateDirSync(dir: string, opts: { exclusive?: boolean; tighten?: boolean } = {}): void {
+  mkdirSync(dir, { recursive: opts.exclusive !== true, mode: PRIVATE_DIR_MODE });
+  if (opts.tighten === true) chmodSync(dir, PRIVATE_DIR_MODE);
+}
+
+/** Opens (creating with mode 0600) `path` with fs `flags`; returns the descriptor. */
+export function openPrivateFileSync(path: string, flags: string | number): number {
+  return openSync(path, flags, PRIVATE_FILE_MODE);
+}
+
+/**
+ * Makes `path` exist with mode 0600 before another library opens it with its own mode (SQLite,
+ * whose -wal and -shm files copy the main file's mode): created empty if absent, tightened if not.
+ */
+export function preparePrivateFileSync(path: string): void {
+  closeSync(openPrivateFileSync(path, 'a'));
+  chmodSync(path, PRIVATE_FILE_MODE);
 }
 
 /** Opens (creating with mode 0600) `path` with fs `flags`: 'wx' for a new file, 'a' to append. */

@@ -1,4 +1,4 @@
-import { chmod, mkdir } from 'node:fs/promises';
+import { makePrivateDir } from '../fs/private-files.js';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { KeyService, RouteModule } from './contracts.js';
@@ -81,8 +81,7 @@ export const noKeyProvider: KeyPartFactory = () => {
  * monitor and, when asked, the HTTPS API.
  */
 export async function openManager(o: OpenManagerOptions): Promise<RunningManager> {
-  await mkdir(o.dataDir, { recursive: true, mode: 0o700 });
-  await chmod(o.dataDir, 0o700);
+  await makePrivateDir(o.dataDir, { tighten: true });
   const db = openDatabase(join(o.dataDir, DATABASE_FILE), [...PLATFORM_MIGRATIONS, ...INVENTORY_MIGRATIONS, ...KEY_MIGRATIONS]);
   let platform: ManagerPlatform | undefined;
   try {

@@ -1,9 +1,9 @@
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeAtomically } from '../../src/fs/atomic-file.js';
-import { fsyncDir } from '../../src/fs/fsync-dir.js';
+import { writeAtomically, writeAtomicallySync } from '../../src/fs/atomic-file.js';
+import { fsyncDir, fsyncDirSync } from '../../src/fs/fsync-dir.js';
 import { readAt, writeAt } from '../../src/fs/positional-io.js';
 
 let root: string;
@@ -38,10 +38,30 @@ describe('writeAtomically', () => {
   });
 });
 
+describe('writeAtomicallySync', () => {
+  it('replaces the target whole, 0600, leaving no temp file', async () => {
+    const target = join(root, 'secret.bin');
+    await writeFile(target, 'old');
+    writeAtomicallySync(target, Buffer.from('new bytes'));
+    expect(await readFile(target, 'utf8')).toBe('new bytes');
+    expect((await stat(target)).mode & 0o777).toBe(0o600);
+    expect((await readdir(root)).filter((n) => n.includes('vmcrypt-tmp'))).toEqual([]);
+  });
+
+  it('removes the temp file when the rename fails (the target is a non-empty directory)', async () => {
+    const target = join(root, 'taken');
+    await mkdir(join(target, 'inside'), { recursive: true });
+    expect(() => writeAtomicallySync(target, Buffer.from('x'))).toThrow();
+    expect((await readdir(root)).filter((n) => n.includes('vmcrypt-tmp'))).toEqual([]);
+  });
+});
+
 describe('fsyncDir', () => {
   it('syncs a directory and fails on one that does not exist', async () => {
     await fsyncDir(root);
     await expect(fsyncDir(join(root, 'missing'))).rejects.toMatchObject({ code: 'ENOENT' });
+    fsyncDirSync(root);
+    expect(() => fsyncDirSync(join(root, 'missing'))).toThrow(expect.objectContaining({ code: 'ENOENT' }));
   });
 });
 

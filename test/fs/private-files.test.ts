@@ -1,12 +1,14 @@
-import { chmod, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   isGroupOrOtherAccessible,
   makePrivateDir,
+  makePrivateDirSync,
   modeString,
   openPrivateFile,
+  preparePrivateFileSync,
   writePrivateFile,
 } from '../../src/fs/private-files.js';
 
@@ -43,6 +45,32 @@ describe('makePrivateDir', () => {
     await makePrivateDir(d, { exclusive: true });
     await expect(makePrivateDir(d, { exclusive: true })).rejects.toMatchObject({ code: 'EEXIST' });
     await expect(makePrivateDir(join(root, 'no', 'parent'), { exclusive: true })).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
+
+describe('synchronous twins', () => {
+  it('makePrivateDirSync creates 0700 and tightens an existing directory only when asked', async () => {
+    const d = join(root, 'sync', 'data');
+    makePrivateDirSync(d);
+    expect(await modeOf(d)).toBe(0o700);
+    await chmod(d, 0o755);
+    makePrivateDirSync(d);
+    expect(await modeOf(d)).toBe(0o755);
+    makePrivateDirSync(d, { tighten: true });
+    expect(await modeOf(d)).toBe(0o700);
+    expect(() => makePrivateDirSync(d, { exclusive: true })).toThrow(expect.objectContaining({ code: 'EEXIST' }));
+  });
+
+  it('preparePrivateFileSync creates an empty 0600 file, tightens a loose one and keeps its content', async () => {
+    const f = join(root, 'manager.db');
+    preparePrivateFileSync(f);
+    expect(await modeOf(f)).toBe(0o600);
+    expect(await readFile(f, 'utf8')).toBe('');
+    const loose = join(root, 'loose.db');
+    await writeFile(loose, 'rows', { mode: 0o644 });
+    preparePrivateFileSync(loose);
+    expect(await modeOf(loose)).toBe(0o600);
+    expect(await readFile(loose, 'utf8')).toBe('rows');
   });
 });
 

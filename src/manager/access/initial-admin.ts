@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writePrivateFile } from '../../fs/private-files.js';
 import { ROOT } from '../contracts.js';
 import { ADMINISTRATOR_ROLE } from './builtin-roles.js';
 import type { PermissionStore } from './permissions.js';
@@ -33,6 +33,6 @@ export async function ensureInitialAdmin(
   permissions.set({ principal: INITIAL_ADMIN_USER, entity: ROOT, role: ADMINISTRATOR_ROLE, propagate: true });
   if (generated === undefined) return { user: INITIAL_ADMIN_USER };
   const passwordFile = join(dataDir, INITIAL_ADMIN_PASSWORD_FILE);
-  await writeFile(passwordFile, `${generated}\n`, { mode: 0o600, flag: 'w' });
+  await writePrivateFile(passwordFile, `${generated}\n`);
   return { user: INITIAL_ADMIN_USER, generatedPassword: generated, passwordFile };
 }

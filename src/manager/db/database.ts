@@ -1,7 +1,7 @@
-import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Database } from 'better-sqlite3';
+import { makePrivateDirSync, preparePrivateFileSync } from '../../fs/private-files.js';
 import type { Migration } from '../contracts.js';
 import { ManagerError } from '../errors.js';
 
@@ -64,8 +64,6 @@ export function applyMigrations(db: Database, migrations: readonly Migration[], 
 /** The directory 0700 and the file 0600 before SQLite opens it (its -wal/-shm copy the file's mode). */
 function preparePrivateFile(file: string): void {
   const dir = dirname(file);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  chmodSync(dir, 0o700);
-  closeSync(openSync(file, 'a', 0o600));
-  chmodSync(file, 0o600);
+  makePrivateDirSync(dir, { tighten: true });
+  preparePrivateFileSync(file);
 }

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, writeSync, fsyncSync, renameSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeAtomicallySync } from '../../fs/atomic-file.js';
+import { makePrivateDirSync } from '../../fs/private-files.js';
 import { ManagerError } from '../errors.js';
 
 const SECRET_BYTES = 32;
@@ -13,8 +15,7 @@ const SECRET_BYTES = 32;
  */
 export function loadManagerSecret(dataDir: string): Buffer {
   const dir = join(dataDir, 'keys');
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  chmodSync(dir, 0o700);
+  makePrivateDirSync(dir, { tighten: true });
   const file = join(dir, 'provider-trust.secret');
   try {
     const buf = readFileSync(file);
@@ -27,20 +28,11 @@ export function loadManagerSecret(dataDir: string): Buffer {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   const secret = randomBytes(SECRET_BYTES);
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'wx', 0o600);
   try {
-    writeSync(fd, secret);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
-  const dfd = openSync(dir, 'r');
-  try {
-    fsyncSync(dfd);
-  } finally {
-    closeSync(dfd);
+    writeAtomicallySync(file, secret);
+  } catch (err) {
+    secret.fill(0);
+    throw err;
   }
   return secret;
 }

@@ -1,4 +1,4 @@
-import { chmod, mkdir } from 'node:fs/promises';
+import { makePrivateDir } from '../../fs/private-files.js';
 import { join } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
@@ -48,8 +48,7 @@ export interface ManagerPlatform extends Platform {
 
 export async function createPlatform(opts: CreatePlatformOptions): Promise<ManagerPlatform> {
   const now = opts.now ?? (() => new Date());
-  await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
-  await chmod(opts.dataDir, 0o700);
+  await makePrivateDir(opts.dataDir, { tighten: true });
   const ownDb = opts.db === undefined;
   const db = opts.db ?? openDatabase(join(opts.dataDir, DATABASE_FILE), PLATFORM_MIGRATIONS, { now });
   try {
