@@ -25,7 +25,7 @@ describe('in-place crash safety (kill -9)', () => {
   for (const op of ['encrypt', 'rekey', 'decrypt'] as CrashOp[]) {
     it(`${op}: ${ROUNDS} rounds of random kills, then a rerun finishes byte-identical`, async () => {
       for (let i = 0; i < ROUNDS; i++) {
-        const log = await crashRound({ op, file: join(dir, `${op}.img`), raw, rawSum, k1, k2 }, 2, 3500);
+        const log = await crashRound({ op, file: join(dir, `${op}.img`), raw, rawSum, k1, k2 }, 2, 1500);
         expect(log.length).toBeGreaterThan(0);
       }
     });
