@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KmipError } from '../../src/kmip/errors.js';
-import { decodeRequestMessage } from '../../src/kmip/message/request.js';
+import { ObjectType, SecretDataType } from '../../src/kmip/enums.js';
+import { decodeRequestMessage, encodeRequestMessage } from '../../src/kmip/message/request.js';
+import { Operation } from '../../src/kmip/operation-codes.js';
+import { encodeRegisterObjectRequest } from '../../src/kmip/payloads/register.js';
 import { decodeResponseMessage } from '../../src/kmip/message/response.js';
-import { decodeTtlv } from '../../src/kmip/ttlv/index.js';
+import { decodeTtlv, encodeTtlv } from '../../src/kmip/ttlv/index.js';
 import type { KeyServer } from '../../src/kms/key-server.js';
 import { repoRoot } from '../helpers/cli.js';
 
@@ -20,10 +23,21 @@ export function prng(seed: number): () => number {
   };
 }
 
-/** The valid messages mutations start from: every test vector. */
+/** The valid messages mutations start from: every test vector, plus Register of secret data and of an opaque object. */
 export function seedMessages(): Buffer[] {
   const vectors = JSON.parse(readFileSync(join(repoRoot, 'test', 'vectors', 'kmip', 'messages.json'), 'utf8')) as Array<{ hex: string }>;
-  return vectors.map((v) => Buffer.from(v.hex, 'hex'));
+  const register = (content: Parameters<typeof encodeRegisterObjectRequest>[0]['content']): Buffer =>
+    encodeTtlv(
+      encodeRequestMessage({
+        header: { protocolVersion: { major: 1, minor: 2 }, batchCount: 1 },
+        batchItems: [{ operation: Operation.Register, payload: encodeRegisterObjectRequest({ templateAttribute: { templateNames: [], attributes: [] }, content }) }],
+      }),
+    );
+  return [
+    ...vectors.map((v) => Buffer.from(v.hex, 'hex')),
+    register({ objectType: ObjectType.SecretData, secretData: { secretDataType: SecretDataType.Password, value: Buffer.from('fuzz-password') } }),
+    register({ objectType: ObjectType.OpaqueObject, opaqueObject: { opaqueDataType: 0x80000000, value: Buffer.from('fuzz-opaque') } }),
+  ];
 }
 
 /** One random mutation: bit flip, byte set, length-field tweak, truncation, insertion, duplication. */
