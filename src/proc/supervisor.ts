@@ -18,6 +18,8 @@ export interface ChildOptions {
   readonly launch?: LaunchOptions;
   readonly env?: NodeJS.ProcessEnv;
   readonly cwd?: string;
+  /** Its own process group (setsid), so a kill of the group reaches what it forks. */
+  readonly detached?: boolean;
   /** Characters of output kept (default 64 Ki); older output is dropped. */
   readonly outputLimit?: number;
   /** Every chunk of output as it arrives (a log file, the VM log), besides the kept tail. */
@@ -79,6 +81,7 @@ export function startChild(opts: ChildOptions): SupervisedChild {
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(opts.env === undefined ? {} : { env: opts.env }),
     ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }),
+    ...(opts.detached === undefined ? {} : { detached: opts.detached }),
   });
   const tail = new OutputTail(opts.outputLimit ?? DEFAULT_OUTPUT_LIMIT);
   const taps = new Set<(text: string) => void>();

@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { startChild, type SupervisedChild } from '../../src/proc/supervisor.js';
 
 export interface Running {
   readonly child: ChildProcess;
-  /** Everything the process wrote so far (stdout + stderr). */
+  /** The last OUTPUT_LIMIT characters the process wrote (stdout + stderr). */
   output(): string;
   /** SIGTERM, then SIGKILL after graceMs; resolves when the process is gone. */
   stop(graceMs?: number): Promise<void>;
@@ -10,65 +11,50 @@ export interface Running {
   kill(): Promise<void>;
 }
 
+export interface StartOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
+  /** Own process group, so a group kill also reaches the children it forks (PyKMIP). */
+  readonly detached?: boolean;
+  /** Resolves once the output matches; without it, at once. */
+  readonly ready?: RegExp;
+  readonly readyTimeoutMs?: number;
+}
+
+/** Plenty for a test's assertions on a server's log, bounded so a chatty child cannot grow the runner. */
+const OUTPUT_LIMIT = 1024 * 1024;
+
 const running = new Set<Running>();
 
 /**
- * Starts a process and waits until its output matches `ready` (or it exits, which rejects).
- * Every process started here is tracked; `stopAll()` in afterAll stops what a test left.
+ * Starts a process through src/proc's supervisor and waits until its output matches `ready` (or
+ * it exits, which rejects with the end of its output). Every process started here is tracked;
+ * `stopAll()` in afterAll stops what a test left.
  */
-export async function startProcess(
-  cmd: string,
-  args: readonly string[],
-  opts: SpawnOptions & { ready?: RegExp; readyTimeoutMs?: number } = {},
-): Promise<Running> {
-  const child = spawn(cmd, [...args], { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
-  let out = '';
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const gone = (): boolean => child.exitCode !== null || child.signalCode !== null;
+export async function startProcess(cmd: string, args: readonly string[], opts: StartOptions = {}): Promise<Running> {
+  const sup: SupervisedChild = startChild({
+    name: cmd,
+    command: cmd,
+    args,
+    outputLimit: OUTPUT_LIMIT,
+    ...(opts.env === undefined ? {} : { env: opts.env }),
+    ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }),
+    ...(opts.detached === undefined ? {} : { detached: opts.detached }),
+  });
   const handle: Running = {
-    child,
-    output: () => out,
+    child: sup.child,
+    output: () => sup.output(),
     async stop(graceMs = 5000) {
-      if (!gone()) {
-        child.kill('SIGTERM');
-        const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
-        await exited;
-        clearTimeout(t);
-      }
+      await sup.stop(graceMs);
       running.delete(handle);
     },
     async kill() {
-      if (!gone()) {
-        child.kill('SIGKILL');
-        await exited;
-      }
+      await sup.kill();
       running.delete(handle);
     },
   };
   running.add(handle);
-  await new Promise<void>((resolve, reject) => {
-    const timeout = setTimeout(
-      () => reject(new Error(`${cmd} not ready after ${opts.readyTimeoutMs ?? 30000} ms; output:\n${out}`)),
-      opts.readyTimeoutMs ?? 30000,
-    );
-    const onData = (d: Buffer): void => {
-      out += d.toString();
-      if (opts.ready === undefined || opts.ready.test(out)) {
-        clearTimeout(timeout);
-        resolve();
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code, sig) => {
-      clearTimeout(timeout);
-      reject(new Error(`${cmd} exited (${code ?? sig}) before ready; output:\n${out}`));
-    });
-    if (opts.ready === undefined) {
-      clearTimeout(timeout);
-      resolve();
-    }
-  });
+  if (opts.ready !== undefined) await sup.waitForOutput(opts.ready, opts.readyTimeoutMs ?? 30_000);
   return handle;
 }
 
