@@ -54,9 +54,19 @@ const ALLOWED = {
 
 const SPEC: ArchitectureSpec = { units: UNITS, allowed: ALLOWED, everyoneMayImport: ['errors'] };
 
-const MAX_LINES = 400;
-/** Files allowed past MAX_LINES, each with the reason it is one file. */
-const LONG_FILE_EXCEPTIONS: Readonly<Record<string, string>> = {};
+const MAX_LINES = 300;
+/**
+ * Files allowed past MAX_LINES, each with the reason it is one file for now. Each is being
+ * changed by its owner at the time of writing; the split named is the one to take next.
+ */
+const LONG_FILE_EXCEPTIONS: Readonly<Record<string, string>> = {
+  'src/host/vm/host-vms.ts':
+    "the host API's VM verbs behind one per-VM queue and key index; next split: the VmSummary view (get) and the snapshot verbs into files of their own",
+  'src/host/vm/vm-runtime.ts':
+    'the running QEMU processes of the host and their power states in one map; next split: overlay attach/detach (live snapshots) beside it',
+  'src/kms/store/etcd.ts':
+    'the etcd key store: every record operation shares one retry/deadline and prefix scheme; next split: endpoint and option parsing',
+};
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
