@@ -100,7 +100,10 @@ const hostRestart: Verb = {
     const locked = (await listVms(c)).filter((v) => v.hostId === host.id && v.observed.locked).map((v) => v.name);
     ctx.emit({ host: host.name, id: host.id, url: r.url, pid: r.pid, lockedVms: locked }, () => [
       `host ${host.name} restarted (pid ${r.pid}); its key cache is empty: the manager pushes the keys again`,
-      locked.length === 0 ? 'no VM of it is locked now' : `locked now: ${locked.join(', ')} (watch: vmcrypt vm list --host ${host.name})`,
+      // The manager sees the restart on its next poll, so 'none locked' right now proves nothing yet.
+      locked.length === 0
+        ? `the manager notices within seconds; watch: vmcrypt vm list --host ${host.name}, vmcrypt events --type 'vm.*'`
+        : `locked now: ${locked.join(', ')} (watch: vmcrypt vm list --host ${host.name})`,
     ]);
     return 0;
   },

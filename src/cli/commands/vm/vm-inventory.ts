@@ -64,7 +64,7 @@ export const vmInfo: Verb = {
       'disks:',
       ...(info.disks.length === 0 ? ['  (none)'] : info.disks.flatMap((d) => [
         `  ${d.id}${d.sizeBytes === null ? '' : ` (${formatBytes(d.sizeBytes)})`}: ${d.encrypted ? 'encrypted' : 'not encrypted'}`,
-        ...d.layers.map((l) => `    layer ${l.index} ${l.file ?? ''} ${l.format ?? ''}: ${l.keyId === null ? 'no key' : `key ${l.keyId} (${l.providerId ?? '?'})`}`.replace(/ +/g, ' ')),
+        ...d.layers.map((l) => '    ' + `layer ${l.index} ${l.file ?? ''} ${l.format ?? ''}: ${l.keyId === null ? 'no key' : `key ${l.keyId} (${l.providerId ?? '?'})`}`.replace(/ +/g, ' ')),
       ])),
       ...(info.snapshots.length === 0 ? [] : ['snapshots:', ...info.snapshots.map((s) => `  ${s.name ?? '?'} (${s.id ?? '?'})${s.parentId === undefined ? '' : ` parent ${s.parentId}`}`)]),
     ]);
