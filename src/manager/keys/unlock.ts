@@ -161,13 +161,18 @@ export class HostUnlocker {
     return this.cachedIds(hostId);
   }
 
+  /** Operators know hosts by name; the id stays in the event's data. */
+  private hostName(hostId: string): string {
+    return this.ctx.inventory.host(hostId)?.name ?? hostId;
+  }
+
   private postUnlocked(vm: VmRecord, hostId: string, user: string | undefined): void {
     this.ctx.platform.events.post({
       type: 'vm.unlocked',
       severity: 'info',
       entity: { kind: EntityKind.VM, id: vm.id },
       ...(user === undefined ? {} : { user }),
-      message: `VM ${vm.name} unlocked: its keys are in the key cache of host ${hostId} again`,
+      message: `VM ${vm.name} unlocked: its keys are in the key cache of host ${this.hostName(hostId)} again`,
       data: { hostId },
     });
   }
@@ -180,8 +185,8 @@ export class HostUnlocker {
       entity: { kind: EntityKind.VM, id: vm.id },
       message:
         reason === FetchFailure.keyMissingOnKms
-          ? `VM ${vm.name} stays locked on host ${hostId}: ${what} is missing on the key provider (${message})`.slice(0, 2000)
-          : `VM ${vm.name} stays locked on host ${hostId}: ${what} cannot be fetched, key provider unreachable (${message})`.slice(0, 2000),
+          ? `VM ${vm.name} stays locked on host ${this.hostName(hostId)}: ${what} is missing on the key provider (${message})`.slice(0, 2000)
+          : `VM ${vm.name} stays locked on host ${this.hostName(hostId)}: ${what} cannot be fetched, key provider unreachable (${message})`.slice(0, 2000),
       data: { hostId, reason, ...(ref === undefined ? {} : { providerId: ref.providerId, keyId: ref.keyId }) },
     });
   }
