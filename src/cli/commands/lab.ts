@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { CliIo, CommandGroup } from '../command.js';
 import { parseCommandArgs } from '../args.js';
@@ -64,11 +65,22 @@ function summary(lab: RunningLab) {
   };
 }
 
+/** The lab's first admin password, shown so the console can be opened at once (a lab is not production). */
+function labPassword(file: string): string {
+  try {
+    const text = readFileSync(file, 'utf8');
+    const pw = text.length <= 256 ? text.trim() : '';
+    return pw === '' ? '(see the file)' : pw;
+  } catch {
+    return '(file missing: reset it with vmcrypt user password)';
+  }
+}
+
 function printSummary(lab: RunningLab, io: CliIo): void {
   const s = summary(lab);
   io.out(`lab ready in ${s.dir}`);
   io.out(`  console     ${s.consoleUrl}   (self-signed; certificate sha256 ${s.managerThumbprint})`);
-  io.out(`  login       user ${s.admin.user}, password in ${s.admin.passwordFile}`);
+  io.out(`  login       user ${s.admin.user}, password ${labPassword(s.admin.passwordFile)} (kept in ${s.admin.passwordFile})`);
   io.out(`  CLI profile ${s.profile}   → export VMCRYPT_PROFILE=${s.profile}`);
   io.out(`  key provider ${s.kms.provider} (default, health ${s.kms.health}): ${s.kms.servers.map((k) => `${k.name} ${k.host}:${k.port}`).join(', ')}`);
   io.out(`  KMS seal    sealed master key in ${s.kms.dataDir}, unsealed at start from ${s.kms.autoUnsealFile};`);

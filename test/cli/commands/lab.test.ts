@@ -73,7 +73,7 @@ describe('vmcrypt lab', () => {
       cwd: repoRoot, ready: /Ctrl-C stops the lab/, readyTimeoutMs: START_MS,
     });
     expect(lab.output()).toMatch(/console\s+https:\/\/127\.0\.0\.1:\d+\//);
-    expect(lab.output()).toContain(`password in ${join(dir, 'manager', 'initial-admin-password')}`);
+    expect(lab.output()).toContain(`(kept in ${join(dir, 'manager', 'initial-admin-password')})`);
     expect(lab.output()).toContain(join(dir, 'profile.json'));
 
     expect(statSync(join(dir, 'profile.json')).mode & 0o777).toBe(0o600);
