@@ -6,14 +6,17 @@ import { formatFields, formatTable } from '../output/table.js';
 import type { Verb, VerbContext } from '../verbs/verb.js';
 import { verbGroup } from '../verbs/verb-group.js';
 
-/** --provider, else the default key provider. */
-async function providerOf(ctx: VerbContext, c: ManagerClient): Promise<string> {
-  const given = ctx.str('provider');
-  if (given !== undefined) return given;
-  const ps = await listProviders(c);
-  const p = ps.find((x) => x.isDefault) ?? ps[0];
-  if (p === undefined) throw ctx.usageError('no key provider on the manager: give --provider');
-  return p.id;
+/** `/api/keys/PROVIDER/KEYID` of the KEYID argument; PROVIDER is --provider, else the default key provider. */
+async function keyPath(ctx: VerbContext): Promise<{ c: ManagerClient; path: string }> {
+  const keyId = ctx.arg(0, 'KEYID');
+  const c = await ctx.client();
+  let provider = ctx.str('provider');
+  if (provider === undefined) {
+    const ps = await listProviders(c);
+    provider = (ps.find((x) => x.isDefault) ?? ps[0])?.id;
+    if (provider === undefined) throw ctx.usageError('no key provider on the manager: give --provider');
+  }
+  return { c, path: `/api/keys/${seg(provider)}/${seg(keyId)}` };
 }
 
 const keyStatus: Verb = {
@@ -23,10 +26,8 @@ const keyStatus: Verb = {
   options: { provider: { type: 'string' } },
   examples: ['vmcrypt key status 6f1c…', "vmcrypt key status $(vmcrypt vm info web-01 --json | jq -r .keyId)"],
   async run(ctx) {
-    const keyId = ctx.arg(0, 'KEYID');
-    const c = await ctx.client();
-    const provider = await providerOf(ctx, c);
-    const s = await c.get<KeyStatus>(`/api/keys/${seg(provider)}/${seg(keyId)}/status`);
+    const { c, path } = await keyPath(ctx);
+    const s = await c.get<KeyStatus>(`${path}/status`);
     ctx.emit(s, () => [
       ...formatFields([
         ['key', `${s.key.keyId} (${s.key.providerId})`],
@@ -49,10 +50,8 @@ const keyEntities: Verb = {
   options: { provider: { type: 'string' } },
   examples: ['vmcrypt key entities 6f1c…', 'vmcrypt key entities 6f1c… --provider kp1 --json'],
   async run(ctx) {
-    const keyId = ctx.arg(0, 'KEYID');
-    const c = await ctx.client();
-    const provider = await providerOf(ctx, c);
-    const r = await c.get<{ entities: KeyStatus['usedBy'] }>(`/api/keys/${seg(provider)}/${seg(keyId)}/entities`);
+    const { c, path } = await keyPath(ctx);
+    const r = await c.get<{ entities: KeyStatus['usedBy'] }>(`${path}/entities`);
     ctx.emit(r.entities, () => formatTable(r.entities, [
       { title: 'kind', cell: (e) => e.entity.kind },
       { title: 'name', cell: (e) => e.name },

@@ -19,51 +19,22 @@ export function pick<T extends Named>(items: readonly T[], ref: string, kind: st
   throw new VmcryptError('NOT_FOUND', `no ${kind} '${ref}' (id or name): see ${listVerb}`);
 }
 
-export async function listVms(c: ManagerClient): Promise<VmInfo[]> {
-  return (await c.get<{ vms: VmInfo[] }>('/api/vms')).vms;
+/** The manager's list answers are one object with the list under a field named after it. */
+async function listOf<T>(c: ManagerClient, path: string, field: string): Promise<T[]> {
+  return (await c.get<Record<string, T[]>>(path))[field] ?? [];
 }
 
-export async function listHosts(c: ManagerClient): Promise<HostInfo[]> {
-  return (await c.get<{ hosts: HostInfo[] }>('/api/hosts')).hosts;
-}
+export const listVms = (c: ManagerClient): Promise<VmInfo[]> => listOf(c, '/api/vms', 'vms');
+export const listHosts = (c: ManagerClient): Promise<HostInfo[]> => listOf(c, '/api/hosts', 'hosts');
+export const listClusters = (c: ManagerClient): Promise<ClusterInfo[]> => listOf(c, '/api/clusters', 'clusters');
+export const listPolicies = (c: ManagerClient): Promise<PolicyInfo[]> => listOf(c, '/api/policies', 'policies');
+export const listDatastores = (c: ManagerClient): Promise<DatastoreInfo[]> => listOf(c, '/api/datastores', 'datastores');
+export const listProviders = (c: ManagerClient): Promise<KeyProviderInfo[]> => listOf(c, '/api/key-providers', 'providers');
 
-export async function listClusters(c: ManagerClient): Promise<ClusterInfo[]> {
-  return (await c.get<{ clusters: ClusterInfo[] }>('/api/clusters')).clusters;
-}
-
-export async function listPolicies(c: ManagerClient): Promise<PolicyInfo[]> {
-  return (await c.get<{ policies: PolicyInfo[] }>('/api/policies')).policies;
-}
-
-export async function listDatastores(c: ManagerClient): Promise<DatastoreInfo[]> {
-  return (await c.get<{ datastores: DatastoreInfo[] }>('/api/datastores')).datastores;
-}
-
-export async function listProviders(c: ManagerClient): Promise<KeyProviderInfo[]> {
-  return (await c.get<{ providers: KeyProviderInfo[] }>('/api/key-providers')).providers;
-}
-
-export async function findVm(c: ManagerClient, ref: string): Promise<VmInfo> {
-  return pick(await listVms(c), ref, 'VM', 'vmcrypt vm list');
-}
-
-export async function findHost(c: ManagerClient, ref: string): Promise<HostInfo> {
-  return pick(await listHosts(c), ref, 'host', 'vmcrypt host list');
-}
-
-export async function findCluster(c: ManagerClient, ref: string): Promise<ClusterInfo> {
-  return pick(await listClusters(c), ref, 'cluster', 'vmcrypt cluster list');
-}
-
-export async function findPolicy(c: ManagerClient, ref: string): Promise<PolicyInfo> {
-  return pick(await listPolicies(c), ref, 'storage policy', 'vmcrypt policy list');
-}
-
-export async function findDatastore(c: ManagerClient, ref: string): Promise<DatastoreInfo> {
-  return pick(await listDatastores(c), ref, 'datastore', 'vmcrypt datastore list');
-}
-
+export const findVm = async (c: ManagerClient, ref: string): Promise<VmInfo> => pick(await listVms(c), ref, 'VM', 'vmcrypt vm list');
+export const findHost = async (c: ManagerClient, ref: string): Promise<HostInfo> => pick(await listHosts(c), ref, 'host', 'vmcrypt host list');
+export const findCluster = async (c: ManagerClient, ref: string): Promise<ClusterInfo> => pick(await listClusters(c), ref, 'cluster', 'vmcrypt cluster list');
+export const findPolicy = async (c: ManagerClient, ref: string): Promise<PolicyInfo> => pick(await listPolicies(c), ref, 'storage policy', 'vmcrypt policy list');
+export const findDatastore = async (c: ManagerClient, ref: string): Promise<DatastoreInfo> => pick(await listDatastores(c), ref, 'datastore', 'vmcrypt datastore list');
 /** Key providers are named by their id (vSphere: the provider name is its id). */
-export async function findProvider(c: ManagerClient, ref: string): Promise<KeyProviderInfo> {
-  return pick(await listProviders(c), ref, 'key provider', 'vmcrypt kms list');
-}
+export const findProvider = async (c: ManagerClient, ref: string): Promise<KeyProviderInfo> => pick(await listProviders(c), ref, 'key provider', 'vmcrypt kms list');
