@@ -1,5 +1,5 @@
 import { x509 } from './x509.js';
-import { generateKeyPair, KeyAlgorithm } from './keys.js';
+import { generateKeyPair, KeyAlgorithm, type GeneratedKeyPair } from './keys.js';
 import { isRsaAlg, jsonName, leafExtensions, randomSerial, serverSans, validity } from './build.js';
 import { checkCommonName, checkDays, checkUsage } from './names.js';
 import { DEFAULT_LEAF_DAYS, type CertificateAndKey, type CertificateUsage } from './types.js';
@@ -12,6 +12,28 @@ export interface CreateSelfSignedOptions {
 }
 
 /**
+ * A new key pair and a certificate it signs itself, carrying `extensions` (a CA's or a
+ * leaf's). Name and days are checked by the caller.
+ */
+export async function selfSignNewKey(
+  commonName: string,
+  days: number,
+  keyAlgorithm: KeyAlgorithm | undefined,
+  extensions: (pair: GeneratedKeyPair) => Promise<x509.Extension[]>,
+): Promise<CertificateAndKey> {
+  const pair = await generateKeyPair(keyAlgorithm ?? KeyAlgorithm.ECDSA_P256);
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: randomSerial(),
+    name: jsonName(commonName),
+    ...validity(days),
+    keys: pair.keys,
+    signingAlgorithm: pair.alg.signParams,
+    extensions: await extensions(pair),
+  });
+  return { certPem: cert.toString('pem') + '\n', keyPem: pair.keyPem };
+}
+
+/**
  * A self-signed leaf (CA:false, no Key Usage, EKU per `usage`): the certificate vCenter's
  * "generate a self-signed client certificate" produces, to be pinned on the KMS by fingerprint.
  */
@@ -19,22 +41,13 @@ export async function createSelfSigned(opts: CreateSelfSignedOptions): Promise<C
   const cn = checkCommonName(opts.commonName);
   const usage = checkUsage(opts.usage);
   const days = checkDays(opts.days, DEFAULT_LEAF_DAYS);
-  const { keys, alg, keyPem } = await generateKeyPair(opts.keyAlgorithm ?? KeyAlgorithm.ECDSA_P256);
   const sans = serverSans(usage, [], []);
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: randomSerial(),
-    name: jsonName(cn),
-    ...validity(days),
-    keys,
-    signingAlgorithm: alg.signParams,
-    extensions: await leafExtensions({
-      usage,
-      isRsa: isRsaAlg(alg),
-      dnsNames: sans.dnsNames,
-      ipAddresses: sans.ipAddresses,
-      publicKey: keys.publicKey,
-      selfSigned: true,
-    }),
-  });
-  return { certPem: cert.toString('pem') + '\n', keyPem };
+  return selfSignNewKey(cn, days, opts.keyAlgorithm, ({ keys, alg }) => leafExtensions({
+    usage,
+    isRsa: isRsaAlg(alg),
+    dnsNames: sans.dnsNames,
+    ipAddresses: sans.ipAddresses,
+    publicKey: keys.publicKey,
+    selfSigned: true,
+  }));
 }
