@@ -53,17 +53,24 @@ export interface CreateVmSpec {
 
 const vmEntity = (id: string): EntityRef => ({ kind: EntityKind.VM, id });
 
-/** Step 1 (encryption): a KEK for the VM, recorded on the operation before anything uses it. */
-export const chooseKek: ReconcileStep = {
+/**
+ * A new KEK for the operation, of the provider the operation names or else the policy's,
+ * recorded before anything uses it; a rerun reuses it.
+ */
+export const newKek: ReconcileStep = {
   name: 'kek',
-  when: (c) => c.policy().encryption && c.op().key === undefined,
+  when: (c) => c.op().key === undefined,
   async run(c) {
     const op = c.op();
-    const providerId = c.policy().providerId;
+    const fromSpec = typeof op.spec['providerId'] === 'string' ? op.spec['providerId'] : undefined;
+    const providerId = fromSpec ?? c.policy().providerId;
     const key = await c.deps.keys().createKek({ entity: vmEntity(op.vmId), ...(providerId === undefined ? {} : { providerId }), ...(op.user === undefined ? {} : { user: op.user }) });
     c.deps.ops.setKey(op.id, key);
   },
 };
+
+/** Step 1 (create): a KEK when the policy encrypts. */
+export const chooseKek: ReconcileStep = { ...newKek, when: (c) => c.policy().encryption && c.op().key === undefined };
 
 /** Step 2 (encryption): the KEK into the key caches of the hosts the push rules name. Rerun every time: a host may have restarted since. */
 export const pushKek: ReconcileStep = {
@@ -75,8 +82,8 @@ export const pushKek: ReconcileStep = {
   },
 };
 
-/** Finds the VM the host already made for this intent (a crash after the host answered). */
-async function adoptExisting(c: StepContext, vmxPath: string, hostId: string): Promise<HostVm | undefined> {
+/** The VM at `vmxPath` on the host, if any: what the host already made for an intent before a crash. */
+export async function hostVmAt(c: StepContext, hostId: string, vmxPath: string): Promise<HostVm | undefined> {
   const listed = parseHostVms(await c.deps.hosts.call(hostId, 'GET', '/v1/vms'));
   return listed.find((v) => v.vmx === vmxPath);
 }
@@ -102,7 +109,7 @@ export const createOnHost: ReconcileStep = {
       }));
     } catch (err) {
       if (!(isHostRefusal(err) && err.code === 'HOST_CONFLICT')) throw err;
-      made = await adoptExisting(c, vmxPath, vm.hostId);
+      made = await hostVmAt(c, vm.hostId, vmxPath);
       if (made === undefined) throw err;
       const wantKey = op.key?.keyId;
       const gotKey = made.observation.keys[0]?.key.keyId;

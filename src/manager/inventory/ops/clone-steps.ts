@@ -1,8 +1,7 @@
 import { ManagerError } from '../../errors.js';
 import { isHostRefusal } from '../hosts/host-gateway.js';
-import { parseHostVm, parseHostVms, type HostVm } from '../hosts/host-replies.js';
-import type { ReconcileStep, StepContext, StepList } from '../reconcile.js';
-import { newKek } from './crypto-steps.js';
+import { parseHostVm, type HostVm } from '../hosts/host-replies.js';
+import { hostVmAt, newKek, type ReconcileStep, type StepContext, type StepList } from '../reconcile.js';
 
 /**
  * Clone, instant clone and restore make a NEW VM, so they run like create: a provisional VM
@@ -47,10 +46,6 @@ const pushBoth: ReconcileStep = {
   },
 };
 
-async function findByPath(c: StepContext, hostId: string, vmx: string): Promise<HostVm | undefined> {
-  return parseHostVms(await c.deps.hosts.call(hostId, 'GET', '/v1/vms')).find((v) => v.vmx === vmx);
-}
-
 const copyOnHost: ReconcileStep = {
   name: 'copy',
   when: (c) => c.deps.vms.vm(c.op().vmId)?.provisioned === false,
@@ -59,7 +54,7 @@ const copyOnHost: ReconcileStep = {
     const vm = c.deps.vms.require(c.op().vmId);
     const key = c.op().key;
     const enc = key === undefined ? {} : { encryption: { providerId: key.providerId, keyId: key.keyId } };
-    let made: HostVm | undefined = await findByPath(c, s.sourceHostId, s.vmxPath);
+    let made: HostVm | undefined = await hostVmAt(c, s.sourceHostId, s.vmxPath);
     if (made === undefined) {
       try {
         if (s.mode === 'restore') {
@@ -74,7 +69,7 @@ const copyOnHost: ReconcileStep = {
         }
       } catch (err) {
         if (!(isHostRefusal(err) && err.code === 'HOST_CONFLICT')) throw err;
-        made = await findByPath(c, s.sourceHostId, s.vmxPath);
+        made = await hostVmAt(c, s.sourceHostId, s.vmxPath);
         if (made === undefined) throw err;
       }
     }

@@ -1,7 +1,7 @@
 import { EntityKind, type EventInput } from '../../contracts.js';
 import { ManagerError } from '../../errors.js';
 import { parseHostVm } from '../hosts/host-replies.js';
-import type { ReconcileStep, StepContext, StepList } from '../reconcile.js';
+import { newKek, pushKek, type ReconcileStep, type StepContext, type StepList } from '../reconcile.js';
 import { readVmFacts, type VmFacts } from './vm-facts.js';
 
 /**
@@ -33,29 +33,6 @@ export const observe: ReconcileStep = {
   name: 'observe',
   async run(c) {
     await hostCall(c, 'GET', '');
-  },
-};
-
-/** A new KEK for this operation, recorded before anything uses it; a rerun reuses it. */
-export const newKek: ReconcileStep = {
-  name: 'kek',
-  when: (c) => c.op().key === undefined,
-  async run(c) {
-    const op = c.op();
-    const fromSpec = typeof op.spec['providerId'] === 'string' ? op.spec['providerId'] : undefined;
-    const providerId = fromSpec ?? c.policy().providerId;
-    const key = await c.deps.keys().createKek({ entity: vmRef(op.vmId), ...(providerId === undefined ? {} : { providerId }), ...(op.user === undefined ? {} : { user: op.user }) });
-    c.deps.ops.setKey(op.id, key);
-  },
-};
-
-/** The KEK into the key caches the push rules name; rerun every time (a host may have restarted). */
-export const pushOpKey: ReconcileStep = {
-  name: 'push',
-  when: (c) => c.op().key !== undefined,
-  async run(c) {
-    const op = c.op();
-    if (op.key !== undefined) await c.deps.keys().pushForVm(op.vmId, [op.key]);
   },
 };
 
@@ -176,10 +153,10 @@ function finish(kind: string): ReconcileStep {
 }
 
 export const CRYPTO_STEPS: Record<string, StepList> = {
-  encrypt: [newKek, pushOpKey, hostEncrypt, observe, finish('encrypt')],
+  encrypt: [newKek, pushKek, hostEncrypt, observe, finish('encrypt')],
   decrypt: [pushCurrentKeys, hostDecrypt, observe, finish('decrypt')],
-  rekey: [newKek, pushCurrentKeys, pushOpKey, rekeyStep(false), observe, finish('rekey')],
-  deepRekey: [newKek, pushCurrentKeys, pushOpKey, rekeyStep(true), observe, finish('deepRekey')],
+  rekey: [newKek, pushCurrentKeys, pushKek, rekeyStep(false), observe, finish('rekey')],
+  deepRekey: [newKek, pushCurrentKeys, pushKek, rekeyStep(true), observe, finish('deepRekey')],
   diskEncrypt: [pushCurrentKeys, diskStep(true), observe, finish('diskEncrypt')],
   diskDecrypt: [pushCurrentKeys, diskStep(false), observe, finish('diskDecrypt')],
 };
