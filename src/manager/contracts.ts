@@ -32,6 +32,8 @@ export interface EntityRef {
 /** The root of the inventory tree (global permissions are set here). */
 export const ROOT: EntityRef = { kind: EntityKind.ROOT, id: 'root' };
 
+export const vmRef = (id: string): EntityRef => ({ kind: EntityKind.VM, id });
+
 /** Walks the inventory tree upwards; permissions set on an ancestor inherit downward. */
 export interface AncestryResolver {
   /** Nearest parent first, ending with ROOT; [] for ROOT itself; throws MANAGER_NOT_FOUND for an unknown entity. */

@@ -1,4 +1,4 @@
-import { EntityKind, type EntityRef, type EventPoster, type HostGateway, type KeyService, type TaskProgress } from '../contracts.js';
+import { vmRef, type EventPoster, type HostGateway, type KeyService, type TaskProgress } from '../contracts.js';
 import { ManagerError } from '../errors.js';
 import { isHostRefusal } from './hosts/host-gateway.js';
 import { parseHostVm, parseHostVms, type HostVm } from './hosts/host-replies.js';
@@ -51,8 +51,6 @@ export interface CreateVmSpec {
   readonly disks: ReadonlyArray<{ readonly sizeBytes: number }>;
 }
 
-const vmEntity = (id: string): EntityRef => ({ kind: EntityKind.VM, id });
-
 /**
  * A new KEK for the operation, of the provider the operation names or else the policy's,
  * recorded before anything uses it; a rerun reuses it.
@@ -64,7 +62,7 @@ export const newKek: ReconcileStep = {
     const op = c.op();
     const fromSpec = typeof op.spec['providerId'] === 'string' ? op.spec['providerId'] : undefined;
     const providerId = fromSpec ?? c.policy().providerId;
-    const key = await c.deps.keys().createKek({ entity: vmEntity(op.vmId), ...(providerId === undefined ? {} : { providerId }), ...(op.user === undefined ? {} : { user: op.user }) });
+    const key = await c.deps.keys().createKek({ entity: vmRef(op.vmId), ...(providerId === undefined ? {} : { providerId }), ...(op.user === undefined ? {} : { user: op.user }) });
     c.deps.ops.setKey(op.id, key);
   },
 };
@@ -194,7 +192,7 @@ export class Reconciler {
     if (op.kind !== 'create') return op;
     const vm = vms.require(op.vmId);
     this.#deps.events.post({
-      type: 'vm.created', severity: 'info', entity: vmEntity(vm.id),
+      type: 'vm.created', severity: 'info', entity: vmRef(vm.id),
       message: `VM ${vm.name}: created${vm.encrypted ? ` (encrypted with key ${vm.keys[0]?.key.keyId ?? '?'} of key provider ${vm.keys[0]?.key.providerId ?? '?'})` : ''}`,
       ...(op.user === undefined ? {} : { user: op.user }),
     });

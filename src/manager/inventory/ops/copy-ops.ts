@@ -1,4 +1,4 @@
-import { EntityKind, Privilege, type Principal, type TaskInfo } from '../../contracts.js';
+import { EntityKind, vmRef, Privilege, type Principal, type TaskInfo } from '../../contracts.js';
 import { ManagerError } from '../../errors.js';
 import { newId } from '../ids.js';
 import { datastoreDir, vmxPathIn, type DatastoreRecord } from '../store/datastore-store.js';
@@ -26,7 +26,6 @@ export interface CopyDeps extends Omit<OpsDeps, 'events'> {
   readonly hosts: HostStore;
 }
 
-const vmRef = (id: string) => ({ kind: EntityKind.VM, id });
 
 interface NewVm {
   readonly id: string;

@@ -1,4 +1,4 @@
-import { EntityKind, type EventInput } from '../../contracts.js';
+import { vmRef, type EventInput } from '../../contracts.js';
 import { ManagerError } from '../../errors.js';
 import { parseHostVm } from '../hosts/host-replies.js';
 import { newKek, pushKek, type ReconcileStep, type StepContext, type StepList } from '../reconcile.js';
@@ -10,7 +10,6 @@ import { readVmFacts, type VmFacts } from './vm-facts.js';
  * manager restart or a killed host agent sees what really happened (the host commits each
  * change with one atomic .vmx rename) and either adopts it or does it again.
  */
-const vmRef = (id: string) => ({ kind: EntityKind.VM, id });
 
 function post(c: StepContext, e: Omit<EventInput, 'entity' | 'user'>): void {
   const op = c.op();

@@ -1,4 +1,4 @@
-import { EntityKind, Privilege, type AccessChecker, type EventPoster, type HostGateway, type Principal, type TaskInfo, type TaskProgress, type TaskStarter } from '../../contracts.js';
+import { vmRef, Privilege, type AccessChecker, type EventPoster, type HostGateway, type Principal, type TaskInfo, type TaskProgress, type TaskStarter } from '../../contracts.js';
 import { ManagerError } from '../../errors.js';
 import type { Reconciler } from '../reconcile.js';
 import type { DatastoreStore } from '../store/datastore-store.js';
@@ -38,7 +38,6 @@ export const CRYPTO_PRIVILEGE: Readonly<Record<string, Privilege | undefined>> =
   diskDecrypt: Privilege.CRYPTO_DECRYPT,
 };
 
-const vmRef = (id: string) => ({ kind: EntityKind.VM, id });
 /** Operations that write a full copy of every disk beside the old one. */
 const COPYING: ReadonlySet<string> = new Set(['encrypt', 'decrypt', 'deepRekey', 'diskEncrypt', 'diskDecrypt']);
 

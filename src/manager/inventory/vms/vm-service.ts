@@ -1,4 +1,4 @@
-import { EntityKind, Privilege, type AccessChecker, type EventPoster, type HostGateway, type KeyService, type Principal, type TaskInfo, type TaskStarter } from '../../contracts.js';
+import { EntityKind, vmRef, Privilege, type AccessChecker, type EventPoster, type HostGateway, type KeyService, type Principal, type TaskInfo, type TaskStarter } from '../../contracts.js';
 import { ManagerError } from '../../errors.js';
 import { complianceOf, type ComplianceResult } from '../compliance.js';
 import { parseHostVm } from '../hosts/host-replies.js';
@@ -45,7 +45,6 @@ export interface VmServiceDeps {
   readonly keys: () => KeyService;
 }
 
-const vmRef = (id: string) => ({ kind: EntityKind.VM, id });
 const folderRef = (id: string | undefined) => (id === undefined ? { kind: EntityKind.ROOT, id: 'root' } : { kind: EntityKind.FOLDER, id });
 
 /** VM operations the API offers; every change of encryption state goes through the Reconciler. */
