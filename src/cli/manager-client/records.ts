@@ -2,11 +2,12 @@
  * The manager's answers the CLI reads (shapes of its OpenAPI document, /api/openapi.json).
  * Where the manager has a TypeScript type that is the answer as it goes on the wire, it is
  * imported, not copied; what is written here are answers the manager builds only from JSON
- * schemas (a VM's desired/observed view, provider health with dates as strings).
+ * schemas (key providers: trust and health, with dates as strings).
  */
 import type { Alarm } from '../../manager/activity/alarms.js';
 import type { ClusterRecord, EntityRef, HostRecord, KeyRef, ManagerEvent, TaskInfo } from '../../manager/contracts.js';
 import type { DatastoreRecord } from '../../manager/inventory/store/datastore-store.js';
+import type { VmJson } from '../../manager/inventory/routes/route-util.js';
 import type { StoragePolicy } from '../../manager/inventory/store/policy-store.js';
 
 export type { EntityRef, KeyRef, TaskInfo };
@@ -17,38 +18,7 @@ export type EventInfo = ManagerEvent;
 export type AlarmInfo = Alarm;
 /** `shared`: mounted by more than one host (the manager adds it to the record). */
 export type DatastoreInfo = DatastoreRecord & { readonly shared?: boolean };
-
-export interface VmInfo {
-  readonly id: string;
-  readonly name: string;
-  readonly hostId: string;
-  readonly datastoreId: string;
-  readonly folderId?: string;
-  readonly vmxPath?: string;
-  readonly desired: { readonly policyId: string; readonly policyName: string; readonly encryption: boolean; readonly providerId?: string };
-  readonly observed: {
-    readonly provisioned: boolean;
-    readonly encrypted: boolean;
-    readonly keys: readonly { readonly part?: string; readonly key?: KeyRef }[];
-    readonly powerState: string;
-    readonly locked: boolean;
-    readonly lockReason?: string;
-    readonly error?: string;
-    readonly observedAt?: string;
-    /** Per-disk layers when the manager reports them (snapshots: one layer per overlay). */
-    readonly disks?: readonly DiskInfo[];
-  };
-  readonly compliance: { readonly status: string; readonly reason?: string };
-  readonly operation?: { readonly id?: string; readonly kind?: string; readonly state?: string; readonly step?: string; readonly key?: KeyRef; readonly error?: { readonly code?: string; readonly message?: string } };
-}
-
-export interface DiskInfo {
-  readonly name: string;
-  readonly encrypted?: boolean;
-  readonly sizeBytes?: number;
-  readonly layers?: readonly { readonly file?: string; readonly snapshot?: string; readonly key?: KeyRef; readonly encrypted?: boolean }[];
-  readonly key?: KeyRef;
-}
+export type VmInfo = VmJson;
 
 export interface CertSummary {
   readonly subjectCn?: string;

@@ -1,8 +1,10 @@
 import type { FastifyRequest } from 'fastify';
-import type { EntityRef, Principal } from '../../contracts.js';
+import type { EntityRef, KeyRef, Principal, VmKeyUse } from '../../contracts.js';
 import { EntityKind, ROOT } from '../../contracts.js';
 import { ManagerError } from '../../errors.js';
 import { isHostRefusal } from '../hosts/host-gateway.js';
+import type { ComplianceResult } from '../compliance.js';
+import type { PowerState } from '../store/vm-store.js';
 import type { VmView } from '../vms/vm-service.js';
 import type { DatastoreRecord } from '../store/datastore-store.js';
 
@@ -50,7 +52,37 @@ export const entityOf = {
   },
 };
 
-export function vmJson(v: VmView): Record<string, unknown> {
+/** A VM as the API answers it (vmSchema): desired state, observed state and compliance side by side. */
+export interface VmJson {
+  readonly id: string;
+  readonly name: string;
+  readonly hostId: string;
+  readonly datastoreId: string;
+  readonly folderId?: string;
+  readonly vmxPath?: string;
+  readonly desired: { readonly policyId: string; readonly policyName: string; readonly encryption: boolean; readonly providerId?: string };
+  readonly observed: {
+    readonly provisioned: boolean;
+    readonly encrypted: boolean;
+    readonly keys: readonly VmKeyUse[];
+    readonly powerState: PowerState;
+    readonly locked: boolean;
+    readonly lockReason?: string;
+    readonly error?: string;
+    readonly observedAt?: string;
+  };
+  readonly compliance: ComplianceResult;
+  readonly operation?: {
+    readonly id: string;
+    readonly kind: string;
+    readonly state: string;
+    readonly step: string;
+    readonly key?: KeyRef;
+    readonly error?: { readonly code: string; readonly message: string };
+  };
+}
+
+export function vmJson(v: VmView): VmJson {
   const { vm, policy, compliance, operation } = v;
   return {
     id: vm.id, name: vm.name, hostId: vm.hostId, datastoreId: vm.datastoreId,
