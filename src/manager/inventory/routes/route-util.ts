@@ -1,10 +1,10 @@
 import type { FastifyRequest } from 'fastify';
-import type { EntityRef, KeyRef, Principal, VmKeyUse } from '../../contracts.js';
+import type { EntityRef, KeyRef, Principal } from '../../contracts.js';
 import { EntityKind, ROOT } from '../../contracts.js';
 import { ManagerError } from '../../errors.js';
 import { isHostRefusal } from '../hosts/host-gateway.js';
 import type { ComplianceResult } from '../compliance.js';
-import type { PowerState } from '../store/vm-store.js';
+import type { VmObservation } from '../store/vm-store.js';
 import type { VmView } from '../vms/vm-service.js';
 import type { DatastoreRecord } from '../store/datastore-store.js';
 
@@ -61,16 +61,7 @@ export interface VmJson {
   readonly folderId?: string;
   readonly vmxPath?: string;
   readonly desired: { readonly policyId: string; readonly policyName: string; readonly encryption: boolean; readonly providerId?: string };
-  readonly observed: {
-    readonly provisioned: boolean;
-    readonly encrypted: boolean;
-    readonly keys: readonly VmKeyUse[];
-    readonly powerState: PowerState;
-    readonly locked: boolean;
-    readonly lockReason?: string;
-    readonly error?: string;
-    readonly observedAt?: string;
-  };
+  readonly observed: Omit<VmObservation, 'vmxPath'> & { readonly provisioned: boolean; readonly observedAt?: string };
   readonly compliance: ComplianceResult;
   readonly operation?: {
     readonly id: string;
