@@ -4,6 +4,7 @@ export { issueCertificate, type IssueCertificateOptions } from './issue.js';
 export { createSelfSigned, type CreateSelfSignedOptions } from './self-signed.js';
 export { createCsr, signCsr, type CreateCsrOptions, type SignCsrOptions } from './csr.js';
 export { certificateInfo, normalizeFingerprint, type CertificateInfo } from './info.js';
+export { certificateValidityProblem } from './validity.js';
 export { sealPrivateKey, openPrivateKey } from './private-key-seal.js';
 export { writePrivateKeyFile, writeCertificateFile, readPemFile } from './files.js';
 export { KeyAlgorithm } from './keys.js';

@@ -3,6 +3,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import { constantTimeEqual } from '../../crypto/guards.js';
+import { certificateValidityProblem } from '../../pki/validity.js';
 import { HostError } from '../errors.js';
 import type { HostStore } from '../host-store.js';
 
@@ -29,12 +30,7 @@ export function peerFingerprint(socket: TLSSocket): string | undefined {
 export function peerCertificateProblem(socket: TLSSocket, now: Date = new Date()): string | undefined {
   const cert: Partial<PeerCertificate> | null = socket.getPeerCertificate();
   if (cert === null || cert.valid_to === undefined || cert.valid_from === undefined) return undefined;
-  const from = Date.parse(cert.valid_from);
-  const to = Date.parse(cert.valid_to);
-  if (!Number.isFinite(from) || !Number.isFinite(to)) return 'has no readable validity dates';
-  if (now.getTime() > to) return `expired on ${new Date(to).toISOString()}`;
-  if (now.getTime() < from) return `is not valid before ${new Date(from).toISOString()}`;
-  return undefined;
+  return certificateValidityProblem({ valid_from: cert.valid_from, valid_to: cert.valid_to }, now);
 }
 
 function expired(problem: string | undefined, what: string): HostError | undefined {

@@ -1,24 +1,11 @@
-import type { PeerCertificate, TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
+import { certificateValidityProblem } from '../../pki/validity.js';
 import { describeVerifyError } from './refusal.js';
 
 const PINNED_PREFIX = 'sha256:';
 
 /** Who a TLS client is, or why it is refused (the reason goes to the operator log, never to the peer). */
 export type ClientIdentity = { readonly ok: true; readonly identity: string } | { readonly ok: false; readonly reason: string };
-
-/**
- * The validity window of a certificate. A pinned certificate skips the chain check (that is what
- * pinning is for), so nothing else would notice that it expired; an unparseable date counts as
- * outside the window.
- */
-export function certificateValidityProblem(cert: Pick<PeerCertificate, 'valid_from' | 'valid_to'>, now: Date): string | undefined {
-  const from = Date.parse(cert.valid_from);
-  const to = Date.parse(cert.valid_to);
-  if (!Number.isFinite(from) || !Number.isFinite(to)) return 'has no readable validity dates';
-  if (now.getTime() > to) return `expired on ${new Date(to).toISOString()}`;
-  if (now.getTime() < from) return `is not valid before ${new Date(from).toISOString()}`;
-  return undefined;
-}
 
 /**
  * The client identity of a TLS connection: the subject CN of a certificate that chains to the
