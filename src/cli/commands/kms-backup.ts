@@ -11,6 +11,7 @@ import { KmsError } from '../../kms/errors.js';
 import type { StoreOptions } from '../../kms/open-key-server.js';
 import { makePrivateDir } from '../../fs/private-files.js';
 import { unlockFlags } from './kms-seal.js';
+import { KMS_STORE_FLAGS, etcdTlsFromFlags, type StoreFlagValues } from './kms-store-flags.js';
 
 const STORE = '[--store sqlite|etcd --etcd URL,URL [--etcd-prefix P] [--etcd-ca F [--etcd-cert F --etcd-key F]]]';
 export const KMS_BACKUP_USAGE = {
@@ -19,27 +20,13 @@ export const KMS_BACKUP_USAGE = {
   'verify-backup': 'vmcrypt kms verify-backup FILE [--share S… | --auto-unseal-file F] [--json]',
 } as const;
 
-const storeFlags = {
-  store: { type: 'string' },
-  etcd: { type: 'string' },
-  'etcd-prefix': { type: 'string' },
-  'etcd-ca': { type: 'string' },
-  'etcd-cert': { type: 'string' },
-  'etcd-key': { type: 'string' },
-} as const;
-
-type StoreValues = { store?: string | undefined; etcd?: string | undefined; 'etcd-prefix'?: string | undefined; 'etcd-ca'?: string | undefined; 'etcd-cert'?: string | undefined; 'etcd-key'?: string | undefined };
-
-async function storeOptions(v: StoreValues, usage: string): Promise<Omit<StoreOptions, 'database'>> {
+async function storeOptions(v: StoreFlagValues, usage: string): Promise<Omit<StoreOptions, 'database'>> {
   const store = v.store ?? 'sqlite';
   if (store !== 'sqlite' && store !== 'etcd') throw new UsageError(`--store must be sqlite or etcd\nusage: ${usage}`);
   if (store === 'sqlite') return { store };
   if (v.etcd === undefined) throw new UsageError(`--store etcd needs --etcd URL,URL\nusage: ${usage}`);
   const { parseEtcdEndpoints } = await import('../../kms/store/etcd.js');
-  const tls =
-    v['etcd-ca'] === undefined
-      ? undefined
-      : { caFile: v['etcd-ca'], ...(v['etcd-cert'] === undefined || v['etcd-key'] === undefined ? {} : { certFile: v['etcd-cert'], keyFile: v['etcd-key'] }) };
+  const tls = etcdTlsFromFlags(v, store, usage);
   return { store, etcdEndpoints: parseEtcdEndpoints(v.etcd), ...(v['etcd-prefix'] === undefined ? {} : { etcdPrefix: v['etcd-prefix'] }), ...(tls === undefined ? {} : { etcdTls: tls }) };
 }
 
@@ -52,7 +39,7 @@ export function parseEvery(text: string): number {
 
 async function backup(args: readonly string[], io: CliIo): Promise<number> {
   const usage = KMS_BACKUP_USAGE.backup;
-  const { values } = parseCommandArgs(args, { data: { type: 'string' }, out: { type: 'string' }, every: { type: 'string' }, keep: { type: 'string' }, json: { type: 'boolean' }, ...storeFlags }, usage);
+  const { values } = parseCommandArgs(args, { data: { type: 'string' }, out: { type: 'string' }, every: { type: 'string' }, keep: { type: 'string' }, json: { type: 'boolean' }, ...KMS_STORE_FLAGS }, usage);
   const dir = requireOption(values.data, '--data', usage);
   const out = requireOption(values.out, '--out', usage);
   const store = { ...(await storeOptions(values, usage)), database: kmsPaths(dir).database };
@@ -101,7 +88,7 @@ async function restore(args: readonly string[], io: CliIo): Promise<number> {
   const usage = KMS_BACKUP_USAGE.restore;
   const { values } = parseCommandArgs(
     args,
-    { in: { type: 'string' }, data: { type: 'string' }, share: { type: 'string', multiple: true }, 'auto-unseal-file': { type: 'string' }, dns: { type: 'string', multiple: true }, ip: { type: 'string', multiple: true }, json: { type: 'boolean' }, ...storeFlags },
+    { in: { type: 'string' }, data: { type: 'string' }, share: { type: 'string', multiple: true }, 'auto-unseal-file': { type: 'string' }, dns: { type: 'string', multiple: true }, ip: { type: 'string', multiple: true }, json: { type: 'boolean' }, ...KMS_STORE_FLAGS },
     usage,
   );
   const file = requireOption(values.in, '--in', usage);

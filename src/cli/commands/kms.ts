@@ -2,7 +2,8 @@ import type { CliIo, CommandGroup } from '../command.js';
 import { parseCommandArgs, requireOption } from '../args.js';
 import { UsageError } from '../../errors.js';
 import { initDataDir, issueClientCertificate } from '../../kms/data-dir.js';
-import { serveKms, type EtcdTlsFiles, type RunningKms } from '../../kms/serve.js';
+import { serveKms, type RunningKms } from '../../kms/serve.js';
+import { KMS_STORE_FLAGS, etcdTlsFromFlags } from './kms-store-flags.js';
 import { certificateInfo, KeyAlgorithm, readPemFile } from '../../pki/index.js';
 import { KMS_AUDIT_USAGE, kmsAuditCommand } from './kms-audit.js';
 import { KMS_BACKUP_USAGE, kmsBackupCommand } from './kms-backup.js';
@@ -143,18 +144,6 @@ export function untilSignal(): Promise<string> {
 }
 
 /** --etcd-ca [--etcd-cert --etcd-key]: TLS to the etcd members (https:// endpoints), client certificate for --client-cert-auth. */
-function etcdTlsFlags(
-  values: { 'etcd-ca'?: string | undefined; 'etcd-cert'?: string | undefined; 'etcd-key'?: string | undefined },
-  store: string,
-): EtcdTlsFiles | undefined {
-  const { 'etcd-ca': caFile, 'etcd-cert': certFile, 'etcd-key': keyFile } = values;
-  if (caFile === undefined && certFile === undefined && keyFile === undefined) return undefined;
-  if (store !== 'etcd') throw new UsageError(`--etcd-ca/--etcd-cert/--etcd-key need --store etcd\nusage: ${USAGE.serve}`);
-  if (caFile === undefined) throw new UsageError(`--etcd-cert/--etcd-key need --etcd-ca\nusage: ${USAGE.serve}`);
-  if ((certFile === undefined) !== (keyFile === undefined)) throw new UsageError(`--etcd-cert and --etcd-key go together\nusage: ${USAGE.serve}`);
-  return { caFile, ...(certFile === undefined || keyFile === undefined ? {} : { certFile, keyFile }) };
-}
-
 async function serve(args: readonly string[], io: CliIo): Promise<number> {
   const { values } = parseCommandArgs(
     args,
@@ -165,12 +154,7 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
       key: { type: 'string' },
       ca: { type: 'string' },
       pin: { type: 'string', multiple: true },
-      store: { type: 'string' },
-      etcd: { type: 'string' },
-      'etcd-prefix': { type: 'string' },
-      'etcd-ca': { type: 'string' },
-      'etcd-cert': { type: 'string' },
-      'etcd-key': { type: 'string' },
+      ...KMS_STORE_FLAGS,
       'auto-unseal-file': { type: 'string' },
       'admin-socket': { type: 'string' },
     },
@@ -185,7 +169,7 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
   for (const pin of values.pin ?? []) {
     if (!/^[0-9a-f]{64}$/.test(pin.replace(/[\s:]/g, '').toLowerCase())) throw new UsageError(`--pin takes a SHA-256 fingerprint (64 hex digits)`);
   }
-  const etcdTls = etcdTlsFlags(values, store);
+  const etcdTls = etcdTlsFromFlags(values, store, USAGE.serve);
   let etcdEndpoints: string[] | undefined;
   if (values.etcd !== undefined) {
     const { parseEtcdEndpoints } = await import('../../kms/store/etcd.js');
