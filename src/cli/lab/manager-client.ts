@@ -1,11 +1,5 @@
-import { createHash } from 'node:crypto';
-import { request } from 'node:https';
-import type { TLSSocket } from 'node:tls';
+import { pinnedRequest, type PinnedAnswer } from '../manager-client/pinned-https.js';
 import { LabError, LabErrorCode } from './errors.js';
-
-/** Answers larger than this are refused: the lab reads small inventory documents only. */
-const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
-const REQUEST_TIMEOUT_MS = 30_000;
 
 /** The manager's error document. */
 export interface ManagerFailure {
@@ -26,7 +20,7 @@ export class ManagerCallError extends LabError {
 
 /**
  * The lab talks to its manager the way an operator's tool would: HTTPS with the manager's
- * self-signed certificate pinned by SHA-256 thumbprint (checked before the body is used),
+ * self-signed certificate pinned by SHA-256 thumbprint (checked before anything is sent),
  * a bearer token after login.
  */
 export class LabManagerClient {
@@ -36,54 +30,20 @@ export class LabManagerClient {
     return new LabManagerClient(this.url, this.thumbprint, token);
   }
 
-  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const u = new URL(path, this.url);
-    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const { status, json } = await new Promise<{ status: number; json: unknown }>((resolve, reject) => {
-      const req = request({
-        host: u.hostname, port: u.port, path: u.pathname + u.search, method,
-        // the certificate is self-signed: trust comes from the pinned thumbprint below
-        rejectUnauthorized: false,
-        timeout: REQUEST_TIMEOUT_MS,
-        headers: {
-          ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': payload.length }),
-          ...(this.token === undefined ? {} : { authorization: `Bearer ${this.token}` }),
-        },
-      }, (res) => {
-        const raw = (res.socket as TLSSocket).getPeerCertificate().raw;
-        const seen = raw === undefined ? '' : createHash('sha256').update(raw).digest('hex');
-        if (seen !== this.thumbprint) {
-          res.destroy();
-          reject(new LabError(LabErrorCode.SETUP_FAILED, `the manager at ${this.url} presented certificate ${seen}, not the pinned ${this.thumbprint}`));
-          return;
-        }
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size > MAX_ANSWER_BYTES) {
-            res.destroy();
-            reject(new LabError(LabErrorCode.SETUP_FAILED, `${method} ${path}: answer larger than ${MAX_ANSWER_BYTES} bytes`));
-            return;
-          }
-          chunks.push(c);
-        });
-        res.on('error', reject);
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let parsed: unknown = null;
-          try {
-            parsed = text === '' ? null : JSON.parse(text);
-          } catch {
-            parsed = null;
-          }
-          resolve({ status: res.statusCode ?? 0, json: parsed });
-        });
+  async call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
+    // The CLI's pinned request: the thumbprint is checked on the TLS connection BEFORE the token
+    // or the body (passwords, the KMS client key of the trust setup) is written to it.
+    let answer: PinnedAnswer;
+    try {
+      answer = await pinnedRequest({
+        baseUrl: this.url, thumbprint: this.thumbprint, method, path,
+        ...(body === undefined ? {} : { body }),
+        ...(this.token === undefined ? {} : { token: this.token }),
       });
-      req.on('timeout', () => req.destroy(new Error(`no answer after ${REQUEST_TIMEOUT_MS} ms`)));
-      req.on('error', (err) => reject(new LabError(LabErrorCode.SETUP_FAILED, `${method} ${path}: ${err.message}`, { cause: err })));
-      req.end(payload);
-    });
+    } catch (err) {
+      throw new LabError(LabErrorCode.SETUP_FAILED, `${method} ${path}: ${(err as Error).message}`, { cause: err });
+    }
+    const { status, body: json } = answer;
     if (status >= 400) {
       const e = (json as { error?: { code?: unknown; message?: unknown } } | null)?.error;
       throw new ManagerCallError(method, path, {
