@@ -10,6 +10,7 @@ import { ManagerApi } from '../../manager/helpers/manager-api.js';
 import { restartLabHost } from '../../../src/cli/lab/control.js';
 import { readProfile } from '../../../src/cli/profile-file.js';
 import { readLabState } from '../../../src/cli/lab/state.js';
+import { waitFor as pollUntil } from '../../helpers/wait.js';
 
 /**
  * The lab as a user starts it: `vmcrypt lab up` as a child process (free ports), then checked
@@ -39,20 +40,8 @@ function gone(pid: number): boolean {
   }
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last === undefined ? '' : `: ${String(last)}`}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+/** Waits on the lab's processes, polling every 200 ms. */
+const waitFor = <T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> => pollUntil(what, fn, timeoutMs, 200);
 
 async function profileApi(): Promise<ManagerApi> {
   const p = await readProfile(join(dir, 'profile.json'));

@@ -9,6 +9,7 @@ import { kmsNode, makeKmsDataDir, type KmsDataDir, type KmsNode } from '../../ke
 import { startManagerProcess, type ManagerProcess } from '../helpers/manager-process.js';
 import { addHostToManager, startAgent, type AgentProcess } from '../helpers/host-agents.js';
 import { filesUnder, scanForKeys } from './key-scan.js';
+import { waitFor as pollUntil } from '../../helpers/wait.js';
 
 /**
  * Key management with real processes: `vmcrypt kms serve`, `vmcrypt manager serve` and two
@@ -27,20 +28,8 @@ const hosts: Host[] = [];
 let identity: { ca: string; cert: string; key: string };
 const api = () => manager.admin;
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last === undefined ? '' : `: ${String(last)}`}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** Waits for the manager's reaction; 30 s unless a step says otherwise. */
+const waitFor = <T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> => pollUntil(what, fn, timeoutMs);
 
 const events = (afterId: number, type: string) => api().get<Ev[]>(`/api/events?afterId=${afterId}&type=${encodeURIComponent(type)}&limit=1000`);
 const lastEventId = async () => (await api().get<Ev[]>('/api/events?limit=1')).at(-1)?.id ?? 0;

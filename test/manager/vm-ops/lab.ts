@@ -11,6 +11,7 @@ import { vmcryptArgv } from '../../helpers/cli.js';
 import { freePort } from '../../helpers/net.js';
 import { startProcess } from '../../helpers/process.js';
 import { ManagerApiError, type ManagerApi } from '../helpers/manager-api.js';
+import { waitFor } from '../../helpers/wait.js';
 
 /**
  * The real thing for VM operation tests: `vmcrypt kms serve`, `vmcrypt manager serve` and host
@@ -58,20 +59,7 @@ async function startTestAgent(dataDir: string, name: string, port?: number, env:
   return { proc, url: m?.[1] ?? '', thumbprint: m?.[2] ?? '', pairingToken: t?.[1], port: p };
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last === undefined ? '' : `: ${String(last)}`}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+export { waitFor };
 
 export async function startLab(prefix: string, agentCount: number): Promise<Lab> {
   const root = await mkdtemp(join(tmpdir(), `vmcrypt-${prefix}-`));
