@@ -66,6 +66,12 @@ export const CryptographicAlgorithm = {
   HMAC_SHA256: 0x09,
   HMAC_SHA384: 0x0a,
   HMAC_SHA512: 0x0b,
+  HMAC_MD5: 0x0c,
+  DH: 0x0d,
+  ECDH: 0x0e,
+  ECMQV: 0x0f,
+  /** KMIP 1.2 */
+  EC: 0x1a,
 } as const;
 
 /** §9.1.3.2.9 */
@@ -83,6 +89,46 @@ export const KeyFormatType = {
   X509: 0x05,
   ECPrivateKey: 0x06,
   TransparentSymmetricKey: 0x07,
+  TransparentDSAPrivateKey: 0x08,
+  TransparentDSAPublicKey: 0x09,
+  TransparentRSAPrivateKey: 0x0a,
+  TransparentRSAPublicKey: 0x0b,
+  TransparentDHPrivateKey: 0x0c,
+  TransparentDHPublicKey: 0x0d,
+  TransparentECDSAPrivateKey: 0x0e,
+  TransparentECDSAPublicKey: 0x0f,
+  TransparentECDHPrivateKey: 0x10,
+  TransparentECDHPublicKey: 0x11,
+  TransparentECMQVPrivateKey: 0x12,
+  TransparentECMQVPublicKey: 0x13,
+  /** KMIP 1.3 */
+  TransparentECPrivateKey: 0x14,
+  TransparentECPublicKey: 0x15,
+  PKCS12: 0x16,
+} as const;
+
+/** §9.1.3.2.6 */
+export const CertificateType = {
+  X509: 0x01,
+  PGP: 0x02,
+} as const;
+
+/** §9.1.3.2.5 (the NIST prime curves; vmcrypt serves P-256, P-384, P-521) */
+export const RecommendedCurve = {
+  P192: 0x01,
+  P224: 0x04,
+  P256: 0x07,
+  P384: 0x0a,
+  P521: 0x0d,
+} as const;
+
+/** §9.1.3.2.8 */
+export const SplitKeyMethod = {
+  XOR: 0x01,
+  PolynomialSharingGF2_16: 0x02,
+  PolynomialSharingPrimeField: 0x03,
+  /** KMIP 1.2 */
+  PolynomialSharingGF2_8: 0x04,
 } as const;
 
 /** §9.1.3.2.17 — the key lifecycle of KMIP 1.1 §3.22 */
@@ -169,3 +215,120 @@ export type ResultStatusValue = (typeof ResultStatus)[keyof typeof ResultStatus]
 export type ResultReasonValue = (typeof ResultReason)[keyof typeof ResultReason];
 export type ObjectTypeValue = (typeof ObjectType)[keyof typeof ObjectType];
 export type StateValue = (typeof State)[keyof typeof State];
+
+// Cryptographic services and key wrapping (KMIP 1.2–1.4 §4.29–4.34, §2.1.5)
+
+/** §9.1.3.2.14 */
+export const BlockCipherMode = {
+  CBC: 0x01,
+  ECB: 0x02,
+  PCBC: 0x03,
+  CFB: 0x04,
+  OFB: 0x05,
+  CTR: 0x06,
+  CMAC: 0x07,
+  CCM: 0x08,
+  GCM: 0x09,
+  CBC_MAC: 0x0a,
+  XTS: 0x0b,
+  AESKeyWrapPadding: 0x0c,
+  NISTKeyWrap: 0x0d,
+} as const;
+
+/** §9.1.3.2.15 */
+export const PaddingMethod = {
+  None: 0x01,
+  OAEP: 0x02,
+  PKCS5: 0x03,
+  SSL3: 0x04,
+  Zeros: 0x05,
+  ANSI_X923: 0x06,
+  ISO_10126: 0x07,
+  PKCS1v15: 0x08,
+  X931: 0x09,
+  PSS: 0x0a,
+} as const;
+
+/** §9.1.3.2.16 */
+export const HashingAlgorithm = {
+  MD5: 0x03,
+  SHA1: 0x04,
+  SHA224: 0x05,
+  SHA256: 0x06,
+  SHA384: 0x07,
+  SHA512: 0x08,
+  SHA512_224: 0x0c,
+  SHA512_256: 0x0d,
+  SHA3_224: 0x0e,
+  SHA3_256: 0x0f,
+  SHA3_384: 0x10,
+  SHA3_512: 0x11,
+} as const;
+
+/** §9.1.3.2.7 */
+export const DigitalSignatureAlgorithm = {
+  SHA1WithRSAEncryption: 0x03,
+  SHA224WithRSAEncryption: 0x04,
+  SHA256WithRSAEncryption: 0x05,
+  SHA384WithRSAEncryption: 0x06,
+  SHA512WithRSAEncryption: 0x07,
+  RSASSA_PSS: 0x08,
+  ECDSAWithSHA1: 0x0c,
+  ECDSAWithSHA224: 0x0d,
+  ECDSAWithSHA256: 0x0e,
+  ECDSAWithSHA384: 0x0f,
+  ECDSAWithSHA512: 0x10,
+} as const;
+
+/** §9.1.3.2.21 */
+export const DerivationMethod = {
+  PBKDF2: 0x01,
+  Hash: 0x02,
+  HMAC: 0x03,
+  Encrypt: 0x04,
+  NIST800_108_C: 0x05,
+  NIST800_108_F: 0x06,
+  NIST800_108_DPI: 0x07,
+} as const;
+
+/** §9.1.3.2.4 */
+export const WrappingMethod = {
+  Encrypt: 0x01,
+  MACSign: 0x02,
+  EncryptThenMACSign: 0x03,
+  MACSignThenEncrypt: 0x04,
+  TR31: 0x05,
+} as const;
+
+/** §9.1.3.2.32 */
+export const EncodingOption = {
+  NoEncoding: 0x01,
+  TTLVEncoding: 0x02,
+} as const;
+
+/** §9.1.3.2.22 */
+export const ValidityIndicator = {
+  Valid: 0x01,
+  Invalid: 0x02,
+  Unknown: 0x03,
+} as const;
+
+/** §9.1.3.2.49 */
+export const MaskGenerator = {
+  MGF1: 0x01,
+} as const;
+
+/** §9.1.3.2.20 */
+export const LinkType = {
+  CertificateLink: 0x101,
+  PublicKeyLink: 0x102,
+  PrivateKeyLink: 0x103,
+  DerivationBaseObjectLink: 0x104,
+  DerivedKeyLink: 0x105,
+  ReplacementObjectLink: 0x106,
+  ReplacedObjectLink: 0x107,
+  ParentLink: 0x108,
+  ChildLink: 0x109,
+  PreviousLink: 0x10a,
+  NextLink: 0x10b,
+} as const;
