@@ -138,4 +138,11 @@ CREATE TABLE inv_vm_settings (
 CREATE INDEX inv_vm_settings_ic ON inv_vm_settings(instant_clone_of);
 `,
   },
+  {
+    name: 'inventory-003-migrate-encryption',
+    sql: `
+-- issue 14: the VM's encrypted vMotion setting (disabled | opportunistic | required)
+ALTER TABLE inv_vm_settings ADD COLUMN migrate_encryption TEXT NOT NULL DEFAULT 'opportunistic';
+`,
+  },
 ];

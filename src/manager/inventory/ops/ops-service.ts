@@ -6,6 +6,7 @@ import type { OperationStore, VmOperation } from '../store/operation-store.js';
 import type { PolicyStore, StoragePolicy } from '../store/policy-store.js';
 import type { VmDetail, VmStore } from '../store/vm-store.js';
 import type { OpLocks } from './op-locks.js';
+import { MigratingVms } from './migrate-registry.js';
 import { CryptoOpKind, preflight, type PreflightInput } from './preflight.js';
 import { refuse, VmRule } from './rules.js';
 import type { SpaceCheck } from './space-check.js';
@@ -56,6 +57,8 @@ interface Planned {
  */
 export class VmOpsService {
   readonly #d: OpsDeps;
+  /** VMs migrating now (issue 14): their keys and policy cannot change meanwhile. */
+  readonly migrating = new MigratingVms();
 
   constructor(d: OpsDeps) {
     this.#d = d;
@@ -105,6 +108,7 @@ export class VmOpsService {
     const again = this.#openFailed(vm, plan.kind);
     if (again !== undefined) return this.rerun(vm.id, who);
     const check = async (): Promise<boolean> => {
+      this.migrating.refuseWhileMigrating(vm.id, `a ${plan.kind}`);
       const f = await this.facts(this.#d.vms.require(vm.id));
       const { forcedCircular } = preflight(plan.kind, this.#input(vm, f, plan.force === undefined ? {} : { force: plan.force }));
       await this.#checkSpace(vm, f, plan, who);
@@ -155,6 +159,7 @@ export class VmOpsService {
     const vm = this.#provisioned(vmId);
     const target: StoragePolicy = this.#d.policies.require(policyId);
     this.#notFrozen(vm, 'a storage policy change');
+    this.migrating.refuseWhileMigrating(vm.id, 'a storage policy change');
     const f = await this.facts(vm);
     const force = opts.force === undefined ? {} : { force: opts.force };
     if (target.encryption && !f.encrypted) return this.#start(vm, { kind: 'encrypt', spec: { policyId }, policyId, ...force }, who);
@@ -167,6 +172,16 @@ export class VmOpsService {
       this.#d.events.post({ type: 'vm.policyChanged', severity: 'info', entity: vmRef(vm.id), user: who.user, message: `VM ${vm.name} now has storage policy ${target.name} (nothing to rewrite)` });
     }
     return undefined;
+  }
+
+  /** Runs `fn` as an operation on the VM: after the ones before it, before the ones after it (a migration). */
+  exclusive<T>(vmId: string, hostId: () => string, fn: () => Promise<T>): Promise<T> {
+    return this.#d.locks.run(vmId, hostId, fn);
+  }
+
+  /** An operation holds or waits for the VM. */
+  busy(vmId: string): boolean {
+    return this.#d.locks.busy(vmId);
   }
 
   /** Instant clone parents and children keep their keys and policy (vSphere 7). */

@@ -26,6 +26,10 @@ export const VmRule = {
   FINISH_FAILED_FIRST: 'finish-failed-operation-first',
   SAME_STATE: 'policy-already-applied',
   PROVISIONED: 'vm-provisioned',
+  MIGRATING: 'vm-migrating',
+  MIGRATE_ENCRYPTION: 'migrate-encryption-required',
+  MIGRATE_SHARED_DATASTORE: 'migrate-shared-datastore',
+  MIGRATE_KEY_PROVIDER: 'migrate-key-provider-known',
 } as const;
 export type VmRule = (typeof VmRule)[keyof typeof VmRule];
 
@@ -51,6 +55,10 @@ export const VM_RULE_TEXT: Readonly<Record<VmRule, string>> = {
   'finish-failed-operation-first': 'a VM with a failed operation must finish it (rerun) before another starts',
   'policy-already-applied': 'the VM already has this policy and matches it',
   'vm-provisioned': 'the VM must exist on its host (its create finished)',
+  'vm-migrating': 'while a VM migrates no decrypt, recrypt, rekey, policy or setting change, and no second migration, is accepted',
+  'migrate-encryption-required': 'an encrypted VM, or one whose migrateEncryption is required, migrates only between hosts that both encrypt migrations',
+  'migrate-shared-datastore': 'a migration to another host needs the VM\'s datastore mounted on both hosts',
+  'migrate-key-provider-known': 'across managers, the destination manager must know the key provider of every key of the VM',
 };
 
 export function refuse(rule: VmRule, detail: string): ManagerError {
