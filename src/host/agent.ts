@@ -17,6 +17,7 @@ import { loadOrCreateIdentity } from './api/agent-certificate.js';
 import type { HostContext } from './vm/vm-open.js';
 import { testFaultsFrom } from './test-faults.js';
 import { makePrivateDir, writePrivateFile } from '../fs/private-files.js';
+import { HostMigrations } from './migration/host-migrations.js';
 
 export const AGENT_VERSION = '0.1.0';
 export const AGENT_PID_FILE = 'agent.pid';
@@ -31,6 +32,8 @@ export interface AgentOptions {
   readonly managerFingerprint?: string;
   /** Test hook: enables POST /v1/debug/crash. */
   readonly allowCrash?: boolean;
+  /** `--no-migrate-encryption`: this host cannot encrypt migrations (plain channel only). */
+  readonly noMigrateEncryption?: boolean;
   readonly print: (line: string) => void;
 }
 
@@ -69,6 +72,7 @@ export async function startHostAgent(opts: AgentOptions): Promise<RunningAgent> 
   const vms = new HostVms(ctx);
   vms.loadIndex();
   await vms.runtime.reapStale();
+  new HostMigrations(vms, { encryption: opts.noMigrateEncryption !== true, listenHost: opts.host, allowCrash: opts.allowCrash === true });
   const pairing = await Pairing.open(store);
   const pinWarning = opts.managerFingerprint === undefined ? undefined : await pairing.pinFromFlag(opts.managerFingerprint);
   if (pinWarning !== undefined) opts.print(pinWarning);

@@ -30,6 +30,8 @@ export const HostErrorCode = {
   RULE: 'HOST_RULE',
   NO_SPACE: 'HOST_NO_SPACE',
   TEST_FAULT: 'HOST_TEST_FAULT',
+  MIGRATION_FAILED: 'HOST_MIGRATION_FAILED',
+  MIGRATION_STREAM_TAMPERED: 'HOST_MIGRATION_STREAM_TAMPERED',
 } as const;
 export type HostErrorCode = (typeof HostErrorCode)[keyof typeof HostErrorCode];
 
@@ -59,6 +61,8 @@ export const hostErrorHttpStatus: Readonly<Record<HostErrorCode, number>> = {
   HOST_RULE: 409,
   HOST_NO_SPACE: 409,
   HOST_TEST_FAULT: 500,
+  HOST_MIGRATION_FAILED: 502,
+  HOST_MIGRATION_STREAM_TAMPERED: 502,
 };
 
 export class HostError extends VmcryptError {

@@ -7,7 +7,7 @@ import { AGENT_PID_FILE, startHostAgent } from '../../host/agent.js';
 import { listCoreDumps, readDiagnosticsStatus } from '../../host/keys/coredump.js';
 import { HostError } from '../../host/errors.js';
 
-const SERVE_USAGE = 'vmcrypt host serve --data DIR --name NAME [--listen 127.0.0.1:PORT] [--manager-fingerprint SHA256] [--allow-crash]';
+const SERVE_USAGE = 'vmcrypt host serve --data DIR --name NAME [--listen 127.0.0.1:PORT] [--manager-fingerprint SHA256] [--allow-crash] [--no-migrate-encryption]';
 const DIAG_USAGE = 'vmcrypt host diagnostics --data DIR [--json]';
 const DUMPS_USAGE = 'vmcrypt host coredumps --data DIR [--json]';
 
@@ -28,6 +28,7 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
       listen: { type: 'string' },
       'manager-fingerprint': { type: 'string' },
       'allow-crash': { type: 'boolean' },
+      'no-migrate-encryption': { type: 'boolean' },
     },
     SERVE_USAGE,
   );
@@ -39,6 +40,7 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
     port,
     ...(values['manager-fingerprint'] === undefined ? {} : { managerFingerprint: values['manager-fingerprint'] }),
     allowCrash: values['allow-crash'] === true,
+    noMigrateEncryption: values['no-migrate-encryption'] === true,
     print: io.out,
   });
   let crashing = false;

@@ -9,6 +9,8 @@ import { listDatastores } from '../datastores.js';
 import type { ApiDeps, Handler, Route } from './route-types.js';
 import { vmRoutes } from './routes-vms.js';
 import { vmCopyRoutes } from './routes-vm-copy.js';
+import { migrateRoutes } from './routes-migrate.js';
+import { migrationsOf } from '../migration/host-migrations.js';
 
 export type { ApiDeps } from './route-types.js';
 
@@ -26,6 +28,7 @@ async function hostInfo(deps: ApiDeps): Promise<Record<string, unknown>> {
     lockedVms: deps.vms.lockedVms(),
     coreDumps: dumps,
     encryptedCoreDumpExists: dumps.some((d) => d.encrypted),
+    migration: migrationsOf(deps.vms).capability(),
   };
 }
 
@@ -126,6 +129,7 @@ const routes: Route[] = [
   },
   ...vmRoutes,
   ...vmCopyRoutes,
+  ...migrateRoutes,
   {
     method: 'GET', re: /^\/v1\/events$/,
     handler: async (req, res, _p, d) => {

@@ -31,6 +31,42 @@ export class HostApiError extends HostError {
   }
 }
 
+/** Migration contract (docs/host.md "Migration"): what the manager sends and gets back. */
+export type MigrationChannelName = 'tunnel' | 'qemu-psk' | 'plain';
+export interface MigrationEndpoint {
+  readonly host: string;
+  readonly port: number;
+}
+export interface MigrationIncomingRequest {
+  readonly migrationId: string;
+  readonly vmId: string;
+  readonly vmxPath: string;
+  readonly channel: MigrationChannelName;
+  /** One-time key (32 bytes) and nonce (8 bytes): encrypted channels only; the caller zeroes them. */
+  readonly key?: Buffer;
+  readonly nonce?: Buffer;
+}
+export interface MigrationStartRequest {
+  readonly migrationId: string;
+  readonly endpoint: MigrationEndpoint;
+  readonly channel: MigrationChannelName;
+  readonly key?: Buffer;
+  readonly nonce?: Buffer;
+}
+export interface MigrationResult {
+  readonly migrationId: string;
+  readonly channel: MigrationChannelName;
+  readonly bytes: number;
+  readonly seconds: number;
+  readonly mbPerSec: number;
+  readonly downtimeMs: number;
+  readonly encrypted: boolean;
+}
+
+function keyFields(r: { key?: Buffer; nonce?: Buffer }): Record<string, string> {
+  return r.key === undefined || r.nonce === undefined ? {} : { key: r.key.toString('base64'), nonce: r.nonce.toString('base64') };
+}
+
 export class HostClient {
   readonly #opts: HostClientOptions;
 
@@ -42,6 +78,28 @@ export class HostClient {
   async thumbprint(): Promise<string> {
     const { thumbprint } = await this.#call('GET', '/v1/host', undefined, true);
     return thumbprint;
+  }
+
+  /** Destination side: registers the VM, starts QEMU waiting for the stream; returns where to send it. */
+  migrationIncoming(r: MigrationIncomingRequest): Promise<{ migrationId: string; endpoint: MigrationEndpoint }> {
+    const { key: _k, nonce: _n, ...rest } = r;
+    return this.call('POST', '/v1/migrations/incoming', { ...rest, ...keyFields(r) });
+  }
+
+  /** Source side: migrates the running VM to the endpoint; resolves when the destination runs it. */
+  migrateVm(vmId: string, r: MigrationStartRequest): Promise<MigrationResult> {
+    const { key: _k, nonce: _n, ...rest } = r;
+    return this.call('POST', `/v1/vms/${encodeURIComponent(vmId)}/migrate`, { ...rest, ...keyFields(r) });
+  }
+
+  /** Destination side: drops an incoming migration (idempotent). */
+  abortMigration(migrationId: string): Promise<{ migrationId: string; aborted: boolean }> {
+    return this.call('DELETE', `/v1/migrations/${encodeURIComponent(migrationId)}`);
+  }
+
+  /** Storage migration of a VM (powered on or off) to another datastore of the same host. */
+  relocateVm(vmId: string, datastore: string): Promise<{ vmxPath: string; bytes: number; seconds: number }> {
+    return this.call('POST', `/v1/vms/${encodeURIComponent(vmId)}/relocate`, { datastore });
   }
 
   async call<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<T> {
