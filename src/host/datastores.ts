@@ -13,6 +13,18 @@ export interface DatastoreInfo {
 /** Headroom beyond the new files (metadata, headers, .vmx). */
 export const SPACE_MARGIN_BYTES = 16 << 20;
 
+/**
+ * What an in-place conversion adds to the datastore at most, per disk (docs/disk.md "In place"):
+ * encrypt grows the file by the 2 MiB header plus a 2 MiB staging area until the end; decrypt
+ * stages the old header area (≤ 4 MiB for a payload offset of 8192 sectors); a deep rekey to
+ * the larger offset grows by 2 MiB. No copy of the data: the twice-the-space rule does not apply.
+ */
+export const IN_PLACE_GROWTH_PER_DISK = 4 << 20;
+
+export function inPlaceNeedBytes(disks: number): number {
+  return disks * IN_PLACE_GROWTH_PER_DISK;
+}
+
 /** Total and free bytes of each datastore (statfs; free = what an unprivileged writer gets). */
 export async function datastoreInfo(ctx: HostContext, name: string, path: string): Promise<DatastoreInfo> {
   const st = await statfs(path).catch(() => undefined);

@@ -94,33 +94,43 @@ export const vmRoutes: Route[] = [
     handler: async (req, res, p, d) => {
       const body = await readJsonBody(req);
       const to = { providerId: reqString(body, 'providerId', 256), keyId: validateKeyId(body['keyId']) };
-      sendJson(res, 200, await d.vms.rekey(p[0] ?? '', to, body['deep'] === true));
+      sendJson(res, 200, await d.vms.rekey(p[0] ?? '', to, body['deep'] === true, inPlaceOf(body)));
     },
   },
   {
     method: 'POST', re: new RegExp(`^/v1/vms/${UUID}/encrypt$`),
     handler: async (req, res, p, d) => {
       const body = await readJsonBody(req);
-      sendJson(res, 200, await d.vms.encrypt(p[0] ?? '', { providerId: reqString(body, 'providerId', 256), keyId: validateKeyId(body['keyId']) }));
+      sendJson(res, 200, await d.vms.encrypt(p[0] ?? '', { providerId: reqString(body, 'providerId', 256), keyId: validateKeyId(body['keyId']) }, inPlaceOf(body)));
     },
   },
   {
     method: 'POST', re: new RegExp(`^/v1/vms/${UUID}/decrypt$`),
-    handler: async (_q, res, p, d) => sendJson(res, 200, await d.vms.decrypt(p[0] ?? '')),
+    handler: async (req, res, p, d) => sendJson(res, 200, await d.vms.decrypt(p[0] ?? '', inPlaceOf(await readJsonBody(req)))),
   },
   {
     method: 'POST', re: new RegExp(`^/v1/vms/${UUID}/disks/encrypt$`),
     handler: async (req, res, p, d) => {
       const body = await readJsonBody(req);
       const key = optionalKey(body);
-      sendJson(res, 200, await d.vms.diskCrypto(p[0] ?? '', reqInt(body, 'disk', 0, 7), 'encrypt', key));
+      sendJson(res, 200, await d.vms.diskCrypto(p[0] ?? '', reqInt(body, 'disk', 0, 7), 'encrypt', key, inPlaceOf(body)));
     },
   },
   {
     method: 'POST', re: new RegExp(`^/v1/vms/${UUID}/disks/decrypt$`),
-    handler: async (req, res, p, d) => sendJson(res, 200, await d.vms.diskCrypto(p[0] ?? '', reqInt(await readJsonBody(req), 'disk', 0, 7), 'decrypt')),
+    handler: async (req, res, p, d) => {
+      const body = await readJsonBody(req);
+      sendJson(res, 200, await d.vms.diskCrypto(p[0] ?? '', reqInt(body, 'disk', 0, 7), 'decrypt', undefined, inPlaceOf(body)));
+    },
   },
 ];
+
+/** `inPlace: true` converts the disks where they are (no second copy); anything else is the copy mode. */
+export function inPlaceOf(body: Record<string, unknown>): boolean {
+  const v = body['inPlace'];
+  if (v !== undefined && typeof v !== 'boolean') throw new HostError('HOST_BAD_REQUEST', "'inPlace' must be a boolean");
+  return v === true;
+}
 
 /** `{providerId, keyId}` at the top level or in `encryption`, or nothing. */
 export function optionalKey(body: Record<string, unknown>): { providerId: string; keyId: string } | undefined {

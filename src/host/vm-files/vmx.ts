@@ -6,6 +6,7 @@ import { validateKeyId } from '../keys/key-cache.js';
 import { validateVmConfig, type VmConfig } from './vm-config.js';
 import { SealPurpose } from '../../crypto/seal-purpose.js';
 import { openWith, sealWith, unwrapDekFor } from './vm-crypto.js';
+import { parseInPlace, type InPlacePending } from './in-place-record.js';
 
 /**
  * `NAME.vmx`: JSON with a clear part (what a locked host may see: name, uuid, storage
@@ -43,6 +44,8 @@ export interface VmxDocument {
   readonly instantClones?: readonly string[];
   /** This VM is an instant clone of that VM (uuid): its lower layers are the parent's. */
   readonly instantCloneOf?: string;
+  /** An in-place encryption change is under way (in-place-record.ts): wrapped keys only. */
+  readonly inPlace?: InPlacePending;
   readonly encrypted?: string;
   readonly config?: VmConfig;
 }
@@ -103,7 +106,7 @@ export function parseVmx(text: string, file: string): VmxDocument {
   if (typeof uuid !== 'string' || !UUID_RE.test(uuid)) invalid(file, 'uuid is invalid');
   const createdAt = typeof r['createdAt'] === 'string' ? r['createdAt'].slice(0, 64) : '';
   const storagePolicy = typeof r['storagePolicy'] === 'string' ? r['storagePolicy'].slice(0, 256) : 'Datastore Default';
-  const links: { instantClones?: string[]; instantCloneOf?: string } = {};
+  const links: { instantClones?: string[]; instantCloneOf?: string; inPlace?: InPlacePending } = {};
   if (r['instantClones'] !== undefined) {
     const ic = r['instantClones'];
     if (!Array.isArray(ic) || ic.length > MAX_LINKS || !ic.every((u) => typeof u === 'string' && UUID_RE.test(u))) invalid(file, 'instantClones is invalid');
@@ -114,6 +117,7 @@ export function parseVmx(text: string, file: string): VmxDocument {
     if (typeof p !== 'string' || !UUID_RE.test(p)) invalid(file, 'instantCloneOf is invalid');
     links.instantCloneOf = p;
   }
+  if (r['inPlace'] !== undefined) links.inPlace = parseInPlace(r['inPlace'], file);
   const base = { format: VMX_FORMAT, name, uuid, createdAt, storagePolicy, ...links } as const;
   if (r['keySafe'] === undefined) {
     if (r['encrypted'] !== undefined) invalid(file, 'has an encrypted section but no keySafe');

@@ -16,6 +16,7 @@ import { readVmx } from '../vm-files/vmx.js';
 import { indexEntryOf, readIndexEntry, VmKeyIndex } from './vm-key-index.js';
 import { linkInstantClone, unlinkInstantClone } from './instant-clone-links.js';
 import type { VmSnapshot } from '../vm-files/vm-config.js';
+import { InPlaceOps, type InPlaceView } from './in-place-ops.js';
 
 /** What the API shows of a VM. Locked VMs show only their clear part and why they are locked. */
 export interface VmSummary {
@@ -46,6 +47,8 @@ export interface VmSummary {
   /** The snapshot the current state sits on ("You are here"). */
   readonly currentSnapshotId?: string;
   readonly error?: string;
+  /** An in-place encrypt/decrypt/deep rekey is unfinished (and its progress while it runs). */
+  readonly inPlace?: InPlaceView;
 }
 
 /** Queued operations per VM beyond which a new one is refused with HOST_BUSY. */
@@ -55,6 +58,8 @@ export const MAX_QUEUED_OPS_PER_VM = 8;
 export class HostVms {
   readonly #ctx: HostContext;
   readonly runtime: VmRuntime;
+  /** In-place encryption changes: progress, and the guard against using a half-converted VM. */
+  readonly #inPlace: InPlaceOps;
   /** Serialises operations per VM (power, snapshot, …): a second one waits its turn. */
   readonly #locks = new Map<string, Promise<unknown>>();
   readonly #queued = new Map<string, number>();
@@ -66,6 +71,7 @@ export class HostVms {
   constructor(ctx: HostContext) {
     this.#ctx = ctx;
     this.runtime = new VmRuntime(ctx);
+    this.#inPlace = new InPlaceOps(ctx);
   }
 
   /**
@@ -169,6 +175,7 @@ export class HostVms {
       keyIds: ks === undefined ? [] : [ks.keyId, ...(ks.otherKeyIds ?? [])],
       instantClones: doc.instantClones ?? [],
       ...(doc.instantCloneOf === undefined ? {} : { instantCloneParent: doc.instantCloneOf }),
+      ...this.#inPlace.view(uuid, doc.inPlace),
     };
     if (crypto.state === 'locked') return base;
     try {
@@ -233,7 +240,7 @@ export class HostVms {
     const e = this.#entry(uuid);
     return this.#serial(uuid, async () => {
       switch (action) {
-        case 'on': await this.runtime.powerOn(e.vmx); break;
+        case 'on': await this.#inPlace.refuseAt(e.vmx, 'powering on'); await this.runtime.powerOn(e.vmx); break;
         case 'off': await this.runtime.powerOff(uuid); break;
         case 'reset': await this.runtime.reset(uuid); break;
         case 'suspend': await this.#refuseIfEncrypted(e.vmx, 'suspend/resume'); await this.runtime.suspend(uuid); break;
@@ -267,9 +274,10 @@ export class HostVms {
     }
     const e = this.#entry(uuid);
     return this.#serial(uuid, () =>
-      withOpenVm(this.#ctx, e.vmx, (vm) =>
-        createSnapshot(vm, name, false, this.runtime.isRunning(uuid) ? (disk, path, dek) => this.runtime.attachOverlay(uuid, disk, path, dek) : undefined),
-      ),
+      withOpenVm(this.#ctx, e.vmx, (vm) => {
+        this.#inPlace.refuse(vm.doc, 'a snapshot');
+        return createSnapshot(vm, name, false, this.runtime.isRunning(uuid) ? (disk, path, dek) => this.runtime.attachOverlay(uuid, disk, path, dek) : undefined);
+      }),
     );
   }
 
@@ -294,16 +302,21 @@ export class HostVms {
   }
 
   /** Per-disk encryption (Enable-/Disable-VMDiskEncryption); powered off, no snapshots. */
-  diskCrypto(uuid: string, disk: number, action: 'encrypt' | 'decrypt', key?: NewKey): Promise<VmSummary> {
+  diskCrypto(uuid: string, disk: number, action: 'encrypt' | 'decrypt', key?: NewKey, inPlace = false): Promise<VmSummary> {
     if (key !== undefined) this.#requireKey(key);
     return this.#offline(uuid, `${action}ing a disk`, async (vmx) => {
       await this.#refuseInstantClones(vmx, `${action}ing a disk`);
+      let how = '';
       await withOpenVm(this.#ctx, vmx, async (vm) => {
         if (action === 'encrypt' && vm.doc.keySafe !== undefined && this.#ctx.store.state.cryptoMode !== CryptoMode.SAFE) throw new HostError('HOST_CRYPTO_MODE', 'encryption changes need a crypto-safe host');
+        if (this.#inPlace.wanted(vm, inPlace)) {
+          how = ' in place';
+          return this.#inPlace.run(vm, { op: action === 'encrypt' ? 'diskEncrypt' : 'diskDecrypt', to: key, disk }, `${action}ing disk ${disk} of VM ${vm.doc.name}`);
+        }
         await requireSpace(this.#ctx, vm.dir, vm.config.disks[disk]?.sizeBytes ?? 0, `${action}ing disk ${disk} of VM ${vm.doc.name}`);
         await (action === 'encrypt' ? encryptVmDisk(vm, disk, key) : decryptVmDisk(vm, disk));
       });
-      this.#ctx.events.post(`vm.disk.${action}ed`, `VM ${uuid} disk ${disk} ${action}ed`, { vmUuid: uuid });
+      this.#ctx.events.post(`vm.disk.${action}ed`, `VM ${uuid} disk ${disk} ${action}ed${how}`, { vmUuid: uuid });
       return this.get(uuid);
     });
   }
@@ -321,43 +334,61 @@ export class HostVms {
   }
 
   /** Shallow (new KEK, rewrap; VM may run) or deep (new DEKs, data rewritten; powered off) rekey. */
-  rekey(uuid: string, to: NewKey, deep: boolean): Promise<VmSummary> {
+  rekey(uuid: string, to: NewKey, deep: boolean, inPlace = false): Promise<VmSummary> {
     this.#requireKey(to);
     const e = this.#entry(uuid);
     const run = async (): Promise<VmSummary> => {
       await this.#refuseInstantClones(e.vmx, deep ? 'a deep rekey' : 'a shallow rekey');
+      let how = '';
       await withOpenVm(this.#ctx, e.vmx, async (vm) => {
-        if (!deep) return shallowRekey(vm, this.#ctx.cache, to, this.#ctx.faults);
+        if (!deep) {
+          this.#inPlace.refuse(vm.doc, 'a shallow rekey');
+          return shallowRekey(vm, this.#ctx.cache, to, this.#ctx.faults);
+        }
+        if (this.#inPlace.wanted(vm, inPlace)) {
+          how = ' in place';
+          return this.#inPlace.run(vm, { op: 'rekey', to }, `deep rekey of VM ${vm.doc.name}`);
+        }
         await requireSpace(this.#ctx, vm.dir, vm.config.disks.reduce((n, d) => n + d.sizeBytes, 0), `deep rekey of VM ${vm.doc.name}`);
         return deepRekey(vm, this.#ctx.cache, to);
       });
-      this.#ctx.events.post('vm.rekeyed', `VM ${uuid} ${deep ? 'deep' : 'shallow'} rekeyed to key ${to.keyId}`, { vmUuid: uuid });
+      this.#ctx.events.post('vm.rekeyed', `VM ${uuid} ${deep ? 'deep' : 'shallow'} rekeyed to key ${to.keyId}${how}`, { vmUuid: uuid });
       return this.get(uuid);
     };
     return deep ? this.#offline(uuid, 'a deep rekey', run) : this.#serial(uuid, run);
   }
 
-  encrypt(uuid: string, to: NewKey): Promise<VmSummary> {
+  encrypt(uuid: string, to: NewKey, inPlace = false): Promise<VmSummary> {
     this.#requireKey(to);
     return this.#offline(uuid, 'encrypting a VM', async (vmx) => {
       await this.#refuseInstantClones(vmx, 'encrypting a VM');
+      let how = '';
       await withOpenVm(this.#ctx, vmx, async (vm) => {
+        if (this.#inPlace.wanted(vm, inPlace)) {
+          how = ' in place';
+          return this.#inPlace.run(vm, { op: 'encrypt', to }, `encrypting VM ${vm.doc.name}`);
+        }
         await requireSpace(this.#ctx, vm.dir, vm.config.disks.reduce((n, d) => n + d.sizeBytes, 0), `encrypting VM ${vm.doc.name}`);
         await encryptVm(vm, this.#ctx.cache, to);
       });
-      this.#ctx.events.post('vm.encrypted', `VM ${uuid} encrypted with key ${to.keyId}`, { vmUuid: uuid });
+      this.#ctx.events.post('vm.encrypted', `VM ${uuid} encrypted with key ${to.keyId}${how}`, { vmUuid: uuid });
       return this.get(uuid);
     });
   }
 
-  decrypt(uuid: string): Promise<VmSummary> {
+  decrypt(uuid: string, inPlace = false): Promise<VmSummary> {
     return this.#offline(uuid, 'decrypting a VM', async (vmx) => {
       await this.#refuseInstantClones(vmx, 'decrypting a VM');
+      let how = '';
       await withOpenVm(this.#ctx, vmx, async (vm) => {
+        if (this.#inPlace.wanted(vm, inPlace)) {
+          how = ' in place';
+          return this.#inPlace.run(vm, { op: 'decrypt' }, `decrypting VM ${vm.doc.name}`);
+        }
         await requireSpace(this.#ctx, vm.dir, vm.config.disks.reduce((n, d) => n + d.sizeBytes, 0), `decrypting VM ${vm.doc.name}`);
         await decryptVm(vm);
       });
-      this.#ctx.events.post('vm.decrypted', `VM ${uuid} decrypted`, { vmUuid: uuid });
+      this.#ctx.events.post('vm.decrypted', `VM ${uuid} decrypted${how}`, { vmUuid: uuid });
       return this.get(uuid);
     });
   }

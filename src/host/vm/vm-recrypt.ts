@@ -24,14 +24,22 @@ export interface NewKey {
   readonly keyId: string;
 }
 
-function requireNoSnapshots(vm: OpenVm, what: string): void {
+export function requireNoSnapshots(vm: OpenVm, what: string): void {
   if (vm.config.snapshots.length > 0 || vm.config.disks.some((d) => d.layers.length > 1)) {
     throw new HostError('HOST_CONFLICT', `${what} needs a VM without snapshots: delete them first`);
   }
 }
 
-function clearOf(doc: VmxDocument): Omit<VmxDocument, 'encrypted' | 'config'> {
-  const { encrypted: _e, config: _c, ...clear } = doc;
+/** Serial and parallel ports are not supported on encrypted VMs (seeds). */
+export function requireNoPorts(vm: OpenVm): void {
+  if (vm.config.serialPorts > 0 || vm.config.parallelPorts > 0) {
+    throw new HostError('HOST_UNSUPPORTED_ENCRYPTED', 'remove the serial/parallel ports first: they are not supported on encrypted VMs');
+  }
+}
+
+/** The clear part to commit: without the sealed/plain config, and without an in-place mark (a commit ends it). */
+export function clearOf(doc: VmxDocument): Omit<VmxDocument, 'encrypted' | 'config'> {
+  const { encrypted: _e, config: _c, inPlace: _i, ...clear } = doc;
   return clear;
 }
 
@@ -78,9 +86,7 @@ export async function deepRekey(vm: OpenVm, cache: KeyCache, to: NewKey): Promis
 export async function encryptVm(vm: OpenVm, cache: KeyCache, to: NewKey): Promise<void> {
   if (vm.doc.keySafe !== undefined) throw new HostError('HOST_CONFLICT', 'the VM is already encrypted');
   requireNoSnapshots(vm, 'encrypting a VM');
-  if (vm.config.serialPorts > 0 || vm.config.parallelPorts > 0) {
-    throw new HostError('HOST_UNSUPPORTED_ENCRYPTED', 'remove the serial/parallel ports first: they are not supported on encrypted VMs');
-  }
+  requireNoPorts(vm);
   const vmDek = generateDek();
   try {
     await cache.withAsync(to.keyId, (kek) =>
@@ -137,7 +143,7 @@ export async function decryptVm(vm: OpenVm): Promise<void> {
 }
 
 /** What a rewrite commits: the new clear part, disks, and the VM DEK before/after (undefined = plain). */
-interface Rewrite {
+export interface Rewrite {
   readonly clear: Omit<VmxDocument, 'encrypted' | 'config'>;
   readonly disks: VmDisk[];
   readonly oldDek: Buffer | undefined;
@@ -152,7 +158,7 @@ interface Rewrite {
  * or crash before the .vmx rename leaves the VM exactly as it was (new files are removed or
  * are unreferenced leftovers); after it, the VM is complete under its new keys.
  */
-async function commitRewrite(vm: OpenVm, build: (made: string[]) => Promise<Rewrite>): Promise<void> {
+export async function commitRewrite(vm: OpenVm, build: (made: string[]) => Promise<Rewrite>): Promise<void> {
   const made: string[] = [];
   let committed = false;
   let committedConfig: VmConfig = vm.config;
