@@ -250,6 +250,12 @@ export interface KeyService {
    * fetched stay locked with `vm.locked.kmsClusterError` / `vm.locked.keyMissingOnKms` and are retried.
    */
   unlockHost(hostId: string, user?: string): Promise<{ readonly unlocked: readonly string[]; readonly stillLocked: readonly string[] }>;
+  /** Migration (issue 14): is this key provider configured here? (absent = no key management) */
+  knowsProvider?(providerId: string): boolean;
+  /** Migration: pushes KEKs to this host (the destination before the switch-over), whatever the VM's push rules. */
+  pushToHost?(hostId: string, keys: readonly KeyRef[]): Promise<void>;
+  /** Migration: removes from the host the keys of `keys` that no VM there (nor its HA cluster) needs any more; returns their ids. */
+  dropUnneeded?(hostId: string, keys: readonly KeyRef[]): Promise<readonly string[]>;
 }
 
 // ---- the platform every part builds on ---------------------------------------------------

@@ -13,6 +13,7 @@ import { ProviderStore } from './provider-store.js';
 import { HostUnlocker, type UnlockResult } from './unlock.js';
 import { UnlockLoop } from './unlock-loop.js';
 import { pushForVm } from './vm-push.js';
+import { dropUnneededKeys, pushKeysToNamedHost } from './host-keys.js';
 
 /** Key management as the rest of the manager and its routes use it. */
 export interface KeyManagement extends KeyService {
@@ -107,6 +108,11 @@ export function createKeyService(deps: KeyServiceDeps): KeyManagement {
         await safe(hostId);
       }, unlocker),
     unlockHost: (hostId, user) => unlocker.unlockHost(hostId, user),
+    knowsProvider: (providerId) => store.get(providerId) !== undefined,
+    pushToHost: (hostId, keys) => pushKeysToNamedHost(ctx, hostId, keys, async (h) => {
+      await safe(h);
+    }),
+    dropUnneeded: (hostId, keys) => dropUnneededKeys(inventory, hostId, keys),
     async unlockVm(vmId, user) {
       const vm = inventory.vm(vmId);
       if (vm === undefined) throw notFound('VM', vmId);

@@ -9,53 +9,55 @@ import { encryptionInfoSchema, settingsSchema, snapshotSchema } from './vm-ops-s
 const taskJson = (t: { id: string; kind: string; state: string }) => ({ id: t.id, kind: t.kind, state: t.state });
 const SNAP_ID = { type: 'string', minLength: 1, maxLength: 40, pattern: '^[a-z0-9-]+$' } as const;
 const DISK_ID = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._-]+$' } as const;
+/** Convert the disks in place (no second copy; the original is not kept): asked for, or chosen by the manager when the datastore cannot hold the copy. */
+const IN_PLACE = { type: 'boolean', default: false, description: 'convert the disks where they are (no copy; the original is not kept). Without it the manager still goes in place when the datastore cannot hold the copy' } as const;
 const vmAndTask = { type: 'object', required: ['vm'], properties: { vm: vmSchema, task: taskRefSchema } } as const;
 
 /** VM encryption operations (docs/manager.md "VM operations"): each long one answers with a task. */
 export function vmOpsRoutes(app: FastifyInstance, inv: Inventory): void {
   const ops = inv.vmOps;
 
-  app.post<{ Params: { id: string }; Body: { policyId: string; force?: boolean } }>('/api/vms/:id/policy', {
+  app.post<{ Params: { id: string }; Body: { policyId: string; force?: boolean; inPlace?: boolean } }>('/api/vms/:id/policy', {
     config: { privilege: Privilege.VM_CHANGE_POLICY, entity: entityOf.vm },
     schema: {
       tags: ['vm-ops'],
       summary: 'Give the VM a storage policy: an encryption policy encrypts it (Cryptographer.Encrypt), Datastore Default decrypts it (Cryptographer.Decrypt); powered off, no snapshots. force encrypts a VM marked as hosting the key server or the manager',
       params: idParams,
-      body: { type: 'object', required: ['policyId'], additionalProperties: false, properties: { policyId: ID, force: { type: 'boolean', default: false } } },
+      body: { type: 'object', required: ['policyId'], additionalProperties: false, properties: { policyId: ID, force: { type: 'boolean', default: false }, inPlace: IN_PLACE } },
       response: { 200: vmAndTask, 202: vmAndTask },
     },
   }, async (req, reply) => {
-    const t = await hostAware(() => ops.changePolicy(req.params.id, req.body.policyId, principalOf(req), { force: req.body.force === true }));
+    const t = await hostAware(() => ops.changePolicy(req.params.id, req.body.policyId, principalOf(req), { force: req.body.force === true, inPlace: req.body.inPlace === true }));
     const vm = vmJson(inv.vmService.view(req.params.id));
     return t === undefined ? reply.code(200).send({ vm }) : reply.code(202).send({ vm, task: taskJson(t) });
   });
 
-  app.post<{ Params: { id: string }; Body: { deep?: boolean; providerId?: string } }>('/api/vms/:id/rekey', {
+  app.post<{ Params: { id: string }; Body: { deep?: boolean; providerId?: string; inPlace?: boolean } }>('/api/vms/:id/rekey', {
     config: { privilege: Privilege.CRYPTO_RECRYPT, entity: entityOf.vm },
     schema: {
       tags: ['vm-ops'],
       summary: 'Set-VMEncryptionKey: shallow (new KEK, powered on or off, single-branch snapshots) or deep (new DEKs, every byte rewritten; powered off, no snapshots)',
       params: idParams,
-      body: { type: 'object', additionalProperties: false, properties: { deep: { type: 'boolean', default: false }, providerId: { type: 'string', minLength: 1, maxLength: 256 } } },
+      body: { type: 'object', additionalProperties: false, properties: { deep: { type: 'boolean', default: false }, providerId: { type: 'string', minLength: 1, maxLength: 256 }, inPlace: IN_PLACE } },
       response: { 202: taskRefSchema },
     },
   }, async (req, reply) => {
     const b = req.body ?? {};
-    const t = await hostAware(() => ops.rekey(req.params.id, principalOf(req), { deep: b.deep === true, ...(b.providerId === undefined ? {} : { providerId: b.providerId }) }));
+    const t = await hostAware(() => ops.rekey(req.params.id, principalOf(req), { deep: b.deep === true, inPlace: b.inPlace === true, ...(b.providerId === undefined ? {} : { providerId: b.providerId }) }));
     return reply.code(202).send(taskJson(t));
   });
 
-  app.post<{ Params: { id: string; diskId: string }; Body: { policyId: string } }>('/api/vms/:id/disks/:diskId/policy', {
+  app.post<{ Params: { id: string; diskId: string }; Body: { policyId: string; inPlace?: boolean } }>('/api/vms/:id/disks/:diskId/policy', {
     config: { privilege: Privilege.VM_CHANGE_POLICY, entity: entityOf.vm },
     schema: {
       tags: ['vm-ops'],
       summary: 'Enable-/Disable-VMDiskEncryption: one disk by its own policy (Cryptographer.Encrypt / Decrypt); only when the VM home is encrypted',
       params: { type: 'object', required: ['id', 'diskId'], additionalProperties: false, properties: { id: ID, diskId: DISK_ID } },
-      body: { type: 'object', required: ['policyId'], additionalProperties: false, properties: { policyId: ID } },
+      body: { type: 'object', required: ['policyId'], additionalProperties: false, properties: { policyId: ID, inPlace: IN_PLACE } },
       response: { 200: vmAndTask, 202: vmAndTask },
     },
   }, async (req, reply) => {
-    const t = await hostAware(() => ops.diskPolicy(req.params.id, req.params.diskId, req.body.policyId, principalOf(req)));
+    const t = await hostAware(() => ops.diskPolicy(req.params.id, req.params.diskId, req.body.policyId, principalOf(req), { inPlace: req.body.inPlace === true }));
     const vm = vmJson(inv.vmService.view(req.params.id));
     return t === undefined ? reply.code(200).send({ vm }) : reply.code(202).send({ vm, task: taskJson(t) });
   });
@@ -119,7 +121,7 @@ export function vmOpsRoutes(app: FastifyInstance, inv: Inventory): void {
     schema: { tags: ['vm-ops'], summary: 'Features and marks the encryption rules read', params: idParams, response: { 200: settingsSchema } },
   }, async (req) => inv.features.get(req.params.id));
 
-  app.post<{ Params: { id: string }; Body: Record<string, boolean | number> }>('/api/vms/:id/settings', {
+  app.post<{ Params: { id: string }; Body: Record<string, boolean | number> & { migrateEncryption?: 'disabled' | 'opportunistic' | 'required' } }>('/api/vms/:id/settings', {
     config: { privilege: Privilege.VM_CHANGE_POLICY, entity: entityOf.vm },
     schema: {
       tags: ['vm-ops'],
@@ -130,11 +132,15 @@ export function vmOpsRoutes(app: FastifyInstance, inv: Inventory): void {
         properties: {
           hostsKeyServer: { type: 'boolean' }, hostsManager: { type: 'boolean' }, faultTolerance: { type: 'boolean' }, replication: { type: 'boolean' },
           contentLibrary: { type: 'boolean' }, serialPorts: { type: 'integer', minimum: 0, maximum: 4 }, parallelPorts: { type: 'integer', minimum: 0, maximum: 4 },
+          migrateEncryption: { type: 'string', enum: ['disabled', 'opportunistic', 'required'] },
         },
       },
       response: { 200: settingsSchema },
     },
-  }, async (req) => hostAware(() => inv.features.set(req.params.id, req.body, principalOf(req))));
+  }, async (req) => hostAware(() => {
+    if ('migrateEncryption' in req.body) inv.vmOps.migrating.refuseWhileMigrating(req.params.id, 'a change of its migrateEncryption setting');
+    return inv.features.set(req.params.id, req.body, principalOf(req));
+  }));
 
   app.post<{ Params: { id: string }; Body: { format?: 'backup' | 'ovf'; name: string; datastoreId?: string } }>('/api/vms/:id/export', {
     config: { privilege: Privilege.VM_DOWNLOAD, entity: entityOf.vm },

@@ -11,6 +11,7 @@ export const settingsSchema = {
   properties: {
     hostsKeyServer: { type: 'boolean' }, hostsManager: { type: 'boolean' }, faultTolerance: { type: 'boolean' }, replication: { type: 'boolean' },
     contentLibrary: { type: 'boolean' }, serialPorts: { type: 'integer' }, parallelPorts: { type: 'integer' }, instantCloneOf: str(64),
+    migrateEncryption: { type: 'string', enum: ['disabled', 'opportunistic', 'required'] },
   },
 } as const;
 
