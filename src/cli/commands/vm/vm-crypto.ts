@@ -1,4 +1,4 @@
-import { VmcryptError } from '../../../errors.js';
+import { UsageError, VmcryptError } from '../../../errors.js';
 import { seg, type ManagerClient } from '../../manager-client/client.js';
 import type { PolicyInfo, TaskRef, VmInfo } from '../../manager-client/records.js';
 import { findPolicy, findVm, listPolicies } from '../../manager-client/resolve.js';
@@ -28,11 +28,17 @@ function keyOf(vm: VmInfo): string {
   return vm.observed.keys.find((k) => k.part === 'vm')?.key?.keyId ?? vm.observed.keys[0]?.key?.keyId ?? '-';
 }
 
+/** --in-place: convert the disks where they are (no second copy; the original is not kept). */
+const IN_PLACE_DETAIL = '--in-place converts every disk where it is: no second copy is needed, the original is not kept (the manager also goes in place by itself when the datastore cannot hold the copy, and says so).';
+function inPlace(ctx: VerbContext): { inPlace?: true } {
+  return ctx.bool('in-place') ? { inPlace: true } : {};
+}
+
 async function changePolicy(ctx: VerbContext, encrypt: boolean): Promise<number> {
   const c = await ctx.client();
   const vm = await findVm(c, ctx.arg(0, 'VM'));
   const policy = await policyFor(c, ctx.str('policy'), encrypt);
-  const r = await c.post<{ vm: VmInfo; task?: TaskRef }>(`/api/vms/${seg(vm.id)}/policy`, { policyId: policy.id, ...(ctx.bool('force') ? { force: true } : {}) });
+  const r = await c.post<{ vm: VmInfo; task?: TaskRef }>(`/api/vms/${seg(vm.id)}/policy`, { policyId: policy.id, ...(ctx.bool('force') ? { force: true } : {}), ...inPlace(ctx) });
   return afterTask(ctx, c, vm.id, r.task, `${encrypt ? 'encrypt' : 'decrypt'} ${vm.name}`, (v) =>
     encrypt ? `VM ${v.name} encrypted (policy ${v.desired.policyName}, key ${keyOf(v)}); ${v.compliance.status}`
       : `VM ${v.name} decrypted (policy ${v.desired.policyName}); ${v.compliance.status}`);
@@ -41,38 +47,41 @@ async function changePolicy(ctx: VerbContext, encrypt: boolean): Promise<number>
 export const vmEncrypt: Verb = {
   words: ['encrypt'],
   summary: 'Enable-VMEncryption: give the VM an encryption policy; its home and disks are encrypted (powered off, no snapshots)',
-  usage: 'VM [--policy POLICY] [--force]',
+  usage: 'VM [--policy POLICY] [--force] [--in-place]',
   task: true,
-  options: { policy: { type: 'string' }, force: { type: 'boolean' } },
-  details: ['Without --policy the built-in "VM Encryption Policy" (default key provider) is used. --force encrypts a VM', 'marked as hosting the key server or the manager (circular dependency).'],
-  examples: ['vmcrypt vm encrypt web-01', 'vmcrypt vm encrypt web-01 --policy gold-encrypted --no-wait --json'],
+  options: { policy: { type: 'string' }, force: { type: 'boolean' }, 'in-place': { type: 'boolean' } },
+  details: ['Without --policy the built-in "VM Encryption Policy" (default key provider) is used. --force encrypts a VM', 'marked as hosting the key server or the manager (circular dependency).', IN_PLACE_DETAIL],
+  examples: ['vmcrypt vm encrypt web-01', 'vmcrypt vm encrypt web-01 --policy gold-encrypted --no-wait --json', 'vmcrypt vm encrypt web-01 --in-place'],
   run: (ctx) => changePolicy(ctx, true),
 };
 
 export const vmDecrypt: Verb = {
   words: ['decrypt'],
   summary: 'Disable-VMEncryption: give the VM a policy without encryption (Datastore Default); needs Cryptographer.Decrypt',
-  usage: 'VM [--policy POLICY]',
+  usage: 'VM [--policy POLICY] [--in-place]',
   task: true,
-  options: { policy: { type: 'string' } },
-  examples: ['vmcrypt vm decrypt web-01', 'vmcrypt vm decrypt web-01 --policy "Datastore Default"'],
+  options: { policy: { type: 'string' }, 'in-place': { type: 'boolean' } },
+  details: [IN_PLACE_DETAIL],
+  examples: ['vmcrypt vm decrypt web-01', 'vmcrypt vm decrypt web-01 --policy "Datastore Default"', 'vmcrypt vm decrypt web-01 --in-place'],
   run: (ctx) => changePolicy(ctx, false),
 };
 
 export const vmRekey: Verb = {
   words: ['rekey'],
   summary: 'Set-VMEncryptionKey: shallow (new KEK, DEKs rewrapped) or --deep (new DEKs, every byte rewritten; powered off)',
-  usage: 'VM [--deep] [--provider PROVIDER]',
+  usage: 'VM [--deep [--in-place]] [--provider PROVIDER]',
   task: true,
-  options: { deep: { type: 'boolean' }, provider: { type: 'string' } },
-  examples: ['vmcrypt vm rekey web-01', 'vmcrypt vm rekey web-01 --deep', 'vmcrypt vm rekey web-01 --provider kp2'],
+  options: { deep: { type: 'boolean' }, provider: { type: 'string' }, 'in-place': { type: 'boolean' } },
+  details: [`With --deep: ${IN_PLACE_DETAIL}`],
+  examples: ['vmcrypt vm rekey web-01', 'vmcrypt vm rekey web-01 --deep', 'vmcrypt vm rekey web-01 --deep --in-place', 'vmcrypt vm rekey web-01 --provider kp2'],
   async run(ctx) {
     const c = await ctx.client();
     const vm = await findVm(c, ctx.arg(0, 'VM'));
     const before = keyOf(vm);
     const provider = ctx.str('provider');
     const deep = ctx.bool('deep');
-    const t = await c.post<TaskRef>(`/api/vms/${seg(vm.id)}/rekey`, { deep, ...(provider === undefined ? {} : { providerId: provider }) });
+    if (ctx.bool('in-place') && !deep) throw new UsageError('--in-place goes with --deep: a shallow rekey rewrites no data');
+    const t = await c.post<TaskRef>(`/api/vms/${seg(vm.id)}/rekey`, { deep, ...(provider === undefined ? {} : { providerId: provider }), ...inPlace(ctx) });
     return afterTask(ctx, c, vm.id, t, `${deep ? 'deep' : 'shallow'} rekey ${vm.name}`, (v) => `VM ${v.name} rekeyed (${deep ? 'deep' : 'shallow'}): key ${before} → ${keyOf(v)}`);
   },
 };
@@ -98,16 +107,16 @@ async function diskPolicy(ctx: VerbContext, encrypt: boolean): Promise<number> {
   const vm = await findVm(c, ctx.arg(0, 'VM'));
   const disk = ctx.arg(1, 'DISK');
   const policy = await policyFor(c, ctx.str('policy'), encrypt);
-  const r = await c.post<{ vm: VmInfo; task?: TaskRef }>(`/api/vms/${seg(vm.id)}/disks/${seg(disk)}/policy`, { policyId: policy.id });
+  const r = await c.post<{ vm: VmInfo; task?: TaskRef }>(`/api/vms/${seg(vm.id)}/disks/${seg(disk)}/policy`, { policyId: policy.id, ...inPlace(ctx) });
   return afterTask(ctx, c, vm.id, r.task, `${encrypt ? 'encrypt' : 'decrypt'} ${vm.name}/${disk}`, (v) => `disk ${disk} of VM ${v.name} ${encrypt ? 'encrypted' : 'decrypted'}`);
 }
 
 export const vmDiskEncrypt: Verb = {
   words: ['disk', 'encrypt'],
   summary: 'Enable-VMDiskEncryption: encrypt one disk (the VM home must be encrypted already)',
-  usage: 'VM DISK [--policy POLICY]',
+  usage: 'VM DISK [--policy POLICY] [--in-place]',
   task: true,
-  options: { policy: { type: 'string' } },
+  options: { policy: { type: 'string' }, 'in-place': { type: 'boolean' } },
   details: ['DISK is the disk id vmcrypt vm info shows (e.g. disk0).'],
   examples: ['vmcrypt vm disk encrypt web-01 disk1', 'vmcrypt vm disk encrypt web-01 disk1 --policy gold-encrypted'],
   run: (ctx) => diskPolicy(ctx, true),
@@ -116,9 +125,9 @@ export const vmDiskEncrypt: Verb = {
 export const vmDiskDecrypt: Verb = {
   words: ['disk', 'decrypt'],
   summary: 'Disable-VMDiskEncryption: decrypt one disk (the VM home stays encrypted)',
-  usage: 'VM DISK [--policy POLICY]',
+  usage: 'VM DISK [--policy POLICY] [--in-place]',
   task: true,
-  options: { policy: { type: 'string' } },
+  options: { policy: { type: 'string' }, 'in-place': { type: 'boolean' } },
   examples: ['vmcrypt vm disk decrypt web-01 disk1'],
   run: (ctx) => diskPolicy(ctx, false),
 };

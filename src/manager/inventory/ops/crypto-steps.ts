@@ -48,6 +48,9 @@ export const pushCurrentKeys: ReconcileStep = {
   },
 };
 
+/** `{inPlace: true}` when the operation runs in place (chosen for lack of room, or asked): the host converts every disk where it is. */
+const mode = (c: StepContext): { inPlace?: true } => (c.op().spec['inPlace'] === true ? { inPlace: true } : {});
+
 const requireKey = (c: StepContext): { providerId: string; keyId: string } => {
   const k = c.op().key;
   if (k === undefined) throw new ManagerError('MANAGER_INTERNAL', `operation ${c.op().id} has no KEK recorded`);
@@ -63,7 +66,7 @@ export const hostEncrypt: ReconcileStep = {
       if (f.keyId === key.keyId) return; // done before a crash: adopt
       throw new ManagerError('MANAGER_CONFLICT', `VM ${f.name} is already encrypted with key ${f.keyId ?? '?'}, not this operation's ${key.keyId}`);
     }
-    await hostCall(c, 'POST', '/encrypt', { providerId: key.providerId, keyId: key.keyId });
+    await hostCall(c, 'POST', '/encrypt', { providerId: key.providerId, keyId: key.keyId, ...mode(c) });
   },
 };
 
@@ -72,7 +75,7 @@ export const hostDecrypt: ReconcileStep = {
   async run(c) {
     const f = await facts(c);
     if (!f.encrypted) return;
-    await hostCall(c, 'POST', '/decrypt');
+    await hostCall(c, 'POST', '/decrypt', mode(c));
   },
 };
 
@@ -87,7 +90,7 @@ function rekeyStep(deep: boolean): ReconcileStep {
       const f = await facts(c);
       if (f.keyId === key.keyId && !f.mixedKeys) return; // finished before a crash
       if (f.mixedKeys) c.deps.ops.patchSpec(c.op().id, { [MIXED]: true });
-      await hostCall(c, 'POST', '/rekey', { providerId: key.providerId, keyId: key.keyId, deep });
+      await hostCall(c, 'POST', '/rekey', { providerId: key.providerId, keyId: key.keyId, deep, ...(deep ? mode(c) : {}) });
     },
     async onFailure(c, err) {
       const op = c.op();
@@ -118,7 +121,7 @@ function diskStep(encrypt: boolean): ReconcileStep {
       if (disk === undefined) throw new ManagerError('MANAGER_NOT_FOUND', `VM ${f.name} has no disk ${diskId}`);
       const isEnc = disk.encrypted ?? disk.layers.some((l) => l.format !== 'raw');
       if (isEnc === encrypt) return;
-      await hostCall(c, 'POST', `/disks/${encrypt ? 'encrypt' : 'decrypt'}`, { disk: f.disks.indexOf(disk) });
+      await hostCall(c, 'POST', `/disks/${encrypt ? 'encrypt' : 'decrypt'}`, { disk: f.disks.indexOf(disk), ...mode(c) });
     },
   };
 }

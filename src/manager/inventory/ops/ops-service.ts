@@ -9,7 +9,8 @@ import type { OpLocks } from './op-locks.js';
 import { MigratingVms } from './migrate-registry.js';
 import { CryptoOpKind, preflight, type PreflightInput } from './preflight.js';
 import { refuse, VmRule } from './rules.js';
-import type { SpaceCheck } from './space-check.js';
+import { inPlaceNeededBytes, type RewriteMode, type SpaceCheck } from './space-check.js';
+import { postInPlace, withInPlaceProgress } from './in-place-mode.js';
 import { readVmFacts, totalDiskBytes, type VmFacts } from './vm-facts.js';
 import type { VmSettingsStore } from './vm-settings-store.js';
 
@@ -90,15 +91,18 @@ export class VmOpsService {
     throw refuse(VmRule.FINISH_FAILED_FIRST, `VM ${vm.name} has an unfinished ${open.kind} (${open.state}${open.error === undefined ? '' : `: ${open.error.message}`}); rerun it first`);
   }
 
-  async #checkSpace(vm: VmDetail, facts: VmFacts, plan: Planned, who: Principal): Promise<void> {
-    if (!COPYING.has(plan.kind)) return;
+  /** The copy mode where the datastore has room for it; in place where it has not, or when asked (`spec.inPlace`). */
+  async #checkSpace(vm: VmDetail, facts: VmFacts, plan: Planned, who: Principal): Promise<RewriteMode> {
+    const asked = plan.spec['inPlace'] === true;
+    if (!COPYING.has(plan.kind)) return 'copy';
     const ds = this.#d.datastores.require(vm.datastoreId);
     const mount = this.#d.datastores.mountName(ds.id, vm.hostId);
-    if (mount === undefined) return;
+    if (mount === undefined) return asked ? 'in-place' : 'copy';
     const diskId = plan.spec['diskId'];
     const needed = typeof diskId === 'string' ? facts.disks.find((d) => d.id === diskId)?.sizeBytes ?? 0 : totalDiskBytes(facts);
     const what = { encrypt: 'encrypt', decrypt: 'decrypt', deepRekey: 'deep rekey', diskEncrypt: 'encrypt a disk of', diskDecrypt: 'decrypt a disk of' }[plan.kind as string] ?? plan.kind;
-    await this.#d.space.require({ vmId: vm.id, vmName: vm.name, hostId: vm.hostId, mountName: mount, datastoreName: ds.name, neededBytes: needed, user: who.user }, what);
+    const inPlaceBytes = inPlaceNeededBytes(typeof diskId === 'string' ? 1 : facts.disks.length);
+    return this.#d.space.choose({ vmId: vm.id, vmName: vm.name, hostId: vm.hostId, mountName: mount, datastoreName: ds.name, neededBytes: needed, inPlaceBytes, asked, user: who.user }, what);
   }
 
   /** Preflight + the operation as a task; the checks run again inside the VM's lock. */
@@ -107,11 +111,12 @@ export class VmOpsService {
     if (priv !== undefined) this.#d.access.check(who, priv, vmRef(vm.id));
     const again = this.#openFailed(vm, plan.kind);
     if (again !== undefined) return this.rerun(vm.id, who);
+    let mode: RewriteMode = 'copy';
     const check = async (): Promise<boolean> => {
       this.migrating.refuseWhileMigrating(vm.id, `a ${plan.kind}`);
       const f = await this.facts(this.#d.vms.require(vm.id));
       const { forcedCircular } = preflight(plan.kind, this.#input(vm, f, plan.force === undefined ? {} : { force: plan.force }));
-      await this.#checkSpace(vm, f, plan, who);
+      mode = await this.#checkSpace(vm, f, plan, who);
       return forcedCircular;
     };
     await check();
@@ -121,8 +126,9 @@ export class VmOpsService {
         const forced = await check();
         const op = this.#d.vms.atomically(() => {
           if (plan.policyId !== undefined) this.#d.vms.setPolicy(vm.id, plan.policyId);
-          return this.#d.ops.insert({ vmId: vm.id, kind: plan.kind, user: who.user, spec: plan.spec });
+          return this.#d.ops.insert({ vmId: vm.id, kind: plan.kind, user: who.user, spec: mode === 'in-place' ? { ...plan.spec, inPlace: true } : plan.spec });
         });
+        if (mode === 'in-place') postInPlace(this.#d.events, { vmId: vm.id, vmName: vm.name, what: plan.kind, asked: plan.spec['inPlace'] === true, user: who.user });
         if (forced) {
           this.#d.events.post({
             type: 'vm.crypto.circularDependency', severity: 'warning', entity: vmRef(vm.id), user: who.user,
@@ -133,8 +139,12 @@ export class VmOpsService {
       }));
   }
 
-  #runOp(op: VmOperation, progress: TaskProgress): Promise<{ vmId: string; operationId: string }> {
-    return this.#d.reconciler.runReporting(op.id, op.kind, progress);
+  async #runOp(op: VmOperation, progress: TaskProgress): Promise<{ vmId: string; operationId: string; mode?: 'in-place' }> {
+    if (op.spec['inPlace'] !== true) return this.#d.reconciler.runReporting(op.id, op.kind, progress);
+    // in place: the task says so, and shows the host's position in the disks
+    progress.update({ message: `${op.kind}: in place (no room for a copy, or asked): the original is not kept` });
+    const done = await withInPlaceProgress(this.#d.gateway, () => this.#d.vms.require(op.vmId).hostId, op.vmId, progress, () => this.#d.reconciler.runReporting(op.id, op.kind, progress));
+    return { ...done, mode: 'in-place' };
   }
 
   /** Reruns the VM's unfinished operation from the step where it stopped (same privileges as starting it). */
@@ -155,15 +165,16 @@ export class VmOpsService {
    * policy with another key provider moves it to a KEK of that provider (a shallow rekey).
    * Returns undefined when only the record changes (nothing to rewrite).
    */
-  async changePolicy(vmId: string, policyId: string, who: Principal, opts: { force?: boolean } = {}): Promise<TaskInfo | undefined> {
+  async changePolicy(vmId: string, policyId: string, who: Principal, opts: { force?: boolean; inPlace?: boolean } = {}): Promise<TaskInfo | undefined> {
     const vm = this.#provisioned(vmId);
     const target: StoragePolicy = this.#d.policies.require(policyId);
     this.#notFrozen(vm, 'a storage policy change');
     this.migrating.refuseWhileMigrating(vm.id, 'a storage policy change');
     const f = await this.facts(vm);
     const force = opts.force === undefined ? {} : { force: opts.force };
-    if (target.encryption && !f.encrypted) return this.#start(vm, { kind: 'encrypt', spec: { policyId }, policyId, ...force }, who);
-    if (!target.encryption && f.encrypted) return this.#start(vm, { kind: 'decrypt', spec: { policyId }, policyId }, who);
+    const ip = opts.inPlace === true ? { inPlace: true } : {};
+    if (target.encryption && !f.encrypted) return this.#start(vm, { kind: 'encrypt', spec: { policyId, ...ip }, policyId, ...force }, who);
+    if (!target.encryption && f.encrypted) return this.#start(vm, { kind: 'decrypt', spec: { policyId, ...ip }, policyId }, who);
     if (target.encryption && target.providerId !== undefined && f.providerId !== target.providerId) {
       return this.#start(vm, { kind: 'rekey', spec: { policyId, providerId: target.providerId }, policyId }, who);
     }
@@ -196,14 +207,16 @@ export class VmOpsService {
   }
 
   /** Set-VMEncryptionKey [-Deep] [-KMSClusterId]: a new KEK (shallow) or new DEKs too (deep). */
-  async rekey(vmId: string, who: Principal, opts: { deep?: boolean; providerId?: string } = {}): Promise<TaskInfo> {
+  async rekey(vmId: string, who: Principal, opts: { deep?: boolean; providerId?: string; inPlace?: boolean } = {}): Promise<TaskInfo> {
     const vm = this.#provisioned(vmId);
     const kind = opts.deep === true ? 'deepRekey' : 'rekey';
-    return this.#start(vm, { kind, spec: { ...(opts.providerId === undefined ? {} : { providerId: opts.providerId }) } }, who);
+    if (opts.inPlace === true && kind === 'rekey') throw new ManagerError('MANAGER_BAD_REQUEST', 'inPlace applies to a deep rekey: a shallow rekey rewrites no data');
+    const ip = opts.inPlace === true ? { inPlace: true } : {};
+    return this.#start(vm, { kind, spec: { ...(opts.providerId === undefined ? {} : { providerId: opts.providerId }), ...ip } }, who);
   }
 
   /** Enable-/Disable-VMDiskEncryption: one disk by its own policy. */
-  async diskPolicy(vmId: string, diskId: string, policyId: string, who: Principal): Promise<TaskInfo | undefined> {
+  async diskPolicy(vmId: string, diskId: string, policyId: string, who: Principal, opts: { inPlace?: boolean } = {}): Promise<TaskInfo | undefined> {
     const vm = this.#provisioned(vmId);
     const target = this.#d.policies.require(policyId);
     const f = await this.facts(vm);
@@ -211,6 +224,6 @@ export class VmOpsService {
     if (disk === undefined) throw new ManagerError('MANAGER_NOT_FOUND', `VM ${vm.name} has no disk ${diskId}`);
     const isEnc = disk.encrypted ?? (f.encrypted && disk.layers.some((l) => l.format !== 'raw'));
     if (isEnc === target.encryption) return undefined;
-    return this.#start(vm, { kind: target.encryption ? 'diskEncrypt' : 'diskDecrypt', spec: { diskId, policyId } }, who);
+    return this.#start(vm, { kind: target.encryption ? 'diskEncrypt' : 'diskDecrypt', spec: { diskId, policyId, ...(opts.inPlace === true ? { inPlace: true } : {}) } }, who);
   }
 }

@@ -22,6 +22,26 @@ export interface SpaceNeed {
 
 const MAX_BYTES = 2 ** 60;
 
+/**
+ * What an in-place conversion needs free (the host's figure: docs/host.md): the header growth
+ * and staging area, 4 MiB per disk, plus the host's 16 MiB headroom. No copy of the data.
+ */
+export const IN_PLACE_BYTES_PER_DISK = 4 << 20;
+export const HOST_HEADROOM_BYTES = 16 << 20;
+export function inPlaceNeededBytes(disks: number): number {
+  return disks * IN_PLACE_BYTES_PER_DISK + HOST_HEADROOM_BYTES;
+}
+
+/** How a disk-rewriting operation runs: a copy beside the original (default), or in place. */
+export type RewriteMode = 'copy' | 'in-place';
+
+export interface ModeNeed extends SpaceNeed {
+  /** What the in-place conversion needs free (inPlaceNeededBytes). */
+  readonly inPlaceBytes: number;
+  /** The operator asked for in place. */
+  readonly asked: boolean;
+}
+
 /** Free bytes of the datastore as the host reports them, or undefined when it does not. */
 export async function datastoreFreeBytes(hosts: HostGateway, hostId: string, mountName: string): Promise<number | undefined> {
   const r = await hosts.call<{ datastores?: unknown }>(hostId, 'GET', '/v1/datastores');
@@ -47,17 +67,35 @@ export class SpaceCheck {
     this.#events = events;
   }
 
-  async require(n: SpaceNeed, what: string): Promise<void> {
+  /**
+   * The copy where the datastore holds it (the original stays untouched until the commit), in
+   * place where it does not (instead of refusing) or where the operator asked for it. Refused
+   * as before (`vm.crypto.noDiskSpace`) only when not even the in-place growth fits.
+   */
+  async choose(n: ModeNeed, what: string): Promise<RewriteMode> {
     const free = await datastoreFreeBytes(this.#hosts, n.hostId, n.mountName);
+    if (!n.asked && (free === undefined || free >= n.neededBytes)) {
+      await this.require(n, what, free);
+      return 'copy';
+    }
+    if (free !== undefined && free < n.inPlaceBytes) {
+      await this.require({ ...n, neededBytes: n.inPlaceBytes }, what, free, 'even in place');
+      return 'copy'; // not reached: require refused
+    }
+    return 'in-place';
+  }
+
+  async require(n: SpaceNeed, what: string, known?: number, how = 'for the temporary copy'): Promise<void> {
+    const free = known ?? (await datastoreFreeBytes(this.#hosts, n.hostId, n.mountName));
     const vm = { kind: EntityKind.VM, id: n.vmId };
     if (free !== undefined && free < n.neededBytes) {
       this.#short.add(n.vmId);
       this.#events.post({
         type: 'vm.crypto.noDiskSpace', severity: 'critical', entity: vm, ...(n.user === undefined ? {} : { user: n.user }),
-        message: `insufficient disk space to ${what} VM ${n.vmName}: datastore ${n.datastoreName} needs ${n.neededBytes} bytes free for the temporary copy, has ${free}`,
+        message: `insufficient disk space to ${what} VM ${n.vmName}: datastore ${n.datastoreName} needs ${n.neededBytes} bytes free ${how}, has ${free}`,
         data: { datastore: n.datastoreName, neededBytes: n.neededBytes, freeBytes: free },
       });
-      throw refuse(VmRule.DISK_SPACE, `datastore ${n.datastoreName} has ${free} bytes free; ${what} VM ${n.vmName} needs ${n.neededBytes} for the temporary copy`);
+      throw refuse(VmRule.DISK_SPACE, `datastore ${n.datastoreName} has ${free} bytes free; ${what} VM ${n.vmName} needs ${n.neededBytes} ${how}`);
     }
     if (this.#short.delete(n.vmId)) {
       this.#events.post({ type: 'vm.crypto.diskSpaceOk', severity: 'info', entity: vm, message: `datastore ${n.datastoreName} has room for VM ${n.vmName}'s operation again` });
