@@ -99,10 +99,11 @@ export class FrameSealer {
   }
 }
 
-/** What one call to `push` yields: plaintext in order, and whether the last frame came. */
+/** What one call to `push` yields: plaintext of ordinary frames in order, and the last frame's once it came. */
 export interface Opened {
   readonly data: Buffer[];
-  readonly last: boolean;
+  /** Plaintext of the last frame (may be empty), set by the push that opened it. */
+  readonly final?: Buffer;
 }
 
 /**
@@ -131,6 +132,7 @@ export class FrameOpener {
   push(chunk: Buffer): Opened {
     this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
     const data: Buffer[] = [];
+    let final: Buffer | undefined;
     while (this.#buf.length >= FRAME_HEADER_BYTES) {
       if (this.#last) throw tampered('data after the last frame');
       const len = this.#buf.readUInt32BE(0);
@@ -152,12 +154,14 @@ export class FrameOpener {
         throw tampered(`frame ${counter} failed authentication`);
       }
       this.#expected++;
-      if (plain.length > 0) data.push(plain);
       this.#buf = this.#buf.subarray(FRAME_HEADER_BYTES + len);
-      if ((flags & FrameFlag.LAST) !== 0) this.#last = true;
+      if ((flags & FrameFlag.LAST) !== 0) {
+        this.#last = true;
+        final = plain;
+      } else if (plain.length > 0) data.push(plain);
     }
     if (this.#last && this.#buf.length > 0) throw tampered('data after the last frame');
-    return { data, last: this.#last };
+    return final === undefined ? { data } : { data, final };
   }
 
   /** The stream ended: fine only after the last frame. */

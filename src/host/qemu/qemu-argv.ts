@@ -27,6 +27,10 @@ export interface QemuMachine {
   /** Plain VMs only: guest serial ports written to these files. */
   readonly serialFiles?: readonly string[];
   readonly parallelFiles?: readonly string[];
+  /** Destination of a live migration: `-incoming defer` (the URI comes by QMP) and `-S` (started by `cont`). */
+  readonly incoming?: boolean;
+  /** TEST-ONLY: guest RAM in this file (memory-backend-file, share=on) so a test can fill and read it. */
+  readonly memoryFile?: string;
 }
 
 /** Number of encrypted layers = number of secret FIFOs the machine needs. */
@@ -84,6 +88,10 @@ export function buildQemuArgv(m: QemuMachine, secretPaths: readonly string[] = [
   m.parallelFiles?.forEach((f, i) => {
     argv.push('-chardev', `file,id=par${i},path=${qemuEscape(f)}`, '-parallel', `chardev:par${i}`);
   });
+  if (m.memoryFile !== undefined) {
+    argv.push('-object', `memory-backend-file,id=pc.ram,size=${m.memoryMiB}M,mem-path=${qemuEscape(m.memoryFile)},share=on`, '-machine', 'memory-backend=pc.ram');
+  }
+  if (m.incoming === true) argv.push('-incoming', 'defer', '-S');
   if (m.kernel !== undefined) argv.push('-kernel', m.kernel);
   if (m.initrd !== undefined) argv.push('-initrd', m.initrd);
   if (m.append !== undefined) argv.push('-append', m.append);

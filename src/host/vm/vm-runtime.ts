@@ -9,7 +9,7 @@ import { startQemu, type RunningQemu } from '../qemu/qemu-process.js';
 import { addSecretObject } from '../qemu/qmp-secret.js';
 import { liveCommitActive } from '../qemu/live-commit.js';
 import { dumpGuestMemory } from './guest-memory-dump.js';
-import { VmLog } from '../vm-files/vm-log.js';
+import { PausableLog } from '../vm-files/pausable-log.js';
 import { layerDek, layerPath, withOpenVm, type HostContext, type OpenVm } from './vm-open.js';
 import { writePrivateFile } from '../../fs/private-files.js';
 
@@ -22,11 +22,24 @@ export type PowerState = (typeof PowerState)[keyof typeof PowerState];
 
 interface RunningVm {
   readonly qemu: RunningQemu;
-  readonly log: VmLog;
+  readonly log: PausableLog;
   readonly encrypted: boolean;
   paused: boolean;
   /** Node names of each disk's chain, active last (live snapshots push, live commits pop). */
   readonly nodes: string[][];
+  /** Migrated to another host: its exit is not a power-off of the VM. */
+  departed?: boolean;
+  readonly memoryFile?: string;
+}
+
+/** What a live or storage migration drives of a running VM (src/host/migration). */
+export interface MigrationHandle {
+  readonly qmp: RunningQemu['qmp'];
+  readonly log: PausableLog;
+  readonly nodes: string[][];
+  readonly exited: Promise<string>;
+  /** The VM now runs on another host: QEMU's exit here posts no vm.poweredOff. */
+  depart(): void;
 }
 
 const QEMU_IO_RE = /^[A-Za-z0-9 ._-]{1,200}$/;
@@ -40,6 +53,8 @@ const POWER_OFF_GRACE_MS = 10_000;
 export class VmRuntime {
   readonly #ctx: HostContext;
   readonly #running = new Map<string, RunningVm>();
+  /** TEST-ONLY (agent --allow-crash + VMCRYPT_TEST_RAM_DIR): guest RAM in DIR/<uuid>.ram. */
+  ramDir: string | undefined;
 
   constructor(ctx: HostContext) {
     this.#ctx = ctx;
@@ -91,7 +106,8 @@ export class VmRuntime {
     }
   }
 
-  async powerOn(vmxPath: string): Promise<void> {
+  /** `incoming`: the destination of a live migration (QEMU waits for the stream, paused; log paused). */
+  async powerOn(vmxPath: string, incoming = false): Promise<void> {
     await withOpenVm(this.#ctx, vmxPath, async (vm) => {
       if (this.#running.has(vm.uuid)) throw new HostError('HOST_POWER_STATE', `VM ${vm.doc.name} is already powered on`);
       const encrypted = vm.doc.keySafe !== undefined;
@@ -108,9 +124,10 @@ export class VmRuntime {
           throw new HostError('HOST_BAD_REQUEST', `kernel/initrd file ${f} is not readable`);
         });
       }
-      const machine = this.#machineOf(vm);
+      const memoryFile = this.ramDir === undefined ? undefined : join(this.ramDir, `${vm.uuid}.ram`);
+      const machine: QemuMachine = { ...this.#machineOf(vm), ...(incoming ? { incoming } : {}), ...(memoryFile === undefined ? {} : { memoryFile }) };
       const deks = new Map<string, Buffer>();
-      const log = await VmLog.open(join(vm.dir, vm.config.log), vm.uuid, vm.vmDek);
+      const log = await PausableLog.open(join(vm.dir, vm.config.log), vm.uuid, vm.vmDek, incoming);
       let qemu: RunningQemu;
       try {
         if (encrypted) {
@@ -139,12 +156,12 @@ export class VmRuntime {
         for (const k of deks.values()) k.fill(0);
       }
       const nodes = vm.config.disks.map((d, i) => d.layers.map((_, l) => `d${i}l${l}`));
-      const entry: RunningVm = { qemu, log, encrypted, paused: false, nodes };
+      const entry: RunningVm = { qemu, log, encrypted, paused: false, nodes, ...(memoryFile === undefined ? {} : { memoryFile }) };
       this.#running.set(vm.uuid, entry);
       const pidFile = join(this.#ctx.runDir, `${vm.uuid}.pid`);
       await writePrivateFile(pidFile, String(qemu.pid));
-      await log.append(`powered on (qemu pid ${qemu.pid})`);
-      this.#ctx.events.post('vm.poweredOn', `VM ${vm.doc.name} powered on`, { vmUuid: vm.uuid });
+      await log.append(`${incoming ? 'started for an incoming migration' : 'powered on'} (qemu pid ${qemu.pid})`);
+      if (!incoming) this.#ctx.events.post('vm.poweredOn', `VM ${vm.doc.name} powered on`, { vmUuid: vm.uuid });
       const name = vm.doc.name;
       const uuid = vm.uuid;
       void qemu.exited.then(async (how) => {
@@ -154,7 +171,8 @@ export class VmRuntime {
         await rm(machine.qmpSocket, { force: true });
         await log.append(`powered off (qemu ${how})`).catch(() => undefined);
         await log.close().catch(() => undefined);
-        this.#ctx.events.post('vm.poweredOff', `VM ${name} powered off`, { vmUuid: uuid });
+        if (memoryFile !== undefined) await rm(memoryFile, { force: true });
+        if (entry.departed !== true) this.#ctx.events.post('vm.poweredOff', `VM ${name} powered off`, { vmUuid: uuid });
       });
     });
   }
@@ -176,6 +194,11 @@ export class VmRuntime {
       ...(vm.config.initrd === undefined ? {} : { initrd: vm.config.initrd }),
       ...(vm.config.append === undefined ? {} : { append: vm.config.append }),
     };
+  }
+
+  migrationHandle(uuid: string): MigrationHandle {
+    const r = this.#get(uuid);
+    return { qmp: r.qemu.qmp, log: r.log, nodes: r.nodes, exited: r.qemu.exited, depart: () => (r.departed = true) };
   }
 
   #get(uuid: string): RunningVm {

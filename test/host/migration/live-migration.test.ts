@@ -1,0 +1,94 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stopAll } from '../../helpers/process.js';
+import { scanForKeys, tempDir } from '../harness.js';
+import { fillRam, migrate, newMigration, readRam, sha256, startTwoHosts, type TwoHosts } from './migration-harness.js';
+
+interface Vm {
+  uuid: string;
+  vmx: string;
+  powerState: string;
+  disks?: Array<{ layers: Array<{ file: string }> }>;
+}
+
+// Live migration between two real agents on one shared datastore: encrypted (tunnel, qemu-psk)
+// and plain; guest RAM (a file-backed memory object the test fills) and disks equal after.
+describe('live migration between two host agents', () => {
+  let dir: { path: string; remove(): Promise<void> };
+  let h: TwoHosts;
+  let vm: Vm;
+  let ram: Buffer;
+  let diskPath: string;
+  let diskSum: string;
+  const oneTimeKeys: Buffer[] = [];
+
+  beforeAll(async () => {
+    dir = await tempDir('vmcrypt-mig-');
+    h = await startTwoHosts(dir.path);
+    vm = await h.a.c.call<Vm>('POST', '/v1/vms', { name: 'm1', datastore: 'shared', memoryMiB: 64, disks: [{ sizeBytes: 4 << 20 }], encryption: { providerId: 'kp', keyId: 'kek' } });
+    await h.a.c.call('POST', `/v1/vms/${vm.uuid}/power`, { action: 'on' });
+    await h.a.c.call('POST', `/v1/vms/${vm.uuid}/qemu-io`, { disk: 0, command: 'write -P 0x3c 0 256k' });
+    await h.a.c.call('POST', `/v1/vms/${vm.uuid}/qemu-io`, { disk: 0, command: 'flush' });
+    ram = await fillRam(h.a, vm.uuid);
+    diskPath = join(h.shared, 'm1', 'm1-disk0.luks');
+    diskSum = await sha256(diskPath);
+  }, 120_000);
+  afterAll(async () => {
+    await stopAll();
+    await h?.remove();
+    await dir?.remove();
+  });
+
+  it('GET /v1/host shows the migration capability', async () => {
+    expect((await h.a.c.call<{ migration: unknown }>('GET', '/v1/host')).migration).toEqual({ encryption: true, channels: ['tunnel', 'qemu-psk', 'plain'] });
+  });
+
+  it('an encrypted VM is refused the plain channel on both ends', async () => {
+    const m = newMigration();
+    await expect(h.b.c.migrationIncoming({ migrationId: m.migrationId, vmId: vm.uuid, vmxPath: vm.vmx, channel: 'plain' })).rejects.toMatchObject({ code: 'HOST_RULE' });
+    await expect(h.a.c.migrateVm(vm.uuid, { migrationId: m.migrationId, endpoint: { host: '127.0.0.1', port: 9 }, channel: 'plain' })).rejects.toMatchObject({ code: 'HOST_RULE' });
+  });
+
+  it('tunnel A → B: the VM runs on B with the same RAM and disk; gone from A', async () => {
+    const m = newMigration();
+    oneTimeKeys.push(m.key);
+    const r = await migrate(h.a, h.b, vm.uuid, vm.vmx, 'tunnel', m);
+    expect(r).toMatchObject({ migrationId: m.migrationId, channel: 'tunnel', encrypted: true });
+    expect(r['bytes']).toBeGreaterThan(ram.length);
+    expect((await h.b.c.call<Vm>('GET', `/v1/vms/${vm.uuid}`)).powerState).toBe('poweredOn');
+    await expect(h.a.c.call('GET', `/v1/vms/${vm.uuid}`)).rejects.toMatchObject({ code: 'HOST_NOT_FOUND' });
+    expect((await readRam(h.b, vm.uuid)).equals(ram)).toBe(true);
+    expect(await sha256(diskPath)).toBe(diskSum);
+    const out = await h.b.c.call<{ output: string }>('POST', `/v1/vms/${vm.uuid}/qemu-io`, { disk: 0, command: 'read -P 0x3c 0 256k' });
+    expect(out.output).toContain('read 262144/262144');
+    const events = await h.a.c.call<{ events: Array<{ type: string }> }>('GET', '/v1/events');
+    expect(events.events.map((e) => e.type)).toContain('vm.migratedAway');
+  });
+
+  it('qemu-psk B → A: back on A, RAM and disk equal', async () => {
+    const m = newMigration();
+    oneTimeKeys.push(m.key);
+    const r = await migrate(h.b, h.a, vm.uuid, vm.vmx, 'qemu-psk', m);
+    expect(r).toMatchObject({ channel: 'qemu-psk', encrypted: true });
+    expect((await readRam(h.a, vm.uuid)).equals(ram)).toBe(true);
+    expect(await sha256(diskPath)).toBe(diskSum);
+    await expect(h.b.c.call('GET', `/v1/vms/${vm.uuid}`)).rejects.toMatchObject({ code: 'HOST_NOT_FOUND' });
+  });
+
+  it('plain A → B for a plain VM', async () => {
+    const p = await h.a.c.call<Vm>('POST', '/v1/vms', { name: 'p1', datastore: 'shared', memoryMiB: 64, disks: [{ sizeBytes: 1 << 20 }] });
+    await h.a.c.call('POST', `/v1/vms/${p.uuid}/power`, { action: 'on' });
+    const pram = await fillRam(h.a, p.uuid);
+    const r = await migrate(h.a, h.b, p.uuid, p.vmx, 'plain');
+    expect(r).toMatchObject({ channel: 'plain', encrypted: false });
+    expect((await readRam(h.b, p.uuid)).equals(pram)).toBe(true);
+    await h.b.c.call('POST', `/v1/vms/${p.uuid}/power`, { action: 'off' });
+  });
+
+  it('no key (one-time or KEK) in any file or command line of either host', async () => {
+    const pids = [h.a.agent.proc.child.pid ?? 0, h.b.agent.proc.child.pid ?? 0];
+    const keys = [...oneTimeKeys, ...Object.values(h.keys)];
+    expect(await scanForKeys(dir.path, pids, keys)).toEqual([]);
+    expect(await scanForKeys(h.a.ramDir, [], oneTimeKeys)).toEqual([]);
+  });
+});

@@ -1,0 +1,101 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { HostClient } from '../../../src/host/client/host-client.js';
+import { makeManagerIdentity, pairedClient, startAgentProcess, type AgentProcess } from '../harness.js';
+
+/** Guest RAM region the tests fill with random bytes (BIOS leaves it alone). */
+export const RAM_OFFSET = 16 << 20;
+export const RAM_LENGTH = 32 << 20;
+
+export interface TestHost {
+  readonly agent: AgentProcess;
+  readonly c: HostClient;
+  readonly ramDir: string;
+  readonly dataDir: string;
+}
+
+export interface TwoHosts {
+  readonly a: TestHost;
+  readonly b: TestHost;
+  readonly shared: string;
+  readonly keys: Record<string, Buffer>;
+  remove(): Promise<void>;
+}
+
+/**
+ * Two real agents (--allow-crash, guest RAM in /dev/shm files) on one shared datastore, both
+ * crypto-safe with the same KEK pushed (the manager pushes the VM's KEKs to the destination).
+ */
+export async function startTwoHosts(root: string, extra: { b?: string[] } = {}): Promise<TwoHosts> {
+  const shm = await mkdtemp('/dev/shm/vmcrypt-mig-');
+  const shared = join(root, 'shared');
+  await mkdir(shared, { recursive: true });
+  const keys = { kek: randomBytes(32), hk: randomBytes(32) };
+  const id = await makeManagerIdentity();
+  const start = async (name: string, flags: string[]): Promise<TestHost> => {
+    const ramDir = join(shm, name);
+    await mkdir(ramDir);
+    process.env['VMCRYPT_TEST_RAM_DIR'] = ramDir;
+    const dataDir = join(root, name);
+    const agent = await startAgentProcess(dataDir, name, ['--allow-crash', ...flags]);
+    delete process.env['VMCRYPT_TEST_RAM_DIR'];
+    const c = await pairedClient(agent, id);
+    await c.call('POST', '/v1/host/crypto-mode', { mode: 'prepared' });
+    await c.call('POST', '/v1/keys', { keys: Object.entries(keys).map(([keyId, k]) => ({ keyId, key: k.toString('base64') })) });
+    await c.call('POST', '/v1/host/crypto-mode', { mode: 'safe', hostKeyId: 'hk' });
+    await c.call('POST', '/v1/datastores', { name: 'shared', path: shared });
+    return { agent, c, ramDir, dataDir };
+  };
+  const a = await start('esx-a', []);
+  const b = await start('esx-b', extra.b ?? []);
+  return { a, b, shared, keys, remove: () => rm(shm, { recursive: true, force: true }) };
+}
+
+/** Writes random bytes into the guest RAM region of a running VM (through its RAM file). */
+export async function fillRam(host: TestHost, uuid: string): Promise<Buffer> {
+  const pattern = randomBytes(RAM_LENGTH);
+  const fh = await open(join(host.ramDir, `${uuid}.ram`), 'r+');
+  try {
+    await fh.write(pattern, 0, pattern.length, RAM_OFFSET);
+  } finally {
+    await fh.close();
+  }
+  return pattern;
+}
+
+export async function readRam(host: TestHost, uuid: string): Promise<Buffer> {
+  const fh = await open(join(host.ramDir, `${uuid}.ram`), 'r');
+  try {
+    const b = Buffer.alloc(RAM_LENGTH);
+    await fh.read(b, 0, RAM_LENGTH, RAM_OFFSET);
+    return b;
+  } finally {
+    await fh.close();
+  }
+}
+
+export async function sha256(path: string): Promise<string> {
+  return createHash('sha256').update(await readFile(path)).digest('hex');
+}
+
+export interface Migration {
+  readonly migrationId: string;
+  readonly key: Buffer;
+  readonly nonce: Buffer;
+}
+
+export function newMigration(): Migration {
+  return { migrationId: randomUUID(), key: randomBytes(32), nonce: randomBytes(8) };
+}
+
+/** Destination first, then the source (as the manager does); `via` rewrites the endpoint (a proxy). */
+export async function migrate(
+  from: TestHost, to: TestHost, uuid: string, vmxPath: string, channel: 'tunnel' | 'qemu-psk' | 'plain',
+  m: Migration = newMigration(), via?: (e: { host: string; port: number }) => Promise<{ host: string; port: number }>,
+): Promise<Record<string, unknown>> {
+  const keyPart = channel === 'plain' ? {} : { key: m.key, nonce: m.nonce };
+  const inc = await to.c.migrationIncoming({ migrationId: m.migrationId, vmId: uuid, vmxPath, channel, ...keyPart });
+  const endpoint = via === undefined ? inc.endpoint : await via(inc.endpoint);
+  return { ...(await from.c.migrateVm(uuid, { migrationId: m.migrationId, endpoint, channel, ...keyPart })) };
+}
