@@ -14,6 +14,11 @@ import { handleModifyAttribute } from './handlers/modify-attribute.js';
 import { makeQueryHandler } from './handlers/query.js';
 import { handleRegister } from './handlers/register.js';
 import { handleRevoke } from './handlers/revoke.js';
+import { handleDecrypt } from './handlers/decrypt.js';
+import { handleDeriveKey } from './handlers/derive-key.js';
+import { handleEncrypt } from './handlers/encrypt.js';
+import { handleMac } from './handlers/mac.js';
+import { handleMacVerify } from './handlers/mac-verify.js';
 
 /** Every operation the key server implements; anything else is Operation Not Supported. */
 export const operationHandlers: ReadonlyMap<number, OperationHandler> = new Map<number, OperationHandler>([
@@ -31,4 +36,10 @@ export const operationHandlers: ReadonlyMap<number, OperationHandler> = new Map<
   [Operation.Destroy, handleDestroy],
   [Operation.Query, makeQueryHandler(() => [...operationHandlers.keys()])],
   [Operation.DiscoverVersions, handleDiscoverVersions],
+  // Cryptographic services (KMIP 1.2+ §4.29–4.34) and Derive Key (§4.6): src/kms/crypto-services/
+  [Operation.Encrypt, handleEncrypt],
+  [Operation.Decrypt, handleDecrypt],
+  [Operation.MAC, handleMac],
+  [Operation.MACVerify, handleMacVerify],
+  [Operation.DeriveKey, handleDeriveKey],
 ]);
