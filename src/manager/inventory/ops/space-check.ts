@@ -75,30 +75,36 @@ export class SpaceCheck {
   async choose(n: ModeNeed, what: string): Promise<RewriteMode> {
     const free = await datastoreFreeBytes(this.#hosts, n.hostId, n.mountName);
     if (!n.asked && (free === undefined || free >= n.neededBytes)) {
-      await this.require(n, what, free);
+      this.#ok(n);
       return 'copy';
     }
-    if (free !== undefined && free < n.inPlaceBytes) {
-      await this.require({ ...n, neededBytes: n.inPlaceBytes }, what, free, 'even in place');
-      return 'copy'; // not reached: require refused
-    }
+    if (free !== undefined && free < n.inPlaceBytes) this.#refuse(n, what, free, n.inPlaceBytes);
+    this.#ok(n);
     return 'in-place';
   }
 
-  async require(n: SpaceNeed, what: string, known?: number, how = 'for the temporary copy'): Promise<void> {
-    const free = known ?? (await datastoreFreeBytes(this.#hosts, n.hostId, n.mountName));
-    const vm = { kind: EntityKind.VM, id: n.vmId };
-    if (free !== undefined && free < n.neededBytes) {
-      this.#short.add(n.vmId);
-      this.#events.post({
-        type: 'vm.crypto.noDiskSpace', severity: 'critical', entity: vm, ...(n.user === undefined ? {} : { user: n.user }),
-        message: `insufficient disk space to ${what} VM ${n.vmName}: datastore ${n.datastoreName} needs ${n.neededBytes} bytes free ${how}, has ${free}`,
-        data: { datastore: n.datastoreName, neededBytes: n.neededBytes, freeBytes: free },
-      });
-      throw refuse(VmRule.DISK_SPACE, `datastore ${n.datastoreName} has ${free} bytes free; ${what} VM ${n.vmName} needs ${n.neededBytes} ${how}`);
-    }
+  async require(n: SpaceNeed, what: string): Promise<void> {
+    const free = await datastoreFreeBytes(this.#hosts, n.hostId, n.mountName);
+    if (free !== undefined && free < n.neededBytes) this.#refuse(n, what, free);
+    this.#ok(n);
+  }
+
+  /** `vm.crypto.noDiskSpace` (critical) and the refusal; `inPlaceBytes` when not even in place fits. */
+  #refuse(n: SpaceNeed, what: string, free: number, inPlaceBytes?: number): never {
+    this.#short.add(n.vmId);
+    const how = inPlaceBytes === undefined ? 'for the temporary copy' : `for the temporary copy, and ${inPlaceBytes} even in place`;
+    this.#events.post({
+      type: 'vm.crypto.noDiskSpace', severity: 'critical', entity: { kind: EntityKind.VM, id: n.vmId }, ...(n.user === undefined ? {} : { user: n.user }),
+      message: `insufficient disk space to ${what} VM ${n.vmName}: datastore ${n.datastoreName} needs ${n.neededBytes} bytes free ${how}, has ${free}`,
+      data: { datastore: n.datastoreName, neededBytes: n.neededBytes, freeBytes: free, ...(inPlaceBytes === undefined ? {} : { inPlaceBytes }) },
+    });
+    throw refuse(VmRule.DISK_SPACE, `datastore ${n.datastoreName} has ${free} bytes free; ${what} VM ${n.vmName} needs ${n.neededBytes} ${how}`);
+  }
+
+  /** The operation goes ahead: a VM refused before gets its alarm cleared. */
+  #ok(n: SpaceNeed): void {
     if (this.#short.delete(n.vmId)) {
-      this.#events.post({ type: 'vm.crypto.diskSpaceOk', severity: 'info', entity: vm, message: `datastore ${n.datastoreName} has room for VM ${n.vmName}'s operation again` });
+      this.#events.post({ type: 'vm.crypto.diskSpaceOk', severity: 'info', entity: { kind: EntityKind.VM, id: n.vmId }, message: `datastore ${n.datastoreName} has room for VM ${n.vmName}'s operation again` });
     }
   }
 }
