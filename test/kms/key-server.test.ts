@@ -277,7 +277,7 @@ describe('KeyServer operations', () => {
     expect(q.header.protocolVersion).toEqual({ major: 1, minor: 1 });
     const body = decodeQueryResponse(q.batchItems[0]?.payload);
     expect(body.operations).toContain(Operation.Create);
-    expect(body.objectTypes).toEqual([ObjectType.SymmetricKey, ObjectType.SecretData, ObjectType.OpaqueObject]);
+    expect(body.objectTypes).toEqual([ObjectType.Certificate, ObjectType.SymmetricKey, ObjectType.PublicKey, ObjectType.PrivateKey, ObjectType.SplitKey, ObjectType.Template, ObjectType.SecretData, ObjectType.OpaqueObject]);
     const d = await h.send('alice', [{ operation: Operation.DiscoverVersions, payload: encodeDiscoverVersionsRequest({ versions: [{ major: 2, minor: 0 }, { major: 1, minor: 3 }, { major: 1, minor: 0 }] }) }]);
     expect(decodeDiscoverVersionsResponse(d.batchItems[0]?.payload).versions).toEqual([{ major: 1, minor: 3 }, { major: 1, minor: 0 }]);
     const bad = await h.send('alice', [{ operation: Operation.Query, payload: encodeQueryRequest({ queryFunctions: [1] }) }], { version: { major: 3, minor: 0 } });
@@ -354,7 +354,7 @@ describe('KeyServer operations', () => {
       Operation.Destroy, Operation.Query, Operation.DiscoverVersions,
     ];
     expect([...body.operations].sort((a, b) => a - b)).toEqual([...served].sort((a, b) => a - b));
-    expect(body.objectTypes).toEqual([ObjectType.SymmetricKey, ObjectType.SecretData, ObjectType.OpaqueObject]);
+    expect(body.objectTypes).toEqual([ObjectType.Certificate, ObjectType.SymmetricKey, ObjectType.PublicKey, ObjectType.PrivateKey, ObjectType.SplitKey, ObjectType.Template, ObjectType.SecretData, ObjectType.OpaqueObject]);
     // Every listed operation is implemented; every other one is refused as not supported.
     for (const op of Object.values(Operation)) {
       const r = await h.send('alice', [{ operation: op, payload: ttlv.struct(Tag.RequestPayload, []) }]);
@@ -362,7 +362,7 @@ describe('KeyServer operations', () => {
       expect([op, notSupported]).toEqual([op, !served.includes(op as never)]);
     }
     // Object types beyond the listed ones are refused by Register.
-    const cert = await h.send('alice', [{ operation: Operation.Register, payload: ttlv.struct(Tag.RequestPayload, [ttlv.enumeration(Tag.ObjectType, ObjectType.Certificate), ttlv.struct(Tag.TemplateAttribute, [])]) }]);
+    const cert = await h.send('alice', [{ operation: Operation.Register, payload: ttlv.struct(Tag.RequestPayload, [ttlv.enumeration(Tag.ObjectType, ObjectType.PgpKey), ttlv.struct(Tag.TemplateAttribute, [])]) }]);
     expect(cert.batchItems[0]?.resultReason).toBe(ResultReason.FeatureNotSupported);
   });
 

@@ -32,20 +32,21 @@ export function buildAttributes(ctx: OpContext, id: string, template: readonly A
     attrs.push({ name: a.name, value: { ...a.value, tag: Tag.AttributeValue } });
   }
   const v = Tag.AttributeValue;
-  if (kind.objectType === ObjectType.SymmetricKey) {
-    const lengthBits = kind.lengthBits ?? 0;
+  if (kind.algorithm !== undefined) {
+    // A key's (or certificate's) algorithm and length come from the object itself (§3.4–3.5);
+    // a template that names others is wrong. A length alias (3DES 168/192) keeps the client's.
     const alg = enumValue(attrs, A.CryptographicAlgorithm);
-    if (alg !== undefined && alg !== CryptographicAlgorithm.AES) {
-      throw new KmipError('KMIP_INVALID_FIELD', `Cryptographic Algorithm ${alg} is not supported (AES only)`);
+    if (alg !== undefined && alg !== kind.algorithm) {
+      throw new KmipError('KMIP_INVALID_FIELD', `Cryptographic Algorithm ${alg} does not match the object (${kind.algorithm})`);
     }
     const len = enumValue(attrs, A.CryptographicLength);
-    if (len !== undefined && len !== lengthBits) {
-      throw new KmipError('KMIP_INVALID_FIELD', `Cryptographic Length ${len} does not match the key (${lengthBits} bits)`);
+    if (len !== undefined && len !== kind.lengthBits && !(kind.lengthAliases ?? []).includes(len)) {
+      throw new KmipError('KMIP_INVALID_FIELD', `Cryptographic Length ${len} does not match the key (${kind.lengthBits ?? '?'} bits)`);
     }
-    setSingle(attrs, A.CryptographicAlgorithm, ttlv.enumeration(v, CryptographicAlgorithm.AES));
-    setSingle(attrs, A.CryptographicLength, ttlv.int(v, lengthBits));
-    if (firstValue(attrs, A.CryptographicUsageMask) === undefined) {
-      setSingle(attrs, A.CryptographicUsageMask, ttlv.int(v, CryptographicUsageMask.Encrypt | CryptographicUsageMask.Decrypt));
+    setSingle(attrs, A.CryptographicAlgorithm, ttlv.enumeration(v, kind.algorithm));
+    if (kind.lengthBits !== undefined) setSingle(attrs, A.CryptographicLength, ttlv.int(v, len ?? kind.lengthBits));
+    if (kind.defaultUsageMask !== undefined && firstValue(attrs, A.CryptographicUsageMask) === undefined) {
+      setSingle(attrs, A.CryptographicUsageMask, ttlv.int(v, kind.defaultUsageMask));
     }
   } else {
     // KMIP 1.4 §3.4–3.5: Cryptographic Algorithm and Length apply to keys and certificates only.
@@ -53,6 +54,7 @@ export function buildAttributes(ctx: OpContext, id: string, template: readonly A
       if (firstValue(attrs, name) !== undefined) throw new KmipError('KMIP_INVALID_FIELD', `attribute '${name}' does not apply to object type ${kind.objectType}`);
     }
   }
+  for (const a of kind.implicit ?? []) setSingle(attrs, a.name, a.value);
   const now = ctx.deps.now();
   const activation = firstValue(attrs, A.ActivationDate);
   const active = activation?.type === 'DateTime' && activation.value <= BigInt(Math.floor(now.getTime() / 1000));
@@ -66,17 +68,38 @@ export function buildAttributes(ctx: OpContext, id: string, template: readonly A
   return attrs;
 }
 
-/** The Object Type of a new object, and the length of a symmetric key in bits. */
+/** What the server sets on a new object beside the client's template. */
 export interface NewObjectKind {
   readonly objectType: number;
+  /** Cryptographic Algorithm of a key or certificate (absent: the object has none, and a template may not give one). */
+  readonly algorithm?: number;
+  /** Cryptographic Length in bits, with the other values a template may name the same key by. */
   readonly lengthBits?: number;
+  readonly lengthAliases?: readonly number[];
+  /** Cryptographic Usage Mask when the template has none. */
+  readonly defaultUsageMask?: number;
+  /** Server-set attributes of the type (Certificate Type, Certificate Length, Links of a key pair). */
+  readonly implicit?: readonly Attribute[];
 }
 
-/** Seals `material` and stores a new AES key owned by the caller. */
+/** Seals `material` and stores a new AES key owned by the caller (the vSphere path: AES only). */
 export async function storeNewKey(ctx: OpContext, template: readonly Attribute[], material: Buffer): Promise<KeyRecord> {
   const bits = material.length * 8;
   if (!AES_LENGTHS.has(bits)) throw new KmipError('KMIP_INVALID_FIELD', `AES keys are 128, 192 or 256 bits, not ${bits}`);
-  return storeNewObject(ctx, template, { objectType: ObjectType.SymmetricKey, lengthBits: bits }, material);
+  return storeNewObject(ctx, template, symmetricKind(CryptographicAlgorithm.AES, bits), material);
+}
+
+/** The kind of a symmetric key of `alg` and Cryptographic Length `bits` (usable for Encrypt/Decrypt, or MAC for HMAC keys). */
+export function symmetricKind(alg: number, bits: number): NewObjectKind {
+  const hmac = alg >= CryptographicAlgorithm.HMAC_SHA1 && alg <= CryptographicAlgorithm.HMAC_MD5;
+  const mask = hmac ? CryptographicUsageMask.MacGenerate | CryptographicUsageMask.MacVerify : CryptographicUsageMask.Encrypt | CryptographicUsageMask.Decrypt;
+  return {
+    objectType: ObjectType.SymmetricKey,
+    algorithm: alg,
+    lengthBits: bits,
+    ...(alg === CryptographicAlgorithm.TripleDES ? { lengthAliases: [168, 192] } : {}),
+    defaultUsageMask: mask,
+  };
 }
 
 /**
@@ -90,18 +113,23 @@ export async function storeNewObject(
   sealedPlaintext: Buffer,
 ): Promise<KeyRecord> {
   for (let attempt = 0; ; attempt++) {
-    const id = ctx.deps.store.newId();
-    const attrs = buildAttributes(ctx, id, template, kind);
     try {
-      return await ctx.deps.store.insert({
-        id,
-        owner: ctx.identity,
-        attributes: serializeAttributes(attrs),
-        sealedKey: ctx.deps.sealer.seal(id, sealedPlaintext),
-      });
+      return await insertNewObject(ctx, ctx.deps.store.newId(), template, kind, sealedPlaintext);
     } catch (err) {
       if (err instanceof KmsError && err.code === 'STORE_ID_EXISTS' && attempt < MAX_ID_TRIES) continue;
       throw err;
     }
   }
+}
+
+/** storeNewObject with an id the caller drew (store.newId()), for objects that name each other (a key pair's Links). */
+export async function insertNewObject(
+  ctx: OpContext,
+  id: string,
+  template: readonly Attribute[],
+  kind: NewObjectKind,
+  sealedPlaintext: Buffer,
+): Promise<KeyRecord> {
+  const attrs = buildAttributes(ctx, id, template, kind);
+  return ctx.deps.store.insert({ id, owner: ctx.identity, attributes: serializeAttributes(attrs), sealedKey: ctx.deps.sealer.seal(id, sealedPlaintext) });
 }

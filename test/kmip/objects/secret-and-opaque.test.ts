@@ -54,7 +54,7 @@ describe('Secret Data and Opaque Object (KMIP 1.4 §2.2.7, §2.2.8)', () => {
     expect(code(() => decodeSecretData(secret(KeyFormatType.Opaque, big)))).toBe('KMIP_INVALID_FIELD');
     const bigOpaque = ttlv.struct(Tag.OpaqueObject, [ttlv.enumeration(Tag.OpaqueDataType, 1), ttlv.bytes(Tag.OpaqueDataValue, Buffer.alloc(MAX_SECRET_BYTES + 1, 1))]);
     expect(code(() => decodeOpaqueObject(bigOpaque))).toBe('KMIP_INVALID_FIELD');
-    expect(code(() => decodeObjectContent(ObjectType.Certificate, () => undefined))).toBe('KMIP_FEATURE_NOT_SUPPORTED');
+    expect(code(() => decodeObjectContent(ObjectType.PgpKey, () => undefined))).toBe('KMIP_FEATURE_NOT_SUPPORTED');
     expect(code(() => decodeObjectContent(ObjectType.OpaqueObject, () => undefined))).toBe('KMIP_MISSING_FIELD');
   });
 });
