@@ -6,6 +6,7 @@ import { policyRoutes } from './policy-routes.js';
 import { treeRoutes } from './tree-routes.js';
 import { vmRoutes } from './vm-routes.js';
 import { vmOpsRoutes } from './vm-ops-routes.js';
+import { migrateRoutes } from './migrate-routes.js';
 
 /** The inventory's HTTP routes: folders, clusters, hosts, datastores, VMs, storage policies. */
 export function inventoryRoutes(inv: Inventory): RouteModule {
@@ -14,6 +15,7 @@ export function inventoryRoutes(inv: Inventory): RouteModule {
     hostRoutes(app, inv);
     vmRoutes(app, inv);
     vmOpsRoutes(app, inv);
+    migrateRoutes(app, inv);
     policyRoutes(app, inv);
   };
 }

@@ -5,6 +5,9 @@ import { encryptionInfo } from '../ops/encryption-info.js';
 import { ID, idParams, taskRefSchema, vmSchema, VM_NAME } from './schemas.js';
 import { entityOf, hostAware, principalOf, vmJson } from './route-util.js';
 import { encryptionInfoSchema, settingsSchema, snapshotSchema } from './vm-ops-schemas.js';
+import type { PeerRef } from '../cross-manager/peer-manager.js';
+import { migrationsOf } from './migrate-wiring.js';
+import { peerSchema, selfUrl } from './migrate-routes.js';
 
 const taskJson = (t: { id: string; kind: string; state: string }) => ({ id: t.id, kind: t.kind, state: t.state });
 const SNAP_ID = { type: 'string', minLength: 1, maxLength: 40, pattern: '^[a-z0-9-]+$' } as const;
@@ -157,7 +160,7 @@ export function vmOpsRoutes(app: FastifyInstance, inv: Inventory): void {
     return reply.code(202).send(taskJson(t));
   });
 
-  app.post<{ Params: { id: string }; Body: { name: string; hostId?: string; datastoreId?: string; policyId?: string; recrypt?: 'shallow' | 'deep' } }>('/api/vms/:id/clone', {
+  app.post<{ Params: { id: string }; Body: { name: string; hostId?: string; datastoreId?: string; policyId?: string; recrypt?: 'shallow' | 'deep'; manager?: PeerRef; host?: string } }>('/api/vms/:id/clone', {
     config: { privilege: Privilege.VM_CLONE, entity: entityOf.vm },
     schema: {
       tags: ['vm-ops'],
@@ -165,12 +168,24 @@ export function vmOpsRoutes(app: FastifyInstance, inv: Inventory): void {
       params: idParams,
       body: {
         type: 'object', required: ['name'], additionalProperties: false,
-        properties: { name: VM_NAME, hostId: ID, datastoreId: ID, policyId: ID, recrypt: { type: 'string', enum: ['shallow', 'deep'] } },
+        properties: {
+          name: VM_NAME, hostId: ID, datastoreId: ID, policyId: ID, recrypt: { type: 'string', enum: ['shallow', 'deep'] },
+          manager: peerSchema, host: { type: 'string', minLength: 1, maxLength: 256 },
+        },
       },
       response: { 202: taskRefSchema },
     },
   }, async (req, reply) => {
     const b = req.body;
+    if (b.manager !== undefined) {
+      // to another manager (seed 001): copied here on the shared datastore, then moved there powered off; host = the host there
+      const peer = b.manager;
+      const t = await hostAware(() => migrationsOf(inv).cloneAcross(req.params.id, {
+        name: b.name, manager: peer, host: b.host ?? b.hostId ?? '', self: selfUrl(req), ...(b.datastoreId === undefined ? {} : { datastoreId: b.datastoreId }),
+        ...(b.policyId === undefined ? {} : { policyId: b.policyId }), ...(b.recrypt === undefined ? {} : { recrypt: b.recrypt }),
+      }, principalOf(req)));
+      return reply.code(202).send(taskJson(t));
+    }
     const t = await hostAware(() => inv.backups.clone(req.params.id, {
       name: b.name, ...(b.hostId === undefined ? {} : { hostId: b.hostId }), ...(b.datastoreId === undefined ? {} : { datastoreId: b.datastoreId }),
       ...(b.policyId === undefined ? {} : { policyId: b.policyId }), ...(b.recrypt === undefined ? {} : { recrypt: b.recrypt }),
