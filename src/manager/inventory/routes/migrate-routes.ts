@@ -18,7 +18,7 @@ export const peerSchema = {
     token: { type: 'string', minLength: 1, maxLength: 512 },
   },
 } as const;
-const migrationParams = { type: 'object', required: ['id'], additionalProperties: false, properties: { id: { type: 'string', minLength: 36, maxLength: 36, pattern: '^[0-9a-f-]{36}$' } } } as const;
+const migrationParams = idParams;
 const taskJson = (t: { id: string; kind: string; state: string }) => ({ id: t.id, kind: t.kind, state: t.state });
 
 /** This manager as its caller addressed it (how the destination's events name the source). */
