@@ -68,7 +68,13 @@ export function parseInPlace(raw: unknown, file: string): InPlacePending {
   if (r['key'] !== undefined) {
     const k = r['key'] as Record<string, unknown> | null;
     if (typeof k !== 'object' || k === null || typeof k['providerId'] !== 'string' || k['providerId'].length === 0 || k['providerId'].length > 256) bad(file, 'key');
-    key = { providerId: k['providerId'] as string, keyId: validateKeyId(k['keyId'], 'inPlace.key.keyId') };
+    let keyId: string;
+    try {
+      keyId = validateKeyId(k['keyId'], 'inPlace.key.keyId');
+    } catch {
+      bad(file, 'key.keyId');
+    }
+    key = { providerId: k['providerId'] as string, keyId };
   }
   const wrappedVmDek = optWrapped(r['wrappedVmDek'], file, 'wrappedVmDek');
   const d = r['disks'];

@@ -12,7 +12,8 @@ import { vmOps, type Vm } from './vm-ops-helpers.js';
 // reading the data (qemu-io) after each step: kill -9 of the agent in the middle of the
 // second disk's encrypt walk (TEST-ONLY fault), restart, the rerun finishes; a deep rekey
 // stopped after its first disk leaves only wrapped keys in the .vmx and a VM that refuses to
-// power on until the rerun; after encrypt → rekey → decrypt the raw files are byte-identical.
+// power on until the rerun; one disk decrypted and encrypted in place on its own; after
+// encrypt → rekey → per-disk → decrypt the raw files are byte-identical.
 interface InPlaceVm extends Vm {
   inPlace?: { op: string; keyId?: string; disks: number[] };
 }
@@ -119,6 +120,17 @@ describe('host agent: in-place encrypt, deep rekey and decrypt of a VM', () => {
     expect(vm.inPlace).toBeUndefined();
     expect(vm.disks?.map((d) => d.layers[0]?.file)).toEqual(['ipvm-disk0.luks', 'ipvm-disk1.luks']);
     await c.call('DELETE', '/v1/keys/k1');
+    await expectGuestData();
+  });
+
+  it('one disk in place: decrypt, then encrypt under its own key (per-disk policy)', async () => {
+    vm = await c.call<InPlaceVm>('POST', `/v1/vms/${vm.uuid}/disks/decrypt`, { disk: 1, inPlace: true });
+    expect(vm.disks?.[1]?.layers[0]).toMatchObject({ file: 'ipvm-disk1.raw', format: 'raw', keyId: null });
+    await c.call('POST', '/v1/keys', { keys: [{ keyId: 'k1', key: keys.k1.toString('base64') }] });
+    vm = await c.call<InPlaceVm>('POST', `/v1/vms/${vm.uuid}/disks/encrypt`, { disk: 1, inPlace: true, encryption: { providerId: 'kp', keyId: 'k1' } });
+    expect(vm.disks?.[1]?.layers[0]).toMatchObject({ file: 'ipvm-disk1.luks', format: 'luks', keyId: 'k1' });
+    expect(vm).toMatchObject({ keyIds: ['k2', 'k1'] });
+    expect(vm.inPlace).toBeUndefined();
     await expectGuestData();
   });
 
