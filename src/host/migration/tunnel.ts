@@ -194,6 +194,7 @@ export class DestinationTunnel {
   #qemu: Socket | undefined;
   #settle: { ok(): void; fail(e: unknown): void } | undefined;
   #onConnect: (() => void) | undefined;
+  #dead = false;
 
   private constructor(k: MigrationKey, server: Server, port: number, qemuPath: string) {
     this.#sealer = new FrameSealer(k, 'reverse');
@@ -247,6 +248,7 @@ export class DestinationTunnel {
     const q = this.#qemu;
     q.on('error', () => undefined);
     pump(s, q, (c) => {
+      if (this.#dead) return []; // after a failure the rest is drained, not parsed
       const { data, final } = this.#opener.push(c);
       if (final !== undefined) {
         queueMicrotask(() => {
@@ -273,6 +275,7 @@ export class DestinationTunnel {
   }
 
   #fail(err: unknown): void {
+    this.#dead = true;
     const s = this.#settle;
     this.#settle = undefined;
     if (s === undefined) return;
@@ -287,9 +290,12 @@ export class DestinationTunnel {
     this.#fail(new HostError('HOST_MIGRATION_FAILED', 'incoming migration aborted'));
     this.#server.close();
     const tcp = this.#tcp;
-    // a verdict being sent is flushed first
-    if (tcp !== undefined && tcp.writableEnded && !tcp.destroyed) tcp.once('finish', () => tcp.destroy()).setTimeout(5000, () => tcp.destroy());
-    else tcp?.destroy();
+    // a verdict being sent must reach the source: keep draining its input until it closes (a
+    // close with unread data would reset the connection and could discard the verdict)
+    if (tcp !== undefined && tcp.writableEnded && !tcp.destroyed) {
+      tcp.resume();
+      tcp.once('end', () => tcp.destroy()).setTimeout(5000, () => tcp.destroy());
+    } else tcp?.destroy();
     this.#qemu?.destroy();
     this.#sealer.destroy();
     this.#opener.destroy();

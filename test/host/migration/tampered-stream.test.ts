@@ -1,0 +1,89 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stopAll } from '../../helpers/process.js';
+import { waitFor } from '../../helpers/wait.js';
+import { tempDir } from '../harness.js';
+import { FrameProxy, type Mutation } from './frame-proxy.js';
+import { fillRam, migrate, newMigration, readRam, sha256, startTwoHosts, type TwoHosts } from './migration-harness.js';
+
+interface Vm {
+  uuid: string;
+  vmx: string;
+  powerState: string;
+}
+
+// A proxy between the two agents' tunnel ends alters the sealed stream: the migration is
+// aborted, the VM still runs on the source with the same RAM, the disk is unchanged, and the
+// destination drops its incoming VM.
+describe('live migration over the tunnel: a tampered stream aborts it', () => {
+  let dir: { path: string; remove(): Promise<void> };
+  let h: TwoHosts;
+  let vm: Vm;
+  let ram: Buffer;
+  let diskPath: string;
+  let diskSum: string;
+
+  beforeAll(async () => {
+    dir = await tempDir('vmcrypt-migt-');
+    h = await startTwoHosts(dir.path);
+    vm = await h.a.c.call<Vm>('POST', '/v1/vms', { name: 't1', datastore: 'shared', memoryMiB: 64, disks: [{ sizeBytes: 2 << 20 }], encryption: { providerId: 'kp', keyId: 'kek' } });
+    await h.a.c.call('POST', `/v1/vms/${vm.uuid}/power`, { action: 'on' });
+    await h.a.c.call('POST', `/v1/vms/${vm.uuid}/qemu-io`, { disk: 0, command: 'write -P 0x5d 0 128k' });
+    await h.a.c.call('POST', `/v1/vms/${vm.uuid}/qemu-io`, { disk: 0, command: 'flush' });
+    ram = await fillRam(h.a, vm.uuid);
+    diskPath = join(h.shared, 't1', 't1-disk0.luks');
+    diskSum = await sha256(diskPath);
+  }, 120_000);
+  afterAll(async () => {
+    await stopAll();
+    await h?.remove();
+    await dir?.remove();
+  });
+
+  const cases: Array<[Mutation, number, string[]]> = [
+    ['flip', 5, ['HOST_MIGRATION_STREAM_TAMPERED']],
+    ['drop', 5, ['HOST_MIGRATION_STREAM_TAMPERED']],
+    ['replay', 5, ['HOST_MIGRATION_STREAM_TAMPERED']],
+    // the proxy cuts both connections: the destination sees a truncated stream, the source a lost peer
+    ['truncate', 5, ['HOST_MIGRATION_STREAM_TAMPERED', 'HOST_MIGRATION_FAILED']],
+  ];
+  for (const [mutation, at, codes] of cases) {
+    it(`${mutation} frame ${at}: aborted (${codes.join(' or ')}), the VM runs on A unchanged, B dropped it`, async () => {
+      const m = newMigration();
+      let proxy: FrameProxy | undefined;
+      const err = await migrate(h.a, h.b, vm.uuid, vm.vmx, 'tunnel', m, async (e) => {
+        proxy = new FrameProxy(e, mutation, at);
+        return proxy.listen();
+      }).then(() => undefined, (e: unknown) => e as { code?: string; message?: string });
+      proxy?.close();
+      expect(err?.code, err?.message).toBeDefined();
+      expect(codes, err?.message).toContain(err?.code);
+      const a = await h.a.c.call<Vm>('GET', `/v1/vms/${vm.uuid}`);
+      expect(a.powerState).toBe('poweredOn');
+      const st = await h.a.c.call<{ output: string }>('POST', `/v1/vms/${vm.uuid}/qemu-io`, { disk: 0, command: 'read -P 0x5d 0 128k' });
+      expect(st.output).toContain('read 131072/131072');
+      expect((await readRam(h.a, vm.uuid)).equals(ram)).toBe(true);
+      expect(await sha256(diskPath)).toBe(diskSum);
+      await waitFor('B drops the incoming VM', async () => h.b.c.call('GET', `/v1/vms/${vm.uuid}`).then(() => false, (e: { code?: string }) => e.code === 'HOST_NOT_FOUND'), 30_000);
+      expect((await h.b.c.abortMigration(m.migrationId)).aborted).toBe(false);
+    });
+  }
+
+  it('after all that, a clean migration still goes through', async () => {
+    const r = await migrate(h.a, h.b, vm.uuid, vm.vmx, 'tunnel');
+    expect(r).toMatchObject({ encrypted: true });
+    expect((await readRam(h.b, vm.uuid)).equals(ram)).toBe(true);
+  });
+
+  it('DELETE /v1/migrations/{id} drops an incoming VM before any stream; the running VM is untouched', async () => {
+    const m = newMigration();
+    const inc = await h.a.c.migrationIncoming({ migrationId: m.migrationId, vmId: vm.uuid, vmxPath: vm.vmx, channel: 'tunnel', key: m.key, nonce: m.nonce });
+    expect(inc.endpoint.port).toBeGreaterThan(0);
+    expect((await h.a.c.call<Vm>('GET', `/v1/vms/${vm.uuid}`)).uuid).toBe(vm.uuid);
+    expect(await h.a.c.abortMigration(m.migrationId)).toEqual({ migrationId: m.migrationId, aborted: true });
+    await expect(h.a.c.call('GET', `/v1/vms/${vm.uuid}`)).rejects.toMatchObject({ code: 'HOST_NOT_FOUND' });
+    expect((await h.a.c.abortMigration(m.migrationId)).aborted).toBe(false);
+    expect((await h.b.c.call<Vm>('GET', `/v1/vms/${vm.uuid}`)).powerState).toBe('poweredOn');
+    expect((await readRam(h.b, vm.uuid)).equals(ram)).toBe(true);
+  });
+});
