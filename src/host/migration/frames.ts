@@ -94,6 +94,7 @@ export class FrameSealer {
   }
 
   destroy(): void {
+    this.#done = true;
     this.#k.key.fill(0);
     this.#k.nonce.fill(0);
   }
