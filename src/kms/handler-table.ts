@@ -20,14 +20,16 @@ import { handleDeriveKey } from './handlers/derive-key.js';
 import { handleEncrypt } from './handlers/encrypt.js';
 import { handleMac } from './handlers/mac.js';
 import { handleMacVerify } from './handlers/mac-verify.js';
+import { withKeyUnwrapping } from './key-wrap/unwrap-on-register.js';
+import { withKeyWrapping } from './key-wrap/wrap-on-get.js';
 
 /** Every operation the key server implements; anything else is Operation Not Supported. */
 export const operationHandlers: ReadonlyMap<number, OperationHandler> = new Map<number, OperationHandler>([
   [Operation.Create, handleCreate],
   [Operation.CreateKeyPair, handleCreateKeyPair],
-  [Operation.Register, handleRegister],
+  [Operation.Register, withKeyUnwrapping(handleRegister)],
   [Operation.Locate, handleLocate],
-  [Operation.Get, handleGet],
+  [Operation.Get, withKeyWrapping(handleGet)],
   [Operation.GetAttributes, handleGetAttributes],
   [Operation.GetAttributeList, handleGetAttributeList],
   [Operation.AddAttribute, handleAddAttribute],
