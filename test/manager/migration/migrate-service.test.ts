@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { chooseChannel, parseCapability } from '../../../src/manager/inventory/ops/migrate-policy.js';
 import { MigrationService } from '../../../src/manager/inventory/ops/migrate-service.js';
 import { progressOf } from '../../../src/manager/inventory/ops/migrate-host.js';
-import { hostRefusal } from '../inventory/fakes.js';
+import { HostApiError } from '../../../src/host/client/host-client.js';
 import { ALICE, KEY, migrationSetup, UUID } from './fakes.js';
 
 const able = { encryption: true, channels: ['tunnel', 'qemu-psk', 'plain'] };
@@ -83,7 +83,7 @@ describe('migration within one manager (fake hosts)', () => {
     const s = migrationSetup();
     s.gw.on(s.h2.id, 'POST', '/v1/migrations/incoming', () => ({ migrationId: 'x', endpoint: { host: '127.0.0.1', port: 4444 } }));
     s.gw.on(s.h1.id, 'POST', `/v1/vms/${UUID}/migrate`, () => {
-      throw hostRefusal('HOST_MIGRATION_STREAM_TAMPERED' as never, 502, 'frame 3: bad tag');
+      throw new HostApiError('HOST_MIGRATION_STREAM_TAMPERED', 'frame 3: bad tag', 502);
     });
     let aborted = 0;
     const svc = new MigrationService(s.d);
