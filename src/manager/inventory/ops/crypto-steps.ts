@@ -133,21 +133,22 @@ function finish(kind: string): ReconcileStep {
       const op = c.op();
       const vm = c.deps.vms.require(op.vmId);
       const key = vm.keys.find((k) => k.part === 'vm')?.key;
+      const how = op.spec['inPlace'] === true ? ' in place' : '';
       switch (kind) {
         case 'encrypt':
-          post(c, { type: 'vm.encrypted', severity: 'info', message: `VM ${vm.name} encrypted with key ${key?.keyId ?? '?'} of key provider ${key?.providerId ?? '?'}`, data: { keyId: key?.keyId ?? '', providerId: key?.providerId ?? '' } });
+          post(c, { type: 'vm.encrypted', severity: 'info', message: `VM ${vm.name} encrypted${how} with key ${key?.keyId ?? '?'} of key provider ${key?.providerId ?? '?'}`, data: { keyId: key?.keyId ?? '', providerId: key?.providerId ?? '' } });
           break;
         case 'decrypt':
-          post(c, { type: 'vm.decrypted', severity: 'warning', message: `VM ${vm.name} decrypted: its disks and configuration are now in clear on datastore ${vm.datastoreId}` });
+          post(c, { type: 'vm.decrypted', severity: 'warning', message: `VM ${vm.name} decrypted${how}: its disks and configuration are now in clear on datastore ${vm.datastoreId}` });
           break;
         case 'rekey':
         case 'deepRekey':
-          post(c, { type: 'vm.rekeyed', severity: 'info', message: `VM ${vm.name} ${kind === 'deepRekey' ? 'deep' : 'shallow'} rekeyed to key ${key?.keyId ?? '?'}`, data: { keyId: key?.keyId ?? '', deep: kind === 'deepRekey' } });
+          post(c, { type: 'vm.rekeyed', severity: 'info', message: `VM ${vm.name} ${kind === 'deepRekey' ? 'deep' : 'shallow'} rekeyed${how} to key ${key?.keyId ?? '?'}`, data: { keyId: key?.keyId ?? '', deep: kind === 'deepRekey' } });
           if (op.spec[MIXED] === true) post(c, { type: 'vm.diskChainConsistent', severity: 'info', message: `VM ${vm.name}: every layer of its disk chain uses key ${key?.keyId ?? '?'} again` });
           break;
         case 'diskEncrypt':
         case 'diskDecrypt':
-          post(c, { type: kind === 'diskEncrypt' ? 'vm.disk.encrypted' : 'vm.disk.decrypted', severity: kind === 'diskEncrypt' ? 'info' : 'warning', message: `VM ${vm.name}: disk ${String(op.spec['diskId'] ?? '?')} ${kind === 'diskEncrypt' ? 'encrypted' : 'decrypted'}` });
+          post(c, { type: kind === 'diskEncrypt' ? 'vm.disk.encrypted' : 'vm.disk.decrypted', severity: kind === 'diskEncrypt' ? 'info' : 'warning', message: `VM ${vm.name}: disk ${String(op.spec['diskId'] ?? '?')} ${kind === 'diskEncrypt' ? 'encrypted' : 'decrypted'}${how}` });
           break;
       }
     },
