@@ -37,7 +37,7 @@ describe('Encrypt / Decrypt on the key server', () => {
     const enc = decodeEncryptResponse(await kms.ok(Operation.Encrypt, encodeEncryptRequest({ uniqueIdentifier: id, cryptographicParameters: params, data: nistPlain, ivCounterNonce: nistIv })));
     expect(enc.data?.toString('hex')).toBe('7649abac8119b246cee98e9b12e9197d');
     expect(enc.ivCounterNonce).toBeUndefined(); // the client's IV is not echoed
-    const dec = decodeDecryptResponse(await kms.ok(Operation.Decrypt, encodeDecryptRequest({ uniqueIdentifier: id, cryptographicParameters: params, data: enc.data, ivCounterNonce: nistIv })));
+    const dec = decodeDecryptResponse(await kms.ok(Operation.Decrypt, encodeDecryptRequest({ uniqueIdentifier: id, cryptographicParameters: params, data: enc.data!, ivCounterNonce: nistIv })));
     expect(dec.data?.equals(nistPlain)).toBe(true);
   });
 
@@ -49,7 +49,7 @@ describe('Encrypt / Decrypt on the key server', () => {
     expect(enc.ivCounterNonce?.length).toBe(12);
     expect(enc.authenticatedEncryptionTag?.length).toBe(16);
     expect(enc.data?.length).toBe(4096);
-    const decReq = { uniqueIdentifier: id, cryptographicParameters: gcm, data: enc.data, ivCounterNonce: enc.ivCounterNonce, authenticatedEncryptionAdditionalData: aad, authenticatedEncryptionTag: enc.authenticatedEncryptionTag };
+    const decReq = { uniqueIdentifier: id, cryptographicParameters: gcm, data: enc.data!, ivCounterNonce: enc.ivCounterNonce!, authenticatedEncryptionAdditionalData: aad, authenticatedEncryptionTag: enc.authenticatedEncryptionTag! };
     expect(decodeDecryptResponse(await kms.ok(Operation.Decrypt, encodeDecryptRequest(decReq))).data?.equals(data)).toBe(true);
     const other = await kms.call(Operation.Decrypt, encodeDecryptRequest({ ...decReq, authenticatedEncryptionAdditionalData: Buffer.from('vm-43/nvram') }));
     expect(other.resultReason).toBe(ResultReason.CryptographicFailure);
@@ -73,12 +73,12 @@ describe('Encrypt / Decrypt on the key server', () => {
     const enc = decodeEncryptResponse(await kms.ok(Operation.Encrypt, encodeEncryptRequest({ uniqueIdentifier: id, cryptographicParameters: gcm, data: nistPlain })));
     await kms.ok(Operation.Revoke, encodeRevokeRequest({ uniqueIdentifier: id, revocationReason: { code: RevocationReasonCode.CessationOfOperation } }));
     expect((await kms.call(Operation.Encrypt, encodeEncryptRequest({ uniqueIdentifier: id, cryptographicParameters: gcm, data: nistPlain }))).resultReason).toBe(ResultReason.PermissionDenied);
-    const dec = await kms.ok(Operation.Decrypt, encodeDecryptRequest({ uniqueIdentifier: id, cryptographicParameters: gcm, data: enc.data, ivCounterNonce: enc.ivCounterNonce, authenticatedEncryptionTag: enc.authenticatedEncryptionTag }));
+    const dec = await kms.ok(Operation.Decrypt, encodeDecryptRequest({ uniqueIdentifier: id, cryptographicParameters: gcm, data: enc.data!, ivCounterNonce: enc.ivCounterNonce!, authenticatedEncryptionTag: enc.authenticatedEncryptionTag! }));
     expect(decodeDecryptResponse(dec).data?.equals(nistPlain)).toBe(true);
 
     const encryptOnly = await kms.aesKey(Buffer.alloc(16, 2), U.Encrypt);
     const e2 = decodeEncryptResponse(await kms.ok(Operation.Encrypt, encodeEncryptRequest({ uniqueIdentifier: encryptOnly, cryptographicParameters: gcm, data: nistPlain })));
-    const refused = await kms.call(Operation.Decrypt, encodeDecryptRequest({ uniqueIdentifier: encryptOnly, cryptographicParameters: gcm, data: e2.data, ivCounterNonce: e2.ivCounterNonce, authenticatedEncryptionTag: e2.authenticatedEncryptionTag }));
+    const refused = await kms.call(Operation.Decrypt, encodeDecryptRequest({ uniqueIdentifier: encryptOnly, cryptographicParameters: gcm, data: e2.data!, ivCounterNonce: e2.ivCounterNonce!, authenticatedEncryptionTag: e2.authenticatedEncryptionTag! }));
     expect(refused.resultReason).toBe(ResultReason.PermissionDenied);
 
     const preActive = await kms.aesKey(Buffer.alloc(16, 3), U.Encrypt, [attr.date(AttributeName.ActivationDate, new Date(Date.now() + 86_400_000))]);
@@ -99,7 +99,7 @@ describe('Encrypt / Decrypt on the key server', () => {
     const id = await kms.aesKey(key, U.Encrypt | U.Decrypt);
     const secret = Buffer.from('attack at dawn, bring the keys!!');
     const enc = decodeEncryptResponse(await kms.ok(Operation.Encrypt, encodeEncryptRequest({ uniqueIdentifier: id, cryptographicParameters: gcm, data: secret })));
-    await kms.call(Operation.Decrypt, encodeDecryptRequest({ uniqueIdentifier: id, cryptographicParameters: gcm, data: enc.data, ivCounterNonce: enc.ivCounterNonce, authenticatedEncryptionTag: Buffer.alloc(16) }));
+    await kms.call(Operation.Decrypt, encodeDecryptRequest({ uniqueIdentifier: id, cryptographicParameters: gcm, data: enc.data!, ivCounterNonce: enc.ivCounterNonce!, authenticatedEncryptionTag: Buffer.alloc(16) }));
     const lines = JSON.stringify(h.audit.entries);
     expect(h.audit.entries.filter((e) => e.objectId === id).map((e) => `${e.operation}:${e.result}`)).toEqual(['Register:success', 'Encrypt:success', 'Decrypt:failure']);
     for (const b of [key, secret, enc.data ?? Buffer.alloc(1)]) {
@@ -119,7 +119,7 @@ describe('MAC / MAC Verify on the key server', () => {
     const mac = decodeMacResponse(await kms.ok(Operation.MAC, encodeMacRequest({ uniqueIdentifier: id, cryptographicParameters: params, data })));
     expect(mac.macData?.equals(createHmac('sha256', key).update(data).digest())).toBe(true);
     const verify = async (d: Buffer) =>
-      decodeVerifyResponse(await kms.ok(Operation.MACVerify, encodeMacVerifyRequest({ uniqueIdentifier: id, cryptographicParameters: params, data: d, macData: mac.macData }))).validityIndicator;
+      decodeVerifyResponse(await kms.ok(Operation.MACVerify, encodeMacVerifyRequest({ uniqueIdentifier: id, cryptographicParameters: params, data: d, macData: mac.macData! }))).validityIndicator;
     expect(await verify(data)).toBe(ValidityIndicator.Valid);
     expect(await verify(Buffer.from('the quick brown fax'))).toBe(ValidityIndicator.Invalid);
   });
