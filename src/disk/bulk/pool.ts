@@ -15,16 +15,19 @@ import type { BulkOp, WorkerClose, WorkerClosed, WorkerInit, WorkerJob, WorkerRe
  * transforms) cost 2 s per pool on a loaded machine. `import.meta.url` is defined as the URL of
  * crypto/xts-native.ts, the only module of the worker that uses it (to find the addon). Fallback:
  * a tiny eval'd bootstrap that registers tsx in the worker and imports the .ts file.
+ * `worker` names the worker's .ts source (default: this engine's xts-worker); the in-place walk
+ * passes its own. Compiled, the .js beside it is run.
  */
-let bundled: string | undefined;
-export function workerEntry(): { entry: URL | string; eval: boolean } {
-  if (!import.meta.url.endsWith('.ts')) return { entry: new URL('./xts-worker.js', import.meta.url), eval: false };
+const bundled = new Map<string, string>();
+export function workerEntry(worker: URL = new URL('./xts-worker.ts', import.meta.url)): { entry: URL | string; eval: boolean } {
+  if (!import.meta.url.endsWith('.ts')) return { entry: new URL(worker.href.replace(/\.ts$/, '.js')), eval: false };
   const req = createRequire(import.meta.url);
   const pkgPath = req.resolve('tsx/package.json');
-  const target = new URL('./xts-worker.ts', import.meta.url);
+  const target = worker;
   try {
-    bundled ??= bundleWorker(createRequire(pkgPath), fileURLToPath(target));
-    return { entry: bundled, eval: true };
+    const code = bundled.get(target.href) ?? bundleWorker(createRequire(pkgPath), fileURLToPath(target));
+    bundled.set(target.href, code);
+    return { entry: code, eval: true };
   } catch {
     // esbuild missing or failing: the slower tsx bootstrap below
   }

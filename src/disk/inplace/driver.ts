@@ -5,7 +5,6 @@ import { DiskError } from '../errors.js';
 import { withDiskLock } from '../lock.js';
 import { openSource } from '../preflight.js';
 import { unlock } from '../luks1/file.js';
-import { XtsPool } from '../bulk/pool.js';
 import type { DiskProgress, InPlaceResult, NoticeFn, ProgressFn } from '../types.js';
 import type { Deks, MasterKeys, StartInput, Started } from './context.js';
 import { decodeMarker, type Marker } from './marker.js';
@@ -13,6 +12,7 @@ import { isMarker, type InPlaceOp } from './marker-record.js';
 import { commitHeader, installMarker, readFront } from './front.js';
 import { forwardWalk, materialBase, reverseWalk, walkStart, isBackward } from './geometry.js';
 import { runShift, type Walk } from './shift.js';
+import { WalkWorkers } from './walk-pool.js';
 import { Sidecar, sidecarPathFor } from './sidecar.js';
 import { finalize } from './finish.js';
 import { undo } from './undo.js';
@@ -85,7 +85,7 @@ function progressOf(run: InPlaceRun, walk: Walk, aborting: boolean): ((boundary:
     });
 }
 
-async function dataPhase(run: InPlaceRun, fh: FileHandle, sc: Sidecar, keys: MasterKeys): Promise<number> {
+async function dataPhase(run: InPlaceRun, fh: FileHandle, sc: Sidecar, keys: MasterKeys, workers: () => WalkWorkers): Promise<number> {
   const m = await markerOf(fh, sc);
   await unlockKeys(fh, m, run.deks, keys);
   const fwd = forwardWalk(m);
@@ -96,19 +96,14 @@ async function dataPhase(run: InPlaceRun, fh: FileHandle, sc: Sidecar, keys: Mas
   const aborting = sc.state.abort;
   const walk: Walk = { ...(aborting ? reverseWalk(fwd, 0) : fwd), lo: sc.state.lo, hi: sc.state.hi };
   const [srcKey, dstKey] = aborting ? [keys.b, keys.a] : [keys.a, keys.b];
-  const pool = new XtsPool({ ...(srcKey === undefined ? {} : { srcKey }), ...(dstKey === undefined ? {} : { dstKey }) });
   const report = progressOf(run, walk, aborting);
   const from = sc.state.progress;
-  try {
-    report?.(from);
-    await runShift({
-      ...walk, fh, pool, from, sourceHoles: walk.op !== 'encrypt',
-      persist: (boundary) => sc.update({ progress: boundary }),
-      ...(report === undefined ? {} : { onChunk: report }),
-    });
-  } finally {
-    await pool.close();
-  }
+  report?.(from);
+  await runShift({
+    ...walk, fh, workers: workers(), keys: { srcKey, dstKey }, from, sourceHoles: walk.op !== 'encrypt',
+    persist: (boundary) => sc.updateSync({ progress: boundary }),
+    ...(report === undefined ? {} : { onChunk: report }),
+  });
   await sc.update({ phase: aborting ? 'undo' : 'finalize' });
   return isBackward(walk) ? from - walk.lo : walk.hi - from;
 }
@@ -121,8 +116,12 @@ export async function runInPlace(run: InPlaceRun): Promise<InPlaceResult> {
     const keys: MasterKeys = {};
     let sc: Sidecar | undefined;
     let resumed = false;
+    // The walk's threads boot (no keys yet) while this thread unlocks keyslots and stages the start.
+    let walkers: WalkWorkers | undefined;
+    const workers = (): WalkWorkers => (walkers ??= new WalkWorkers());
     try {
       sc = await Sidecar.open(run.path);
+      if (sc === undefined || sc.state.phase !== 'finalize') workers();
       if (sc !== undefined) {
         if (sc.state.op !== run.op) throw unfinishedInPlace(sc.state.op);
         if (sc.state.abort && !run.abort) {
@@ -147,7 +146,7 @@ export async function runInPlace(run: InPlaceRun): Promise<InPlaceResult> {
         Object.assign(keys, s.keys);
       }
       let bytes = 0;
-      if (sc.state.phase === 'data') bytes = await dataPhase(run, fh, sc, keys);
+      if (sc.state.phase === 'data') bytes = await dataPhase(run, fh, sc, keys, workers);
       if (sc.state.phase === 'finalize') {
         if (run.abort) throw new DiskError('DISK_IN_PLACE_STATE', `too late to abort: all data of ${run.path} is converted; rerun without --abort to finish`);
         await finalize(fh, sc.state);
@@ -162,6 +161,7 @@ export async function runInPlace(run: InPlaceRun): Promise<InPlaceResult> {
       return { bytes, holeBytes: 0, seconds: (performance.now() - started) / 1000, resumed, aborted, payloadOffsetBytes };
     } finally {
       zero(keys.a, keys.b);
+      await walkers?.close();
       await sc?.close().catch(() => undefined);
       await fh.close();
     }

@@ -1,19 +1,25 @@
+import { fdatasyncSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import type { BulkOp } from '../bulk/protocol.js';
-import type { XtsPool } from '../bulk/pool.js';
-import { readAt, writeAt } from '../../fs/positional-io.js';
 import { DiskError } from '../errors.js';
+import { RING, SLOT, boundaryAfter, planOf, sharedBytes, windowFor } from './walk-plan.js';
+import { walkError, type WalkKeys, type WalkWorkers } from './walk-pool.js';
+import type { TraceEntry } from './walk-protocol.js';
 
 /**
  * One in-place walk: payload bytes [lo, hi) move from srcBase to dstBase in the same file while
- * the pool converts them (XTS tweak = payload sector, the same on both sides).
+ * they are converted (XTS tweak = payload sector, the same on both sides).
  *
- * The slack argument (docs/disk.md, "In place"): with D = |dstBase − srcBase|, a chunk's write
- * only destroys source bytes the walk has already converted. A crash loses at most the chunks
- * after the last durable progress record; they are redone from their sources, which are intact
- * as long as no write lands more than D beyond that record. Windows of W = D/2 are made durable
- * in order (fdatasync of the disk, then the progress record), and a window may write only once
- * the window two before it is durable: two windows (≤ D) is the most a crash can leave to redo.
+ * The slack argument (docs/disk.md, "In place"): with D = |dstBase − srcBase|, a write only
+ * destroys source bytes the walk has already converted. A crash loses at most the windows after
+ * the last durable progress record; they are redone from their sources, which are intact as long
+ * as no write lands more than D beyond that record. Windows of W ≤ D/LAG (walk-plan.ts) become
+ * durable in order (fdatasync of the disk, then the progress record); window k is written only
+ * once windows 0 … k − LAG are durable.
+ *
+ * Who does what: the workers (walk-worker.ts) claim windows in walk order and read, convert and
+ * write them with synchronous I/O; this thread only makes finished windows durable — every run
+ * of consecutive written windows with one fdatasync and one record — and publishes the count.
  */
 export interface Walk {
   readonly op: BulkOp;
@@ -25,134 +31,80 @@ export interface Walk {
 
 export interface ShiftJob extends Walk {
   readonly fh: FileHandle;
-  readonly pool: XtsPool;
+  readonly workers: WalkWorkers;
+  readonly keys: WalkKeys;
   /** Where to start: the durable boundary of what is already done (hi or lo for a fresh walk). */
   readonly from: number;
-  /** An all-zero source chunk is a never-written LUKS area: it becomes zeros, not ciphertext. */
+  /** An all-zero source window is a never-written LUKS area: it becomes zeros, not ciphertext. */
   readonly sourceHoles: boolean;
-  /** Records a durable boundary (after the disk's own fdatasync). */
-  readonly persist: (boundary: number) => Promise<void>;
+  /** Records a durable boundary (after the disk's own fdatasync); durable when it returns. */
+  readonly persist: (boundary: number) => void | Promise<void>;
   readonly onChunk?: (boundary: number) => void;
+  /** Tests: every write with the durable window count its worker saw, and every recorded boundary. */
+  readonly onTrace?: (writes: TraceEntry[]) => void;
 }
-
-const SECTOR = 512;
-const MAX_CHUNK = 512 << 10;
-const LANES = 6;
-/** Windows a write may run ahead of the durable boundary: LAG × W ≤ D. */
-const LAG = 2;
 
 export const isBackward = (w: Walk): boolean => w.dstBase > w.srcBase;
 export const walkStart = (w: Walk): number => (isBackward(w) ? w.hi : w.lo);
+export { windowFor };
 
-/** The window size for a shift of D bytes (a whole number of sectors, LAG windows fit in D). */
-export function windowFor(shift: number): number {
-  const w = Math.floor(shift / LAG / SECTOR) * SECTOR;
-  if (w < SECTOR) throw new DiskError('DISK_UNSUPPORTED', `payload shift of ${shift} bytes is too small for an in-place walk`);
-  return w;
+/** Atomics.waitAsync (ES2024; Node 20 has it, the TypeScript lib this project targets does not declare it). */
+type WaitAsync = (a: Int32Array, i: number, v: number, ms: number) => { async: false } | { async: true; value: Promise<string> };
+const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
+
+/** Waits until `written` moves from `seen` (or `stop` settles); the timeout is only a safety net. */
+async function writtenAfter(s: Int32Array, seen: number, stop: Promise<unknown>): Promise<void> {
+  const w = waitAsync(s, SLOT.written, seen, 500);
+  if (w.async) await Promise.race([w.value, stop]);
 }
 
 export async function runShift(job: ShiftJob): Promise<void> {
-  const back = isBackward(job);
-  const win = windowFor(Math.abs(job.dstBase - job.srcBase));
-  const chunk = Math.min(win, MAX_CHUNK);
-  const total = back ? job.from - job.lo : job.hi - job.from;
-  if (total <= 0) return;
-  const windows = Math.ceil(total / win);
-  const winRange = (k: number): [number, number] =>
-    back ? [Math.max(job.lo, job.from - (k + 1) * win), job.from - k * win] : [job.from + k * win, Math.min(job.hi, job.from + (k + 1) * win)];
-  const chunksIn = (k: number): number => {
-    const [a, b] = winRange(k);
-    return Math.ceil((b - a) / chunk);
-  };
-
-  let k = 0;
-  let j = 0;
-  const next = (): { off: number; len: number; k: number } | undefined => {
-    if (k >= windows) return undefined;
-    const [a, b] = winRange(k);
-    const off = back ? Math.max(a, b - (j + 1) * chunk) : a + j * chunk;
-    const len = back ? b - j * chunk - off : Math.min(chunk, b - off);
-    const item = { off, len, k };
-    if (++j >= chunksIn(k)) {
-      k++;
-      j = 0;
-    }
-    return item;
-  };
-
-  let durable = 0; // windows made durable, in walk order
+  const plan = planOf(job, job.from);
+  if (plan.windows === 0) return;
+  const shared = new SharedArrayBuffer(sharedBytes());
+  const s = new Int32Array(shared);
   let failed: unknown;
-  const left = new Map<number, number>();
-  const waiters: { n: number; resolve: () => void }[] = [];
-  const wake = (): void => {
-    for (let i = waiters.length - 1; i >= 0; i--) {
-      const w = waiters[i]!;
-      if (failed !== undefined || durable >= w.n) {
-        waiters.splice(i, 1);
-        w.resolve();
-      }
-    }
+  const fail = (err: unknown): void => {
+    failed ??= err;
+    Atomics.store(s, SLOT.failed, 1);
+    Atomics.notify(s, SLOT.durable);
   };
-  const durableAtLeast = (n: number): Promise<void> =>
-    n <= durable || failed !== undefined ? Promise.resolve() : new Promise((resolve) => waiters.push({ n, resolve }));
+  const trace = job.onTrace !== undefined;
+  const stopped = job.workers.run({ fd: job.fh.fd, plan, op: job.op, sourceHoles: job.sourceHoles, shared, trace }, job.keys).then((done) => {
+    const bad = done.find((d) => d.error !== undefined);
+    if (bad?.error !== undefined) fail(walkError(bad.error));
+    return done;
+  });
+  let over = false;
+  void stopped.then(() => (over = true));
 
-  // Windows complete out of order; they become durable strictly in order, one pump at a time.
-  let pumping = false;
-  const pump = async (): Promise<void> => {
-    if (pumping) return;
-    pumping = true;
-    try {
-      while (failed === undefined && left.get(durable) === 0) {
-        // Every window complete in a row becomes durable with one fdatasync and one record.
-        let upto = durable;
-        while (left.get(upto) === 0) left.delete(upto++);
-        await job.fh.datasync();
-        const [a, b] = winRange(upto - 1);
-        await job.persist(back ? a : b);
-        durable = upto;
-        job.onChunk?.(back ? a : b);
-        wake();
+  let durable = 0;
+  try {
+    while (failed === undefined && durable < plan.windows) {
+      const seen = Atomics.load(s, SLOT.written);
+      let upto = durable;
+      while (upto < plan.windows && Atomics.load(s, SLOT.ring + (upto % RING)) === 1) upto++;
+      if (upto === durable) {
+        if (over) break; // every worker stopped and nothing more was written: checked below
+        await writtenAfter(s, seen, stopped);
+        continue;
       }
-    } finally {
-      pumping = false;
+      // Every window written in a row becomes durable with one fdatasync and one record.
+      fdatasyncSync(job.fh.fd);
+      const boundary = boundaryAfter(plan, upto - 1);
+      await job.persist(boundary);
+      for (let k = durable; k < upto; k++) Atomics.store(s, SLOT.ring + (k % RING), 0);
+      durable = upto;
+      Atomics.store(s, SLOT.durable, durable);
+      Atomics.notify(s, SLOT.durable);
+      job.onChunk?.(boundary);
     }
-  };
-
-  const zeros = Buffer.alloc(chunk);
-  const lane = async (): Promise<void> => {
-    let ab = new ArrayBuffer(chunk);
-    try {
-      for (let c = next(); c !== undefined && failed === undefined; c = next()) {
-        if (!left.has(c.k)) left.set(c.k, chunksIn(c.k));
-        let buf = Buffer.from(ab, 0, c.len);
-        const got = await readAt(job.fh, buf, job.srcBase + c.off);
-        if (got !== c.len) throw new DiskError('DISK_TRUNCATED', `file ended at byte ${job.srcBase + c.off + got} during an in-place walk`);
-        if (!(job.sourceHoles && buf.equals(zeros.subarray(0, c.len)))) {
-          const reply = await job.pool.run(job.op, ab, c.len, c.off / SECTOR);
-          ab = reply.data;
-          buf = Buffer.from(ab, 0, c.len);
-        }
-        await durableAtLeast(c.k - LAG + 1);
-        if (failed !== undefined) return;
-        await writeAt(job.fh, buf, job.dstBase + c.off);
-        left.set(c.k, left.get(c.k)! - 1);
-        await pump();
-      }
-    } finally {
-      new Uint8Array(ab).fill(0);
-    }
-  };
-  const results = await Promise.allSettled(
-    Array.from({ length: LANES }, () =>
-      lane().catch((err: unknown) => {
-        failed ??= err;
-        wake();
-        throw err;
-      }),
-    ),
-  );
-  const firstError = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (firstError !== undefined) throw firstError.reason;
-  await pump();
-  if (durable !== windows) throw new DiskError('DISK_IN_PLACE_STATE', `in-place walk ended with ${durable} of ${windows} windows durable`);
+  } catch (err) {
+    fail(err);
+  }
+  // Every worker stops before we return or throw: no write may land after the caller moves on.
+  const done = await stopped;
+  if (failed !== undefined) throw failed;
+  job.onTrace?.(done.flatMap((d) => d.trace ?? []));
+  if (durable !== plan.windows) throw new DiskError('DISK_IN_PLACE_STATE', `in-place walk ended with ${durable} of ${plan.windows} windows durable`);
 }
