@@ -5,6 +5,9 @@ import { AttributeName as A, isCustomAttributeName } from '../kmip/attributes.js
  * "Multiple instances permitted" rows of each attribute's table, narrowed to what vmcrypt keeps).
  */
 
+/** KMIP 1.2+ §3.40: a client-given alternative name (e.g. a tape library's serial number). */
+const ALTERNATIVE_NAME = 'Alternative Name';
+
 /** Attributes a client may put in a Create/Register template. */
 const settableOnCreate = new Set<string>([
   A.Name,
@@ -21,6 +24,7 @@ const settableOnCreate = new Set<string>([
   A.ProtectStopDate,
   A.ApplicationSpecificInformation,
   A.Link,
+  ALTERNATIVE_NAME,
 ]);
 
 /** Attributes a client may add, modify or delete after creation. */
@@ -31,9 +35,10 @@ const clientModifiable = new Set<string>([
   A.ApplicationSpecificInformation,
   A.Link,
   A.OperationPolicyName,
+  ALTERNATIVE_NAME,
 ]);
 
-const multiInstance = new Set<string>([A.Name, A.ObjectGroup, A.ApplicationSpecificInformation, A.Link]);
+const multiInstance = new Set<string>([A.Name, A.ObjectGroup, A.ApplicationSpecificInformation, A.Link, ALTERNATIVE_NAME]);
 
 /** Attributes the server sets and keeps; clients only read them. */
 export const serverManaged = new Set<string>([

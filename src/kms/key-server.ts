@@ -10,6 +10,7 @@ import { decodeTtlv, encodeTtlv, wipeTtlv, type DecodeLimits, type TtlvItem } fr
 import type { KmsDeps, OpContext } from './context.js';
 import { KmsError } from './errors.js';
 import { operationHandlers } from './handler-table.js';
+import { IndexedKeyStore } from './locate-index/indexed-store.js';
 
 const FALLBACK_VERSION: ProtocolVersion = { major: 1, minor: 0 };
 const reasonNames = new Map<number, string>(Object.entries(ResultReason).map(([k, v]) => [v, k]));
@@ -25,7 +26,8 @@ export class KeyServer implements KmipMessageHandler {
   readonly #limits: Partial<DecodeLimits>;
 
   constructor(deps: KmsDeps, limits: Partial<DecodeLimits> = {}) {
-    this.#deps = deps;
+    // Locate is served from an in-memory index kept current on every write (locate-index/).
+    this.#deps = deps.store instanceof IndexedKeyStore ? deps : { ...deps, store: new IndexedKeyStore(deps.store) };
     this.#limits = limits;
   }
 

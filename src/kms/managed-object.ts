@@ -93,3 +93,16 @@ export function withIndexes(attrs: readonly Attribute[]): Attribute[] {
 export function sameValue(a: TtlvItem, b: TtlvItem): boolean {
   return encodeTtlv({ ...a, tag: Tag.AttributeValue } as TtlvItem).equals(encodeTtlv({ ...b, tag: Tag.AttributeValue } as TtlvItem));
 }
+
+/**
+ * The attributes with those implied by stored ones, answered (and located) as if stored:
+ * Original Creation Date (KMIP 1.4 §3.43) of an object created or registered here is its Initial Date.
+ */
+export function withImplied(attrs: readonly Attribute[]): Attribute[] {
+  const out = [...attrs];
+  const initial = attrs.find((a) => a.name === AttributeName.InitialDate);
+  if (initial !== undefined && !attrs.some((a) => a.name === AttributeName.OriginalCreationDate)) {
+    out.push({ name: AttributeName.OriginalCreationDate, value: initial.value });
+  }
+  return out;
+}

@@ -1,11 +1,18 @@
+import { AttributeName } from '../../kmip/attributes.js';
 import { decodeGetAttributeListRequest, encodeGetAttributeListResponse } from '../../kmip/payloads/get-attribute-list.js';
 import type { OperationHandler } from '../context.js';
+import { withImplied } from '../managed-object.js';
 import { loadOwned } from '../object-access.js';
+import { hasDigest } from './get-attributes.js';
 
-/** Get Attribute List (KMIP 1.1 §4.13): the names of the object's attributes, each once. */
+/**
+ * Get Attribute List (KMIP 1.4 §4.13): the names of the object's attributes, each once, Digest
+ * included when Get Attributes would answer one. A destroyed object's attributes stay listed.
+ */
 export const handleGetAttributeList: OperationHandler = async (ctx, payload) => {
   const req = decodeGetAttributeListRequest(payload);
   const obj = await loadOwned(ctx, req.uniqueIdentifier, 'read');
-  const attributeNames = [...new Set(obj.attributes.map((a) => a.name))];
-  return { objectId: obj.record.id, payload: encodeGetAttributeListResponse({ uniqueIdentifier: obj.record.id, attributeNames }) };
+  const names = new Set(withImplied(obj.attributes).map((a) => a.name));
+  if (hasDigest(obj)) names.add(AttributeName.Digest);
+  return { objectId: obj.record.id, payload: encodeGetAttributeListResponse({ uniqueIdentifier: obj.record.id, attributeNames: [...names] }) };
 };

@@ -1,0 +1,101 @@
+import { AttributeName, type Attribute } from '../../kmip/attributes.js';
+import type { KeyRecord } from '../store/types.js';
+import { entryOf, lookupKey, type IndexEntry } from './index-entry.js';
+
+/** What a Locate asks (KMIP 1.4 §4.9), after the handler checked its bounds. */
+export interface LocateQuery {
+  readonly identity: string;
+  readonly attributes: readonly Attribute[];
+  /** Destroyed objects are left out unless the filter names a State. */
+  readonly includeDestroyed: boolean;
+}
+
+/** Matches, own objects first then granted ones, each newest first. */
+export interface LocateMatches {
+  readonly own: readonly string[];
+  readonly granted: readonly string[];
+}
+
+/**
+ * An in-memory index of every object's Locate keys, kept in the KMS process: per identity the
+ * objects it may read (owner or grantee), per attribute value (`name \0 value`) the objects that
+ * carry it. A Locate intersects the posting sets of its equality filters, starting from the
+ * smallest, then checks date ranges and usage-mask bits on the few candidates left: it never
+ * decodes a stored record. Kept current by IndexedKeyStore on every write.
+ */
+export class LocateIndex {
+  readonly #entries = new Map<string, IndexEntry>();
+  readonly #postings = new Map<string, Set<string>>();
+  readonly #visible = new Map<string, Set<string>>();
+  #nextSeq = 0;
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Adds or replaces the object of `record`. */
+  put(record: KeyRecord): void {
+    const old = this.#entries.get(record.id);
+    if (old !== undefined && old.version > record.version) return;
+    const entry = entryOf(record, old?.seq ?? this.#nextSeq++);
+    if (old !== undefined) this.#unlink(old);
+    this.#entries.set(entry.id, entry);
+    for (const k of entry.keys) add(this.#postings, k, entry.id);
+    for (const who of [entry.owner, ...entry.grantees]) add(this.#visible, who, entry.id);
+  }
+
+  #unlink(e: IndexEntry): void {
+    for (const k of e.keys) remove(this.#postings, k, e.id);
+    for (const who of [e.owner, ...e.grantees]) remove(this.#visible, who, e.id);
+  }
+
+  locate(q: LocateQuery): LocateMatches {
+    const byName = new Map<string, Attribute[]>();
+    for (const a of q.attributes) byName.set(a.name, [...(byName.get(a.name) ?? []), a]);
+    const sets: Set<string>[] = [this.#visible.get(q.identity) ?? new Set()];
+    const checks: ((e: IndexEntry) => boolean)[] = [];
+    for (const [name, wanted] of byName) {
+      const range = dateRange(wanted);
+      if (range !== undefined) {
+        checks.push((e) => (e.dates.get(name) ?? []).some((d) => d >= range[0] && d <= range[1]));
+      } else if (name === AttributeName.CryptographicUsageMask) {
+        const bits = wanted.reduce((m, w) => m | (w.value.type === 'Integer' ? w.value.value : 0), 0);
+        checks.push((e) => e.usageMask !== undefined && (e.usageMask & bits) === bits);
+      } else {
+        for (const w of wanted) sets.push(this.#postings.get(lookupKey(w)) ?? new Set());
+      }
+    }
+    sets.sort((a, b) => a.size - b.size);
+    const [smallest, ...others] = sets;
+    const own: IndexEntry[] = [];
+    const granted: IndexEntry[] = [];
+    for (const id of smallest ?? []) {
+      if (!others.every((s) => s.has(id))) continue;
+      const e = this.#entries.get(id);
+      if (e === undefined || (e.destroyed && !q.includeDestroyed) || !checks.every((c) => c(e))) continue;
+      (e.owner === q.identity ? own : granted).push(e);
+    }
+    const newestFirst = (xs: IndexEntry[]): string[] => xs.sort((a, b) => b.seq - a.seq).map((e) => e.id);
+    return { own: newestFirst(own), granted: newestFirst(granted) };
+  }
+}
+
+/** Two DateTime instances of one attribute: the inclusive range between them (§4.9). */
+function dateRange(wanted: readonly Attribute[]): [bigint, bigint] | undefined {
+  const [a, b] = wanted;
+  if (wanted.length !== 2 || a?.value.type !== 'DateTime' || b?.value.type !== 'DateTime') return undefined;
+  return a.value.value <= b.value.value ? [a.value.value, b.value.value] : [b.value.value, a.value.value];
+}
+
+function add(m: Map<string, Set<string>>, k: string, id: string): void {
+  let s = m.get(k);
+  if (s === undefined) m.set(k, (s = new Set()));
+  s.add(id);
+}
+
+function remove(m: Map<string, Set<string>>, k: string, id: string): void {
+  const s = m.get(k);
+  if (s === undefined) return;
+  s.delete(id);
+  if (s.size === 0) m.delete(k);
+}
