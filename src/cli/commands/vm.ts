@@ -5,6 +5,7 @@ import { vmDecrypt, vmDiskDecrypt, vmDiskEncrypt, vmEncrypt, vmRekey, vmUnlock }
 import { vmPowerOff, vmPowerOn } from './vm/vm-power.js';
 import { snapshotCreate, snapshotList, snapshotRemove, snapshotRevert } from './vm/vm-snapshots.js';
 import { vmClone, vmExport, vmInstantClone, vmRestore } from './vm/vm-copies.js';
+import { vmMove, vmSet } from './vm/vm-move.js';
 
 export const vmCommands: CommandGroup = verbGroup({
   name: 'vm',
@@ -13,6 +14,6 @@ export const vmCommands: CommandGroup = verbGroup({
   verbs: [
     vmList, vmCreate, vmInfo, vmEncrypt, vmDecrypt, vmRekey, vmUnlock, vmPowerOn, vmPowerOff,
     snapshotCreate, snapshotList, snapshotRevert, snapshotRemove,
-    vmClone, vmInstantClone, vmExport, vmRestore, vmDiskEncrypt, vmDiskDecrypt,
+    vmClone, vmInstantClone, vmExport, vmRestore, vmDiskEncrypt, vmDiskDecrypt, vmMove, vmSet,
   ],
 });

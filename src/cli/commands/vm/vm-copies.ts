@@ -2,6 +2,7 @@ import { seg, type ManagerClient } from '../../manager-client/client.js';
 import type { TaskInfo, TaskRef } from '../../manager-client/records.js';
 import { findDatastore, findHost, findPolicy, findVm } from '../../manager-client/resolve.js';
 import type { Verb, VerbContext } from '../../verbs/verb.js';
+import { PEER_DETAILS, PEER_OPTIONS, peerFrom } from './vm-move.js';
 
 interface Placement {
   readonly hostId?: string;
@@ -34,14 +35,16 @@ const PLACE = { host: { type: 'string' }, datastore: { type: 'string' }, policy:
 export const vmClone: Verb = {
   words: ['clone'],
   summary: 'Clone a VM: keep its encryption, or --policy to encrypt/decrypt the copy, or --recrypt shallow|deep',
-  usage: 'VM NAME [--host HOST] [--datastore DS] [--policy POLICY] [--recrypt shallow|deep]',
+  usage: 'VM NAME [--host HOST] [--datastore DS] [--policy POLICY] [--recrypt shallow|deep] [--manager PROFILE|URL …]',
   task: true,
-  options: { ...PLACE, recrypt: { type: 'string' } },
+  options: { ...PLACE, recrypt: { type: 'string' }, ...PEER_OPTIONS },
+  details: ['With --manager the copy is made here on the VM\'s (or --datastore\'s) shared datastore, then moves to that manager\'s --host.', ...PEER_DETAILS],
   examples: [
     'vmcrypt vm clone web-01 web-02',
     'vmcrypt vm clone web-01 web-03 --recrypt deep',
     'vmcrypt vm clone web-01 web-plain --policy "Datastore Default"',
     'vmcrypt vm clone web-01 web-04 --host esx2 --datastore shared1',
+    'vmcrypt vm clone web-01 web-05 --recrypt shallow --host host-3 --manager lab/profile-manager-2.json',
   ],
   async run(ctx) {
     const recrypt = ctx.str('recrypt');
@@ -49,6 +52,18 @@ export const vmClone: Verb = {
     const c = await ctx.client();
     const vm = await findVm(c, ctx.arg(0, 'VM'));
     const name = ctx.arg(1, 'NAME');
+    const manager = await peerFrom(ctx);
+    if (manager !== undefined) {
+      const host = ctx.str('host');
+      if (host === undefined) throw ctx.usageError('--manager needs --host (a host of that manager)');
+      const ds = ctx.str('datastore');
+      const policy = ctx.str('policy');
+      const local = {
+        ...(ds === undefined ? {} : { datastoreId: (await findDatastore(c, ds)).id }), ...(policy === undefined ? {} : { policyId: (await findPolicy(c, policy)).id }),
+      };
+      const t = await c.post<TaskRef>(`/api/vms/${seg(vm.id)}/clone`, { name, ...local, host, manager, ...(recrypt === undefined ? {} : { recrypt }) });
+      return finish(ctx, t, `clone ${vm.name} to ${manager.url}`, `cloned ${vm.name} to ${name} on manager ${manager.url}`);
+    }
     const t = await c.post<TaskRef>(`/api/vms/${seg(vm.id)}/clone`, { name, ...(await placement(ctx, c)), ...(recrypt === undefined ? {} : { recrypt }) });
     return finish(ctx, t, `clone ${vm.name}`, `cloned ${vm.name} to ${name}`);
   },
