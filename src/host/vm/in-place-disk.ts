@@ -31,6 +31,11 @@ const exists = (p: string): Promise<boolean> => access(p).then(() => true, () =>
 /** The engine's progress file (`.NAME.vmcrypt-inplace`, docs/disk.md "In place"). */
 const sidecarOf = (disk: string): string => join(dirname(disk), `.${basename(disk)}.vmcrypt-inplace`);
 
+/** The engine has begun on this file (its progress file exists): only finishing it helps now. */
+export function engineStarted(dir: string, entry: InPlaceDiskEntry): Promise<boolean> {
+  return exists(sidecarOf(join(dir, entry.file)));
+}
+
 async function converted(job: DiskJob, path: string): Promise<boolean> {
   if (await exists(sidecarOf(path))) return false;
   if (job.op === 'decrypt') {

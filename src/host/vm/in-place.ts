@@ -8,7 +8,7 @@ import { unfinishedInPlace, type InPlaceDiskEntry, type InPlaceOp, type InPlaceP
 import type { DiskLayer, VmConfig, VmDisk } from '../vm-files/vm-config.js';
 import { generateDek, unwrapDekFor, wrapDekFor } from '../vm-files/vm-crypto.js';
 import { encodeVmx, writeVmx, type KeySafe } from '../vm-files/vmx.js';
-import { convertDiskInPlace, type DiskOp } from './in-place-disk.js';
+import { convertDiskInPlace, engineStarted, type DiskOp } from './in-place-disk.js';
 import { layerDek, withKeyIds, type OpenVm } from './vm-open.js';
 import { clearOf, commitRewrite, requireNoPorts, requireNoSnapshots, rewrittenName, stemOf, type NewKey } from './vm-recrypt.js';
 
@@ -49,8 +49,21 @@ const DISK_OP: Record<InPlaceOp, DiskOp> = { encrypt: 'encrypt', decrypt: 'decry
 
 /** Runs (or finishes) an in-place operation; the caller has checked power state, key cache and space. */
 export async function runInPlace(vm: OpenVm, cache: KeyCache, req: InPlaceRequest, hooks: InPlaceHooks = {}): Promise<void> {
-  const pending = vm.doc.inPlace === undefined ? await begin(vm, cache, req) : resumable(vm, req);
-  await convertAll(vm, cache, pending, hooks);
+  const fresh = vm.doc.inPlace === undefined;
+  const pending = fresh ? await begin(vm, cache, req) : resumable(vm, req);
+  const done = { disks: 0, steps: 0 };
+  try {
+    await convertAll(vm, cache, pending, hooks, done);
+  } catch (err) {
+    // A first run refused before its first disk changed (disk busy, no room, key missing …): the
+    // mark goes again, so the VM is not held closed for an operation that never began. Never on
+    // a rerun (an earlier run may have converted disks under keys only the mark holds).
+    const first = pending.disks[0];
+    if (fresh && done.disks === 0 && done.steps === 0 && (first === undefined || !(await engineStarted(vm.dir, first)))) {
+      await writeVmx(vm.vmxPath, encodeVmx(clearOf(vm.doc), vm.config, vm.vmDek));
+    }
+    throw err;
+  }
   await commit(vm, cache, pending);
 }
 
@@ -148,9 +161,8 @@ function unwrapNew(vm: OpenVm, cache: KeyCache, p: InPlacePending, wrapped: stri
 }
 
 /** Step 2: every disk converted and renamed (a disk done before a crash is recognised and skipped). */
-async function convertAll(vm: OpenVm, cache: KeyCache, p: InPlacePending, hooks: InPlaceHooks): Promise<void> {
+async function convertAll(vm: OpenVm, cache: KeyCache, p: InPlacePending, hooks: InPlaceHooks, done: { disks: number; steps: number }): Promise<void> {
   const op = DISK_OP[p.op];
-  let chunks = 0;
   for (const [rank, entry] of p.disks.entries()) {
     const layer = vm.config.disks[entry.disk]?.layers[0];
     if (layer === undefined || layer.file !== entry.file) throw new HostError('HOST_VMX_INVALID', `${vm.vmxPath}: inPlace disk ${entry.disk} does not match the configuration`);
@@ -161,8 +173,9 @@ async function convertAll(vm: OpenVm, cache: KeyCache, p: InPlacePending, hooks:
         await convertDiskInPlace({
           op, dir: vm.dir, entry, oldDek, newDek,
           onProgress: (d) => {
+            done.steps++;
             hooks.onProgress?.({ ...d, op: p.op, disk: entry.disk, rank, disks: p.disks.length });
-            hooks.faults?.reached('in-place-chunk', ++chunks); // TEST-ONLY: a kill -9 mid-walk
+            hooks.faults?.reached('in-place-chunk', done.steps); // TEST-ONLY: a kill -9 mid-walk
           },
         });
       } finally {
@@ -171,6 +184,7 @@ async function convertAll(vm: OpenVm, cache: KeyCache, p: InPlacePending, hooks:
     } finally {
       oldDek?.fill(0);
     }
+    done.disks++;
     hooks.faults?.reached('in-place-disk', rank + 1);
   }
 }

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unwrapDek } from '../../../src/crypto/wrap.js';
@@ -76,6 +77,20 @@ describe('host agent: in-place encrypt, deep rekey and decrypt of a VM', () => {
   afterAll(async () => {
     await stopAll();
     await dir.remove();
+  });
+
+  it('refused by the engine before any disk changed (disk locked by another vmcrypt): the mark goes again, the VM still powers on', async () => {
+    const lock = join(vmDir, '.ipvm-disk0.raw.vmcrypt-lock');
+    await writeFile(lock, `${process.pid} ${hostname()}\n`); // a live vmcrypt process (this test) holds disk 0
+    try {
+      await expect(c.call('POST', `/v1/vms/${vm.uuid}/encrypt`, { providerId: 'kp', keyId: 'k1', inPlace: true })).rejects.toMatchObject({ code: 'DISK_BUSY' });
+    } finally {
+      await rm(lock, { force: true });
+    }
+    expect((await getVm()).inPlace).toBeUndefined();
+    expect(JSON.parse(await readFile(join(vmDir, 'ipvm.vmx'), 'utf8'))).not.toHaveProperty('inPlace');
+    await ops.power(vm.uuid, 'on');
+    await ops.power(vm.uuid, 'off');
   });
 
   it('encrypt in place killed (-9) inside the second disk: power-on refused naming the rerun; the rerun finishes, data intact', async () => {
