@@ -18,6 +18,7 @@ import { encodeVmx, writeVmx, type KeySafe, type VmxDocument } from '../vm-files
  * - encrypt / decrypt: plain ↔ encrypted (src/disk encryptDisk/decryptDisk write a new file
  *   beside the old one, fsync, rename), then the .vmx is committed, then old files go.
  * Deep rekey, encrypt and decrypt need a VM without snapshots (one layer per disk).
+ * In place (`inPlace: true`, no second copy): in-place.ts, which ends with the same commitRewrite.
  */
 export interface NewKey {
   readonly providerId: string;
