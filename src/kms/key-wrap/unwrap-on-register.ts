@@ -45,11 +45,11 @@ export async function unwrapKeyBlock(ctx: OpContext, payload: TtlvItem | undefin
   const wrapping = decodeKeyWrappingData(wrappingItem);
   checkWrappingMethod(wrapping.wrappingMethod, wrapping.macSignatureKeyInformation);
   const keyValue = block.value.find((i) => i.tag === Tag.KeyValue);
-  if (keyValue?.type !== 'ByteString') throw new KmipError('KMIP_INVALID_FIELD', 'a wrapped Key Block carries its Key Value as a Byte String');
+  const wrapped = wrappedBytes(keyValue);
   const key = await loadWrappingKey(ctx, wrapping.encryptionKeyInformation, 'unwrap');
   let clear: Buffer;
   try {
-    clear = unwrapKeyValue(key, wrapping.encryptionKeyInformation?.cryptographicParameters, keyValue.value);
+    clear = unwrapKeyValue(key, wrapping.encryptionKeyInformation?.cryptographicParameters, wrapped);
   } finally {
     key.material.fill(0);
   }
@@ -66,6 +66,17 @@ export async function unwrapKeyBlock(ctx: OpContext, payload: TtlvItem | undefin
   const newBlock = ttlv.struct(Tag.KeyBlock, block.value.filter((i) => i !== wrappingItem).map((i) => (i === keyValue ? clearValue : i)));
   const newObject = ttlv.struct(object.tag, object.value.map((i) => (i === block ? newBlock : i)));
   return ttlv.struct(payload.tag, payload.value.map((i) => (i === object ? newObject : i)));
+}
+
+/**
+ * The wrapped bytes of a Key Value: a Byte String (KMIP 1.4 §2.1.3, as the OASIS test cases send
+ * it), or — what PyKMIP's client sends — a Key Value structure whose Key Material holds them.
+ */
+function wrappedBytes(keyValue: TtlvItem | undefined): Buffer {
+  if (keyValue?.type === 'ByteString') return keyValue.value;
+  const material = keyValue?.type === 'Structure' && keyValue.value.length === 1 ? keyValue.value[0] : undefined;
+  if (material?.tag === Tag.KeyMaterial && material.type === 'ByteString') return material.value;
+  throw new KmipError('KMIP_INVALID_FIELD', 'a wrapped Key Block carries its Key Value as a Byte String');
 }
 
 function decodeKeyValue(clear: Buffer): TtlvItem {
