@@ -66,8 +66,9 @@ function plan(input: SymmetricInput): Plan {
   const { name, block } = cipherOf(input.algorithm, input.key.length, mode);
   let autoPadding = false;
   if (mode.padded) {
+    // No Padding Method = None: the OASIS test cases (CS-BC-M-1/-4/-6-14) send ECB without one.
     if (p.paddingMethod === PaddingMethod.PKCS5) autoPadding = true;
-    else if (p.paddingMethod !== PaddingMethod.None) throw new KmipError('KMIP_INVALID_FIELD', `${mode.name.toUpperCase()} needs Padding Method PKCS5 or None`);
+    else if (p.paddingMethod !== undefined && p.paddingMethod !== PaddingMethod.None) throw new KmipError('KMIP_INVALID_FIELD', `${mode.name.toUpperCase()} takes Padding Method PKCS5 or None`);
   } else if (p.paddingMethod !== undefined && p.paddingMethod !== PaddingMethod.None) {
     throw new KmipError('KMIP_INVALID_FIELD', `${mode.name.toUpperCase()} takes no padding`);
   }
@@ -79,7 +80,8 @@ function plan(input: SymmetricInput): Plan {
     ivBytes = wanted;
   }
   const tagBytes = p.tagLength ?? 16;
-  if (mode.name === 'gcm' && !GCM_TAG_BYTES.includes(tagBytes)) throw new KmipError('KMIP_INVALID_FIELD', 'GCM Tag Length must be 12 to 16 bytes');
+  // The OASIS test case CS-BC-M-GCM-1-14 expects General Failure for a Tag Length of 1 or 32.
+  if (mode.name === 'gcm' && !GCM_TAG_BYTES.includes(tagBytes)) throw new KmipError('KMIP_GENERAL_FAILURE', 'GCM Tag Length must be 12 to 16 bytes');
   if (mode.name !== 'gcm' && input.aad !== undefined) throw new KmipError('KMIP_INVALID_FIELD', 'Authenticated Encryption Additional Data is for GCM only');
   if (input.data.length > CryptoLimits.MAX_DATA_BYTES) throw new KmipError('KMIP_INVALID_FIELD', `Data is limited to ${CryptoLimits.MAX_DATA_BYTES} bytes`);
   if ((input.aad?.length ?? 0) > CryptoLimits.MAX_AAD_BYTES) throw new KmipError('KMIP_INVALID_FIELD', `Additional Data is limited to ${CryptoLimits.MAX_AAD_BYTES} bytes`);
@@ -114,7 +116,8 @@ export function symmetricEncrypt(input: SymmetricInput, randomBytes: (n: number)
 /** Decrypt (KMIP 1.4 §4.30). A GCM tag that does not verify, or bad padding: Cryptographic Failure. */
 export function symmetricDecrypt(input: SymmetricInput & { readonly tag?: Buffer }): Buffer {
   const pl = plan(input);
-  if (pl.ivBytes > 0 && input.iv === undefined) throw new KmipError('KMIP_INVALID_FIELD', `${pl.mode.name.toUpperCase()} needs the IV/Counter/Nonce`);
+  // Missing Field (Invalid Message), as the OASIS test cases CS-BC-M-11/12/13-14 expect.
+  if (pl.ivBytes > 0 && input.iv === undefined) throw new KmipError('KMIP_MISSING_FIELD', `${pl.mode.name.toUpperCase()} decryption needs the IV/Counter/Nonce`);
   if (pl.ivBytes === 0 && input.iv !== undefined) throw new KmipError('KMIP_INVALID_FIELD', 'ECB takes no IV');
   if (input.iv !== undefined) checkIv(pl, input.iv);
   const gcm = pl.mode.name === 'gcm';

@@ -78,8 +78,8 @@ describe('AES-GCM (McGrew & Viega test cases)', () => {
     const base = { algorithm: AES, key: k3, data: p3 };
     const bad = [
       { ...base, params: {} },
-      { ...base, params: { blockCipherMode: BlockCipherMode.CBC } }, // no padding method
-      { ...base, params: { blockCipherMode: BlockCipherMode.GCM, tagLength: 8 } },
+      { ...base, params: { blockCipherMode: BlockCipherMode.CBC, paddingMethod: PaddingMethod.OAEP } },
+      { ...base, data: p3.subarray(0, 20), params: { blockCipherMode: BlockCipherMode.CBC } }, // no padding method = None
       { ...base, params: { blockCipherMode: BlockCipherMode.CBC, paddingMethod: PaddingMethod.PKCS5 }, aad: a4 },
       { ...base, params: { blockCipherMode: BlockCipherMode.CBC, paddingMethod: PaddingMethod.PKCS5 }, iv: Buffer.alloc(12) },
       { ...base, params: { blockCipherMode: BlockCipherMode.GCM, randomIv: true }, iv },
@@ -87,6 +87,9 @@ describe('AES-GCM (McGrew & Viega test cases)', () => {
       { ...base, data: p3.subarray(0, 20), params: { blockCipherMode: BlockCipherMode.ECB, paddingMethod: PaddingMethod.None } },
     ];
     for (const input of bad) expect(() => symmetricEncrypt(input, () => Buffer.alloc(16)), JSON.stringify(input.params)).toThrow(expect.objectContaining({ code: 'KMIP_INVALID_FIELD' }));
+    // What the OASIS test cases expect: a bad GCM tag length is General Failure, a Decrypt without IV Invalid Message.
+    expect(() => symmetricEncrypt({ ...base, params: { blockCipherMode: BlockCipherMode.GCM, tagLength: 32 } }, () => iv)).toThrow(expect.objectContaining({ code: 'KMIP_GENERAL_FAILURE' }));
+    expect(() => symmetricDecrypt({ ...base, params: { blockCipherMode: BlockCipherMode.CBC } })).toThrow(expect.objectContaining({ code: 'KMIP_MISSING_FIELD' }));
   });
 });
 
