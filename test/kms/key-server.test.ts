@@ -349,7 +349,7 @@ describe('KeyServer operations', () => {
     const q = await h.send('alice', [{ operation: Operation.Query, payload: encodeQueryRequest({ queryFunctions: [QueryFunction.QueryOperations, QueryFunction.QueryObjects] }) }]);
     const body = decodeQueryResponse(q.batchItems[0]?.payload);
     const served = [
-      Operation.Create, Operation.Register, Operation.Locate, Operation.Get, Operation.GetAttributes, Operation.GetAttributeList,
+      Operation.Create, Operation.CreateKeyPair, Operation.Register, Operation.Locate, Operation.Get, Operation.GetAttributes, Operation.GetAttributeList,
       Operation.AddAttribute, Operation.ModifyAttribute, Operation.DeleteAttribute, Operation.Activate, Operation.Revoke,
       Operation.Destroy, Operation.Query, Operation.DiscoverVersions,
     ];
