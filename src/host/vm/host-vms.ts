@@ -133,7 +133,13 @@ export class HostVms {
       ctx: this.#ctx,
       runtime: this.runtime,
       vmxOf: (uuid) => this.#entry(uuid).vmx,
-      serial: (uuid, fn) => this.#serial(uuid, fn),
+      serial: (uuid, fn) => this.#serial(uuid, async () => {
+        // a VM half-converted in place is not copied, moved or migrated until the rerun finishes it
+        const vmx = this.#ctx.store.state.vms.find((v) => v.uuid === uuid)?.vmx;
+        const doc = vmx === undefined ? undefined : await readVmx(vmx).catch(() => undefined);
+        if (doc !== undefined) this.#inPlace.refuse(doc, 'copying, moving or migrating it');
+        return fn();
+      }),
       add: async (uuid, vmx) => {
         if (this.#ctx.store.state.vms.some((v) => v.uuid === uuid)) return;
         await this.#ctx.store.update((s) => ({ ...s, vms: [...s.vms, { uuid, vmx }] }));

@@ -129,6 +129,7 @@ describe('host agent: in-place encrypt, deep rekey and decrypt of a VM', () => {
     newDeks.forEach((k) => k.fill(0));
     await expect(ops.power(vm.uuid, 'on')).rejects.toMatchObject({ code: 'HOST_CONFLICT', message: expect.stringMatching(/deep rekey with key k2/) });
     await expect(c.call('POST', `/v1/vms/${vm.uuid}/rekey`, { providerId: 'kp', keyId: 'k2' })).rejects.toMatchObject({ code: 'HOST_CONFLICT' });
+    await expect(c.call('POST', `/v1/vms/${vm.uuid}/clone`, { name: 'ipclone', mode: 'keep' })).rejects.toMatchObject({ code: 'HOST_CONFLICT', message: expect.stringMatching(/copying, moving or migrating it refused/) });
     await expect(c.call('POST', `/v1/vms/${vm.uuid}/rekey`, { providerId: 'kp', keyId: 'k1', deep: true })).rejects.toMatchObject({ code: 'HOST_CONFLICT' });
     vm = await c.call<InPlaceVm>('POST', `/v1/vms/${vm.uuid}/rekey`, { providerId: 'kp', keyId: 'k2', deep: true, inPlace: true });
     expect(vm).toMatchObject({ crypto: { keyId: 'k2' }, keyIds: ['k2'] });
