@@ -7,14 +7,16 @@ import type { KeyRecord } from './store/types.js';
 /**
  * A managed object as the KMS handles it: its record in the store plus the decoded attributes.
  * Every attribute, including server-managed ones (Unique Identifier, State, dates), lives in
- * `attributes`, in instance order; the index of an instance is its position among same-named ones.
+ * `attributes`, in instance order. Each instance keeps its Attribute Index (KMIP 1.4 §2.1.1: it
+ * "SHALL NOT change when other instances are added or deleted"); an instance without one (records
+ * written before indexes were stored, or just built) takes the next free index of its name.
  */
 export interface ManagedObject {
   readonly record: KeyRecord;
   readonly attributes: Attribute[];
 }
 
-type StoredAttribute = { n: string; v: string };
+type StoredAttribute = { n: string; v: string; i?: number };
 
 /**
  * Largest stored attribute document of one object. Without it one client could store a
@@ -25,7 +27,7 @@ export const MAX_ATTRIBUTES_JSON = 64 * 1024;
 
 /** JSON form kept in the store: attribute name + hex of the TTLV-encoded value. No key bytes. */
 export function serializeAttributes(attributes: readonly Attribute[]): string {
-  const out: StoredAttribute[] = attributes.map((a) => ({ n: a.name, v: encodeTtlv(a.value).toString('hex') }));
+  const out: StoredAttribute[] = indexed(attributes).map((a) => ({ n: a.name, v: encodeTtlv(a.value).toString('hex'), i: a.index }));
   const json = JSON.stringify(out);
   if (json.length > MAX_ATTRIBUTES_JSON) {
     throw new KmipError('KMIP_INVALID_FIELD', `the object's attributes would exceed ${MAX_ATTRIBUTES_JSON / 1024} KiB`);
@@ -39,7 +41,9 @@ export function parseAttributes(json: string): Attribute[] {
   return raw.map((e: unknown) => {
     const s = e as Partial<StoredAttribute>;
     if (typeof s.n !== 'string' || typeof s.v !== 'string') throw new KmipError('KMIP_GENERAL_FAILURE', 'stored attributes are corrupt');
-    return { name: s.n, value: decodeTtlv(Buffer.from(s.v, 'hex')) };
+    if (s.i !== undefined && (typeof s.i !== 'number' || !Number.isSafeInteger(s.i) || s.i < 0)) throw new KmipError('KMIP_GENERAL_FAILURE', 'stored attributes are corrupt');
+    const value = decodeTtlv(Buffer.from(s.v, 'hex'));
+    return s.i === undefined ? { name: s.n, value } : { name: s.n, index: s.i, value };
   });
 }
 
@@ -79,14 +83,31 @@ export function setSingle(attrs: Attribute[], name: string, value: TtlvItem): vo
   for (let j = attrs.length - 1; j > i; j--) if (attrs[j]?.name === name) attrs.splice(j, 1);
 }
 
-/** Attributes with their Attribute Index set (omitted for index 0, as KMIP 1.x allows). */
-export function withIndexes(attrs: readonly Attribute[]): Attribute[] {
-  const seen = new Map<string, number>();
+/** Every instance with its Attribute Index: its own, or the next free one of its name. */
+export function indexed(attrs: readonly Attribute[]): (Attribute & { index: number })[] {
+  const next = new Map<string, number>();
+  for (const a of attrs) if (a.index !== undefined) next.set(a.name, Math.max(next.get(a.name) ?? 0, a.index + 1));
   return attrs.map((a) => {
-    const i = seen.get(a.name) ?? 0;
-    seen.set(a.name, i + 1);
-    return i === 0 ? { name: a.name, value: a.value } : { name: a.name, index: i, value: a.value };
+    if (a.index !== undefined) return { name: a.name, index: a.index, value: a.value };
+    const i = next.get(a.name) ?? 0;
+    next.set(a.name, i + 1);
+    return { name: a.name, index: i, value: a.value };
   });
+}
+
+/** The next index a new instance of `name` gets (one past the highest in use). */
+export function nextIndex(attrs: readonly Attribute[], name: string): number {
+  return indexed(attrs).reduce((n, a) => (a.name === name ? Math.max(n, a.index + 1) : n), 0);
+}
+
+/** Position in `attrs` of the instance of `name` with Attribute Index `index`, or -1. */
+export function positionOf(attrs: readonly Attribute[], name: string, index: number): number {
+  return indexed(attrs).findIndex((a) => a.name === name && a.index === index);
+}
+
+/** Attributes with their Attribute Index (omitted for index 0, as KMIP 1.x allows). */
+export function withIndexes(attrs: readonly Attribute[]): Attribute[] {
+  return indexed(attrs).map((a) => (a.index === 0 ? { name: a.name, value: a.value } : a));
 }
 
 /** Byte equality of two attribute values, ignoring their tags. */
