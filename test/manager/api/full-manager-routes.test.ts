@@ -37,6 +37,14 @@ describe('every route of the full manager', () => {
     expect(denials).toBeGreaterThan(0);
   });
 
+  it('migration routes (issue 14) carry their privileges: Resource.HotMigrate on the VM, VirtualMachine.Inventory.Register for the destination side', () => {
+    const priv = (method: string, path: string) => ops.find((o) => o.method === method && o.path === path)?.privilege;
+    expect(priv('POST', '/api/vms/{id}/migrate')).toBe('Resource.HotMigrate');
+    expect(priv('POST', '/api/migrations/incoming')).toBe('VirtualMachine.Inventory.Register');
+    expect(priv('POST', '/api/migrations/{id}/commit')).toBe('VirtualMachine.Inventory.Register');
+    expect(priv('DELETE', '/api/migrations/{id}')).toBe('VirtualMachine.Inventory.Register');
+  });
+
   it('bad input: every route with a body refuses an unknown field and a wrong type, naming the field', async () => {
     const token = m.platform.sessions.create('admin').token;
     const checked = await walkBadInput(m.url!, token, ops);
