@@ -113,17 +113,3 @@ export function wipeObjectContent(c: ObjectContent): void {
       return;
   }
 }
-
-/** The secret bytes of a symmetric key, secret data or opaque object, for zeroing. Prefer wipeObjectContent. */
-export function contentBytes(c: ObjectContent): Buffer {
-  switch (c.objectType) {
-    case ObjectType.SymmetricKey:
-      return c.symmetricKey.material;
-    case ObjectType.SecretData:
-      return c.secretData.value;
-    case ObjectType.OpaqueObject:
-      return c.opaqueObject.value;
-    default:
-      return Buffer.alloc(0);
-  }
-}

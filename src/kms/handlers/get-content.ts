@@ -1,10 +1,9 @@
-import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { AttributeName as A, type Attribute } from '../../kmip/attributes.js';
 import { CryptographicAlgorithm, KeyFormatType as F, ObjectType } from '../../kmip/enums.js';
 import { KmipError } from '../../kmip/errors.js';
 import type { KeyMaterial } from '../../kmip/objects/key-block.js';
 import type { ObjectContent } from '../../kmip/objects/object-content.js';
-import { exportKey, type AsymmetricObjectType } from '../keygen/asymmetric-formats.js';
+import { exportKey, keyFromDer, type AsymmetricObjectType } from '../keygen/asymmetric-formats.js';
 import { enumValue } from '../managed-object.js';
 import { unpackContent, unpackKey } from './stored-content.js';
 
@@ -62,9 +61,7 @@ function asymmetricForGet(objectType: AsymmetricObjectType, plain: Buffer, attrs
   if (want === stored.derFormat) {
     material = { bytes: stored.der };
   } else {
-    const derType = derTypeOf(objectType, stored.derFormat);
-    const spec = { key: stored.der, format: 'der' as const, type: derType };
-    const key = objectType === ObjectType.PrivateKey ? createPrivateKey(spec as Parameters<typeof createPrivateKey>[0]) : createPublicKey(spec as Parameters<typeof createPublicKey>[0]);
+    const key = keyFromDer(objectType, stored.derFormat, stored.der);
     material = exportKey(objectType, key, want);
   }
   const keyBlock = {
@@ -76,14 +73,6 @@ function asymmetricForGet(objectType: AsymmetricObjectType, plain: Buffer, attrs
   const secrets = [plain, ...('bytes' in material ? [material.bytes] : material.fields.flatMap((f) => (f.type === 'ByteString' || f.type === 'BigInteger' ? [f.value] : [])))];
   const content: ObjectContent = objectType === ObjectType.PrivateKey ? { objectType, privateKey: { keyBlock } } : { objectType, publicKey: { keyBlock } };
   return { content, secrets };
-}
-
-function derTypeOf(objectType: AsymmetricObjectType, derFormat: number): string {
-  if (derFormat === F.PKCS1) return 'pkcs1';
-  if (derFormat === F.PKCS8) return 'pkcs8';
-  if (derFormat === F.ECPrivateKey) return 'sec1';
-  if (derFormat === F.X509 && objectType === ObjectType.PublicKey) return 'spki';
-  throw new KmipError('KMIP_GENERAL_FAILURE', 'stored key is corrupt');
 }
 
 const optional = <K extends string>(k: K, v: number | undefined): { [P in K]?: number } => (v === undefined ? {} : ({ [k]: v } as { [P in K]: number }));

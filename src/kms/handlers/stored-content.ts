@@ -1,9 +1,11 @@
+import type { KeyObject } from 'node:crypto';
 import { ObjectType } from '../../kmip/enums.js';
 import { KmipError } from '../../kmip/errors.js';
 import type { ObjectContent } from '../../kmip/objects/object-content.js';
 import { decodeSplitKey, encodeSplitKey } from '../../kmip/objects/split-key.js';
 import { decodeTemplate, encodeTemplate } from '../../kmip/objects/template.js';
 import { decodeTtlv, encodeTtlv } from '../../kmip/ttlv/index.js';
+import { keyFromDer, type AsymmetricObjectType } from '../keygen/asymmetric-formats.js';
 
 /**
  * What the sealer seals for each object type; the record format (attributes + one sealed blob)
@@ -63,6 +65,16 @@ export function packKey(k: StoredKey): Buffer {
 export function unpackKey(plain: Buffer): StoredKey {
   if (plain.length < 9) throw new KmipError('KMIP_GENERAL_FAILURE', 'stored key is corrupt');
   return { registeredFormat: plain.readUInt32BE(0), derFormat: plain.readUInt32BE(4), der: plain.subarray(8) };
+}
+
+/**
+ * The key of a stored public or private key object (its unsealed bytes `plain`), for the
+ * cryptographic services (Sign, Signature Verify, RSA wrapping). OpenSSL keeps its own copy, which
+ * JavaScript cannot zero; the caller still zeroes `plain`.
+ */
+export function storedKeyObject(objectType: AsymmetricObjectType, plain: Buffer): KeyObject {
+  const k = unpackKey(plain);
+  return keyFromDer(objectType, k.derFormat, k.der);
 }
 
 /**

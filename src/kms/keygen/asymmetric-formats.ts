@@ -57,6 +57,15 @@ export function parseKey(objectType: AsymmetricObjectType, format: number, mater
   }
 }
 
+/** A stored key from its DER (format PKCS#1, PKCS#8, X.509 or EC Private Key); General Failure if it does not parse. */
+export function keyFromDer(objectType: AsymmetricObjectType, derFormat: number, der: Buffer): KeyObject {
+  const types = derTypes.get(derFormat);
+  const type = objectType === ObjectType.PrivateKey ? types?.private : types?.public;
+  if (type === undefined) throw new KmipError('KMIP_GENERAL_FAILURE', 'stored key is corrupt');
+  const spec = { key: der, format: 'der' as const, type };
+  return objectType === ObjectType.PrivateKey ? createPrivateKey(spec as Parameters<typeof createPrivateKey>[0]) : createPublicKey(spec as Parameters<typeof createPublicKey>[0]);
+}
+
 /** Family, length in bits and curve of a parsed key; Invalid Field for anything but RSA and P-256/384/521. */
 export function keyFacts(key: KeyObject): { family: KeyFamily; lengthBits: number; curve?: Curve } {
   const details = key.asymmetricKeyDetails ?? {};
