@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { writeFile, readFile } from 'node:fs/promises';
+import { writeFile, readFile, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Sidecar, sidecarPathFor, type Progress } from '../../src/disk/inplace/sidecar.js';
@@ -47,6 +48,19 @@ describe('sidecar: two checksummed slots', () => {
     const back = (await Sidecar.open(disk))!;
     expect(back.state).toEqual({ ...state, progress: 256 << 10 });
     await back.close();
+  });
+
+  it('appears whole (linked from ….new with its record), never replaces a sidecar, clears a leftover ….new', async () => {
+    const disk = join(dir, 'sc4.img');
+    await writeFile(`${sidecarPathFor(disk)}.new`, ''); // a run killed before its sidecar existed
+    const sc = await Sidecar.create(disk, state);
+    await sc.close();
+    expect(existsSync(`${sidecarPathFor(disk)}.new`)).toBe(false);
+    expect((await stat(sidecarPathFor(disk))).mode & 0o777).toBe(0o600);
+    await expect(Sidecar.create(disk, { ...state, progress: 0 })).rejects.toMatchObject({ code: 'EEXIST' });
+    const kept = (await Sidecar.open(disk))!;
+    expect(kept.state.progress).toBe(state.progress);
+    await kept.close();
   });
 
   it('no key material: the record holds positions and names only', async () => {

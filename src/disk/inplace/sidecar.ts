@@ -1,5 +1,5 @@
 import { fdatasyncSync, writeSync } from 'node:fs';
-import { unlink, type FileHandle } from 'node:fs/promises';
+import { link, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { openPrivateFile } from '../../fs/private-files.js';
@@ -96,14 +96,32 @@ export class Sidecar {
     return this.#state;
   }
 
-  /** Creates the sidecar with its first record, durable (file and directory) before returning. */
+  /**
+   * Creates the sidecar with its first record, durable (file and directory) before returning. The
+   * record is written to `….new` and hard-linked into place, so the sidecar never exists without an
+   * intact record (a kill between create and write left an empty one that no rerun could use); the
+   * link fails with EEXIST rather than replace a sidecar. The caller holds the disk lock, so a
+   * leftover `….new` is from a run killed before its sidecar existed (the disk was untouched).
+   */
   static async create(disk: string, first: Progress): Promise<Sidecar> {
     const path = sidecarPathFor(disk);
-    const fh = await openPrivateFile(path, 'wx+');
-    const sc = new Sidecar(path, fh, first, 0);
-    await sc.save(first);
-    await fsyncDir(dirname(path));
-    return sc;
+    const tmp = `${path}.new`;
+    await unlink(tmp).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+    const fh = await openPrivateFile(tmp, 'wx+');
+    try {
+      const sc = new Sidecar(path, fh, first, 0);
+      await sc.save(first);
+      await link(tmp, path);
+      await unlink(tmp);
+      await fsyncDir(dirname(path));
+      return sc;
+    } catch (err) {
+      await fh.close().catch(() => undefined);
+      await unlink(tmp).catch(() => undefined);
+      throw err;
+    }
   }
 
   /** The sidecar of `disk`, or undefined when there is none. */
@@ -162,9 +180,12 @@ export class Sidecar {
   /** The operation is over: the sidecar goes, durably. */
   async remove(): Promise<void> {
     await this.fh.close().catch(() => undefined);
-    await unlink(this.path).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ENOENT') throw err;
-    });
+    // `….new` too: a run killed between the link and its unlink left it beside the sidecar.
+    for (const p of [this.path, `${this.path}.new`]) {
+      await unlink(p).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      });
+    }
     await fsyncDir(dirname(this.path));
   }
 }
