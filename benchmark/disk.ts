@@ -50,6 +50,14 @@ async function timeAsync(fn: () => Promise<unknown>): Promise<number> {
   return (performance.now() - t) / 1000;
 }
 
+/** Wall time and CPU seconds of this process, all threads (workers included): CPU is what load cannot inflate much. */
+async function timeCpu(fn: () => Promise<unknown>): Promise<{ s: number; cpu: string }> {
+  const c = process.cpuUsage();
+  const s = await timeAsync(fn);
+  const u = process.cpuUsage(c);
+  return { s, cpu: `cpu ${(u.user / 1e6).toFixed(2)} user + ${(u.system / 1e6).toFixed(2)} sys` };
+}
+
 function timeCmd(cmd: string, args: string[]): number {
   const t = performance.now();
   execFileSync(cmd, args, { stdio: 'ignore' });
@@ -117,12 +125,15 @@ try {
   const ddSeconds = Math.min(dd(), dd());
   console.log(row('dd conv=notrunc (in-place floor)', ddSeconds));
   const inPlace: number[] = [];
-  inPlace.push(await timeAsync(() => encryptDiskInPlace({ path: ip, dek })));
-  console.log(row('ours   encrypt  --in-place', inPlace[0]!));
-  inPlace.push(await timeAsync(() => rekeyDiskInPlace({ path: ip, oldDek: dek, newDek: dek2 })));
-  console.log(row('ours   deep rekey --in-place', inPlace[1]!));
-  inPlace.push(await timeAsync(() => decryptDiskInPlace({ path: ip, dek: dek2 })));
-  console.log(row('ours   decrypt  --in-place', inPlace[2]!));
+  for (const [name, fn] of [
+    ['ours   encrypt  --in-place', () => encryptDiskInPlace({ path: ip, dek })],
+    ['ours   deep rekey --in-place', () => rekeyDiskInPlace({ path: ip, oldDek: dek, newDek: dek2 })],
+    ['ours   decrypt  --in-place', () => decryptDiskInPlace({ path: ip, dek: dek2 })],
+  ] as const) {
+    const t = await timeCpu(fn);
+    inPlace.push(t.s);
+    console.log(`${row(name, t.s)}  ${t.cpu}`);
+  }
   let same = true;
   try {
     execFileSync('cmp', ['-s', raw, ip], { stdio: 'ignore' });
