@@ -62,35 +62,40 @@ export class FrameSealer {
     this.#dir = dir;
   }
 
-  /** Frames for `data` (split at MAX_FRAME_PLAIN); `last` marks the final one (may be empty). */
+  /**
+   * Frames for `data` (split at MAX_FRAME_PLAIN); `last` marks the final one (may be empty).
+   * Returns the bytes to write in order (each frame as header, ciphertext, tag: no copy).
+   */
   seal(data: Buffer, last = false): Buffer[] {
-    if (this.#done) throw new HostError('HOST_MIGRATION_FAILED', 'migration tunnel: frame after the last one');
     const out: Buffer[] = [];
     let off = 0;
     do {
       const part = data.subarray(off, Math.min(off + MAX_FRAME_PLAIN, data.length));
       off += part.length;
-      const isLast = last && off >= data.length;
-      out.push(this.#one(part, isLast));
+      out.push(...this.sealFrame([part], last && off >= data.length));
     } while (off < data.length);
-    if (last) this.#done = true;
     return out;
   }
 
-  #one(plain: Buffer, last: boolean): Buffer {
+  /** One frame holding `parts` (together at most MAX_FRAME_PLAIN bytes), as header, ciphertext…, tag. */
+  sealFrame(parts: readonly Buffer[], last = false): Buffer[] {
+    if (this.#done) throw new HostError('HOST_MIGRATION_FAILED', 'migration tunnel: frame after the last one');
     if (this.#counter > MAX_COUNTER) throw new HostError('HOST_MIGRATION_FAILED', 'migration tunnel: frame counter exhausted');
+    const length = parts.reduce((n, p) => n + p.length, 0);
+    if (length > MAX_FRAME_PLAIN) throw new HostError('HOST_MIGRATION_FAILED', 'migration tunnel: frame too large');
     const counter = this.#counter++;
     const flags = (last ? FrameFlag.LAST : 0) | (this.#dir === 'reverse' ? FrameFlag.REVERSE : 0);
     const c = createCipheriv('aes-256-gcm', this.#k.key, ivOf(this.#k, counter, this.#dir));
     c.setAAD(aadOf(this.#k, counter, flags));
-    const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + plain.length + TAG_BYTES);
-    frame.writeUInt32BE(plain.length + TAG_BYTES, 0);
-    frame.writeUInt32BE(counter, 4);
-    frame.writeUInt8(flags, 8);
-    const n = c.update(plain).copy(frame, FRAME_HEADER_BYTES);
+    const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
+    header.writeUInt32BE(length + TAG_BYTES, 0);
+    header.writeUInt32BE(counter, 4);
+    header.writeUInt8(flags, 8);
+    const out = [header, ...parts.map((p) => c.update(p))];
     c.final();
-    c.getAuthTag().copy(frame, FRAME_HEADER_BYTES + n);
-    return frame;
+    out.push(c.getAuthTag());
+    if (last) this.#done = true;
+    return out;
   }
 
   destroy(): void {
@@ -118,6 +123,10 @@ export class FrameOpener {
   readonly #dir: Direction;
   #expected = 0;
   #buf: Buffer = Buffer.alloc(0);
+  /** Chunks received after #buf, joined only once a whole frame is there (no copy per chunk). */
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
+  #need = FRAME_HEADER_BYTES;
   #last = false;
 
   constructor(k: MigrationKey, dir: Direction) {
@@ -131,14 +140,22 @@ export class FrameOpener {
   }
 
   push(chunk: Buffer): Opened {
-    this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
+    this.#pending.push(chunk);
+    this.#pendingBytes += chunk.length;
+    if (this.#buf.length + this.#pendingBytes < this.#need && !this.#last) return { data: [] };
+    this.#buf = this.#buf.length === 0 && this.#pending.length === 1 ? chunk : Buffer.concat([this.#buf, ...this.#pending]);
+    this.#pending = [];
+    this.#pendingBytes = 0;
     const data: Buffer[] = [];
     let final: Buffer | undefined;
     while (this.#buf.length >= FRAME_HEADER_BYTES) {
       if (this.#last) throw tampered('data after the last frame');
       const len = this.#buf.readUInt32BE(0);
       if (len < TAG_BYTES || len > MAX_FRAME_PLAIN + TAG_BYTES) throw tampered(`frame length ${len} out of bounds`);
-      if (this.#buf.length < FRAME_HEADER_BYTES + len) break;
+      if (this.#buf.length < FRAME_HEADER_BYTES + len) {
+        this.#need = FRAME_HEADER_BYTES + len;
+        break;
+      }
       const counter = this.#buf.readUInt32BE(4);
       const flags = this.#buf.readUInt8(8);
       if (counter !== this.#expected) throw tampered(`frame ${counter} where ${this.#expected} was expected (gap, replay or reorder)`);
@@ -161,6 +178,7 @@ export class FrameOpener {
         final = plain;
       } else if (plain.length > 0) data.push(plain);
     }
+    if (this.#buf.length < FRAME_HEADER_BYTES) this.#need = FRAME_HEADER_BYTES;
     if (this.#last && this.#buf.length > 0) throw tampered('data after the last frame');
     return final === undefined ? { data } : { data, final };
   }

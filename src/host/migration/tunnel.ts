@@ -1,7 +1,7 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { rm } from 'node:fs/promises';
 import { HostError } from '../errors.js';
-import { FrameOpener, FrameSealer, type MigrationKey } from './frames.js';
+import { FrameOpener, FrameSealer, MAX_FRAME_PLAIN, type MigrationKey } from './frames.js';
 import type { Endpoint } from './migration-spec.js';
 
 /**
@@ -22,6 +22,7 @@ export interface Verdict {
 
 /** Copies `from` → `to` through `map`, pausing `from` while `to` is full. */
 function pump(from: Socket, to: Socket, map: (chunk: Buffer) => Buffer[], onError: (err: unknown) => void): void {
+  let waiting = false;
   from.on('data', (chunk: Buffer) => {
     let out: Buffer[];
     try {
@@ -32,9 +33,13 @@ function pump(from: Socket, to: Socket, map: (chunk: Buffer) => Buffer[], onErro
     }
     let ok = true;
     for (const b of out) ok = to.write(b) && ok;
-    if (!ok && !to.destroyed) {
+    if (!ok && !to.destroyed && !waiting) {
+      waiting = true;
       from.pause();
-      to.once('drain', () => from.resume());
+      to.once('drain', () => {
+        waiting = false;
+        from.resume();
+      });
     }
   });
 }
@@ -115,11 +120,54 @@ export class SourceTunnel {
     }
     this.#qemu = q;
     this.#server.close();
-    pump(q, this.#tcp, (c) => {
-      this.bytes += c.length;
-      return this.#sealer.seal(c);
-    }, (err) => this.#fail(err));
+    // QEMU's writes are gathered into frames of up to MAX_FRAME_PLAIN (fewer cipher set-ups),
+    // flushed at the latest at the end of this turn of the event loop
+    let held: Buffer[] = [];
+    let heldBytes = 0;
+    let scheduled = false;
+    let waiting = false;
+    const tcp = this.#tcp;
+    const flush = (): void => {
+      scheduled = false;
+      if (heldBytes === 0 || tcp.destroyed) return;
+      const parts = held;
+      held = [];
+      heldBytes = 0;
+      let ok = true;
+      try {
+        tcp.cork();
+        for (const b of this.#sealer.sealFrame(parts)) ok = tcp.write(b) && ok;
+        tcp.uncork();
+      } catch (err) {
+        this.#fail(err);
+        return;
+      }
+      if (!ok && !waiting) {
+        waiting = true;
+        q.pause();
+        tcp.once('drain', () => {
+          waiting = false;
+          q.resume();
+        });
+      }
+    };
+    q.on('data', (chunk: Buffer) => {
+      this.bytes += chunk.length;
+      let c = chunk;
+      while (c.length > 0) {
+        const part = c.subarray(0, MAX_FRAME_PLAIN - heldBytes);
+        held.push(part);
+        heldBytes += part.length;
+        c = c.subarray(part.length);
+        if (heldBytes >= MAX_FRAME_PLAIN) flush();
+      }
+      if (heldBytes > 0 && !scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    });
     q.on('end', () => {
+      flush();
       this.#qemuEnded = true;
       this.#maybeSendLast();
     });
