@@ -167,6 +167,8 @@ async function convertAll(vm: OpenVm, cache: KeyCache, p: InPlacePending, hooks:
     const layer = vm.config.disks[entry.disk]?.layers[0];
     if (layer === undefined || layer.file !== entry.file) throw new HostError('HOST_VMX_INVALID', `${vm.vmxPath}: inPlace disk ${entry.disk} does not match the configuration`);
     const oldDek = op === 'encrypt' ? undefined : layerDek(vm, layer);
+    const last = rank === p.disks.length - 1;
+    let stepsHere = 0;
     try {
       const newDek = op === 'decrypt' ? undefined : unwrapNew(vm, cache, p, entry.wrappedDek, `disk ${entry.disk} DEK`);
       try {
@@ -175,7 +177,9 @@ async function convertAll(vm: OpenVm, cache: KeyCache, p: InPlacePending, hooks:
           onProgress: (d) => {
             done.steps++;
             hooks.onProgress?.({ ...d, op: p.op, disk: entry.disk, rank, disks: p.disks.length });
-            hooks.faults?.reached('in-place-chunk', done.steps); // TEST-ONLY: a kill -9 mid-walk
+            // TEST-ONLY: a kill -9 mid-walk (of the operation, or of its last disk)
+            hooks.faults?.reached('in-place-chunk', done.steps);
+            if (last) hooks.faults?.reached('in-place-last-disk-chunk', ++stepsHere);
           },
         });
       } finally {

@@ -95,7 +95,7 @@ describe('host agent: in-place encrypt, deep rekey and decrypt of a VM', () => {
 
   it('encrypt in place killed (-9) inside the second disk: power-on refused naming the rerun; the rerun finishes, data intact', async () => {
     await agent.proc.stop();
-    await restart('in-place-chunk:24:kill');
+    await restart('in-place-last-disk-chunk:3:kill');
     await pushAll();
     await expect(c.call('POST', `/v1/vms/${vm.uuid}/encrypt`, { providerId: 'kp', keyId: 'k1', inPlace: true })).rejects.toThrow();
     await agent.proc.kill();
