@@ -1,7 +1,7 @@
-import { X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attr, AttributeName } from '../../src/kmip/attributes.js';
-import { CertificateType, CryptographicAlgorithm as Alg, KeyFormatType as F, ObjectType, ResultReason } from '../../src/kmip/enums.js';
+import { CertificateType, CryptographicAlgorithm as Alg, HashingAlgorithm, KeyFormatType as F, ObjectType, ResultReason } from '../../src/kmip/enums.js';
 import { Operation } from '../../src/kmip/operation-codes.js';
 import { encodeGetRequest } from '../../src/kmip/payloads/get.js';
 import type { ObjectContent } from '../../src/kmip/objects/object-content.js';
@@ -36,6 +36,8 @@ describe('X.509 certificates: Register and Get (KMIP 1.4 §2.2.1)', () => {
     expect(valueOf(attrs, 'Certificate Length')).toBe(der().length);
     expect(valueOf(attrs, AttributeName.CryptographicAlgorithm)).toBe(alg);
     expect(valueOf(attrs, AttributeName.CryptographicLength)).toBe(bits);
+    const digest = attrs.find((a) => a.name === AttributeName.Digest)?.value;
+    expect(digest?.type === 'Structure' && digest.value.map((v) => (Buffer.isBuffer(v.value) ? v.value.toString('hex') : v.value))).toEqual([HashingAlgorithm.SHA256, createHash('sha256').update(der()).digest('hex')]);
     // A certificate has no Key Block: no Key Format Type applies.
     expect((await ops.get(id, F.X509))?.resultReason).toBe(ResultReason.KeyFormatTypeNotSupported);
     // Owned like any object; Destroy removes the content.

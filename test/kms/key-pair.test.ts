@@ -1,7 +1,7 @@
-import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attr, AttributeName, type Attribute } from '../../src/kmip/attributes.js';
-import { CryptographicAlgorithm as Alg, CryptographicUsageMask as Usage, KeyFormatType as F, LinkType, ObjectType, ResultReason, ResultStatus } from '../../src/kmip/enums.js';
+import { CryptographicAlgorithm as Alg, CryptographicUsageMask as Usage, HashingAlgorithm, KeyFormatType as F, LinkType, ObjectType, ResultReason, ResultStatus } from '../../src/kmip/enums.js';
 import { Operation } from '../../src/kmip/operation-codes.js';
 import { decodeCreateKeyPairResponse, encodeCreateKeyPairRequest } from '../../src/kmip/payloads/create-key-pair.js';
 import { decodeGetAttributesResponse, encodeGetAttributesRequest } from '../../src/kmip/payloads/get-attributes.js';
@@ -86,6 +86,15 @@ describe('Create Key Pair (KMIP 1.4 §4.2)', () => {
     expect(pub).toMatchObject({ format: alg === Alg.RSA ? F.PKCS1 : F.X509, algorithm: alg, length: bits });
     const privateKey = createPrivateKey({ key: priv.bytes, format: 'der', type: 'pkcs8' });
     const publicKey = createPublicKey({ key: pub.bytes, format: 'der', type: alg === Alg.RSA ? 'pkcs1' : 'spki' });
+    // Digest (§3.17): SHA-256 of the key in PKCS#1 (RSA) or PKCS#8 / X.509 (EC), with that format.
+    const digestOf = (attrs: readonly Attribute[]) => {
+      const d = new Fields(attrs.find((a) => a.name === AttributeName.Digest)?.value ?? { tag: 0, type: 'Structure', value: [] });
+      return [d.required(Tag.HashingAlgorithm, 'Enumeration'), d.required(Tag.DigestValue, 'ByteString').toString('hex'), d.required(Tag.KeyFormatType, 'Enumeration')];
+    };
+    const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+    const rsaKey = alg === Alg.RSA;
+    expect(digestOf(privAttrs)).toEqual([HashingAlgorithm.SHA256, sha256(privateKey.export({ format: 'der', type: rsaKey ? 'pkcs1' : 'pkcs8' })), rsaKey ? F.PKCS1 : F.PKCS8]);
+    expect(digestOf(pubAttrs)).toEqual([HashingAlgorithm.SHA256, sha256(publicKey.export({ format: 'der', type: rsaKey ? 'pkcs1' : 'spki' })), rsaKey ? F.PKCS1 : F.X509]);
     const msg = Buffer.from('vmcrypt key pair');
     expect(verify('sha256', msg, publicKey, sign('sha256', msg, privateKey))).toBe(true);
 

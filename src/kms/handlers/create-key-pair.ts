@@ -5,6 +5,8 @@ import { decodeCreateKeyPairRequest, encodeCreateKeyPairResponse } from '../../k
 import { Tag } from '../../kmip/tags.js';
 import { ttlv } from '../../kmip/ttlv/index.js';
 import type { OperationHandler } from '../context.js';
+import { keyFromDer, type AsymmetricObjectType } from '../keygen/asymmetric-formats.js';
+import { keyDigest } from '../keygen/digest.js';
 import { newKeyPair } from '../keygen/key-pair.js';
 import { enumValue } from '../managed-object.js';
 import { insertNewObject, type NewObjectKind } from './new-object.js';
@@ -40,10 +42,13 @@ export const handleCreateKeyPair: OperationHandler = async (ctx, payload) => {
   const pubPlain = packKey({ registeredFormat: family === 'rsa' ? F.PKCS1 : F.X509, derFormat: F.X509, der: pair.publicDer });
   pair.privateDer.fill(0);
   try {
-    const kind = (objectType: number, defaultUsageMask: number): NewObjectKind => ({ objectType, algorithm, lengthBits: bits, defaultUsageMask });
+    const kind = (objectType: AsymmetricObjectType, defaultUsageMask: number, der: Buffer): NewObjectKind => {
+      const key = keyFromDer(objectType, objectType === ObjectType.PrivateKey ? F.PKCS8 : F.X509, der);
+      return { objectType, algorithm, lengthBits: bits, defaultUsageMask, implicit: [keyDigest(objectType, key)] };
+    };
     // Ids are random UUIDs drawn up front so each key can name the other; a collision is refused by the store.
-    await insertNewObject(ctx, privId, [...privAttrs, linkAttribute(LinkType.PublicKeyLink, pubId)], kind(ObjectType.PrivateKey, Usage.Sign), privPlain);
-    await insertNewObject(ctx, pubId, [...pubAttrs, linkAttribute(LinkType.PrivateKeyLink, privId)], kind(ObjectType.PublicKey, Usage.Verify), pubPlain);
+    await insertNewObject(ctx, privId, [...privAttrs, linkAttribute(LinkType.PublicKeyLink, pubId)], kind(ObjectType.PrivateKey, Usage.Sign, privPlain.subarray(8)), privPlain);
+    await insertNewObject(ctx, pubId, [...pubAttrs, linkAttribute(LinkType.PrivateKeyLink, privId)], kind(ObjectType.PublicKey, Usage.Verify, pair.publicDer), pubPlain);
   } finally {
     privPlain.fill(0);
     pubPlain.fill(0);

@@ -6,6 +6,7 @@ import type { ObjectContent } from '../../kmip/objects/object-content.js';
 import { enumValue } from '../managed-object.js';
 import { exportKey, formatsFor, isDerFormat, keyFacts, parseKey, type AsymmetricObjectType, type KeyFamily } from '../keygen/asymmetric-formats.js';
 import { checkCertificate } from '../keygen/certificate-check.js';
+import { digestAttribute, keyDigest } from '../keygen/digest.js';
 import { registeredLength } from '../keygen/symmetric-algorithms.js';
 import { symmetricKind, type NewObjectKind } from './new-object.js';
 import { packContent, packKey } from './stored-content.js';
@@ -42,7 +43,7 @@ export function prepareRegistration(content: ObjectContent, attrs: readonly Attr
       const { certificateType, value } = content.certificate;
       const facts = checkCertificate(certificateType, value);
       const algorithm = facts.algorithm === Alg.EC && templateAlg !== undefined && EC_ALGORITHMS.includes(templateAlg) ? templateAlg : facts.algorithm;
-      const implicit = [attr.enumeration('Certificate Type', certificateType), attr.int('Certificate Length', value.length)];
+      const implicit = [attr.enumeration('Certificate Type', certificateType), attr.int('Certificate Length', value.length), digestAttribute(value)];
       return { kind: { objectType: content.objectType, algorithm, lengthBits: facts.lengthBits, implicit }, plaintext: packContent(content) };
     }
     case ObjectType.PublicKey:
@@ -100,7 +101,7 @@ function registerAsymmetric(objectType: AsymmetricObjectType, k: AsymmetricKey, 
   const der = exported !== undefined && 'bytes' in exported ? exported.bytes : 'bytes' in block.material ? block.material.bytes : Buffer.alloc(0);
   try {
     return {
-      kind: { objectType, algorithm, lengthBits: facts.lengthBits },
+      kind: { objectType, algorithm, lengthBits: facts.lengthBits, implicit: [keyDigest(objectType, key)] },
       plaintext: packKey({ registeredFormat: block.formatType, derFormat, der }),
     };
   } finally {
