@@ -1,4 +1,7 @@
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeProfile } from '../../../src/cli/profile-file.js';
+import { jsonOf, runCli } from '../../cli/manager/run-cli.js';
 import { createVm, eventsOf, guestDataIntact, lastEventId, refusal, runTask, writeGuestData, type VmJson } from '../vm-ops/lab.js';
 import { startMigrationLab, type MigrationLab } from './migration-lab.js';
 
@@ -11,6 +14,8 @@ let lab: MigrationLab;
 const m1 = () => lab.m1.admin;
 const m2 = () => lab.m2.admin;
 const id = (n: string) => lab.hostIds[n] ?? '';
+/** The hosts' preferred encrypted channel (the host agent chooses the order it lists them in). */
+const ENCRYPTED = expect.stringMatching(/^(tunnel|qemu-psk)$/);
 interface MoveResult { mode: string; channel?: string; encrypted: boolean; downtimeMs: number; bytes: number; hostId: string }
 const move = (vmId: string, body: Record<string, unknown>) => runTask<{ result?: MoveResult }>(m1(), m1().post(`/api/vms/${vmId}/migrate`, body));
 const peer = () => ({ url: lab.m2.url, thumbprint: lab.m2.thumbprint, token: lab.m2.admin.token ?? '' });
@@ -41,7 +46,7 @@ describe('migration within one manager', () => {
     for (const r of refused) expect(r.message, r.message).toMatch(/is migrating to host esx2 \(migration [0-9a-f-]{36}.*\(rule: vm-migrating\)/);
     const t = await m1().waitTask<{ result?: MoveResult; error?: unknown }>(started.id, 120_000);
     expect(t.state, JSON.stringify(t.error)).toBe('success');
-    expect(t.result).toMatchObject({ mode: 'live', encrypted: true, channel: 'tunnel', hostId: id('esx2') });
+    expect(t.result).toMatchObject({ mode: 'live', encrypted: true, channel: ENCRYPTED, hostId: id('esx2') });
     expect(typeof t.result?.downtimeMs).toBe('number');
     expect((await m1().get<VmJson>(`/api/vms/${encVm}`)).hostId).toBe(id('esx2'));
     expect(await guestDataIntact(lab.host('esx2'), encVm)).toBe(true);
@@ -49,7 +54,7 @@ describe('migration within one manager', () => {
     expect(await cached('esx2')).toContain(kek);
     expect(await cached('esx1')).not.toContain(kek);
     expect((await eventsOf(m1(), before, 'vm.migratingWithEncryption')).length).toBe(1);
-    expect((await eventsOf(m1(), before, 'vm.migrated'))[0]?.data).toMatchObject({ mode: 'live', encrypted: true, channel: 'tunnel' });
+    expect((await eventsOf(m1(), before, 'vm.migrated'))[0]?.data).toMatchObject({ mode: 'live', encrypted: true, channel: ENCRYPTED });
   }, 120_000);
 
   it('policy matrix: disabled / opportunistic / required × a host able / unable to encrypt (esx3)', async () => {
@@ -60,7 +65,7 @@ describe('migration within one manager', () => {
 
     await set('required');
     expect((await refusal(m1().post(`/api/vms/${vm}/migrate`, { host: 'esx3' }))).message).toMatch(/host esx3 cannot encrypt migrations \(rule: migrate-encryption-required\)/);
-    expect((await move(vm, { host: 'esx2' })).result).toMatchObject({ encrypted: true, channel: 'tunnel' });
+    expect((await move(vm, { host: 'esx2' })).result).toMatchObject({ encrypted: true, channel: ENCRYPTED });
     await set('opportunistic');
     expect((await move(vm, { host: 'esx3' })).result).toMatchObject({ encrypted: false, channel: 'plain' });
     const warned = await eventsOf(m1(), before, 'vm.migration.plain');
@@ -71,7 +76,7 @@ describe('migration within one manager', () => {
     expect((await move(vm, { host: 'esx1' })).result).toMatchObject({ encrypted: false, channel: 'plain' });
     expect((await move(vm, { host: 'esx2' })).result).toMatchObject({ encrypted: false, channel: 'plain' });
     await set('opportunistic');
-    expect((await move(vm, { host: 'esx1' })).result).toMatchObject({ encrypted: true, channel: 'tunnel' });
+    expect((await move(vm, { host: 'esx1' })).result).toMatchObject({ encrypted: true, channel: ENCRYPTED });
     expect((await eventsOf(m1(), before, 'vm.migration.plain')).length).toBe(1);
     // an encrypted VM always migrates encrypted, whatever its setting: never to esx3
     await m1().post(`/api/vms/${encVm}/settings`, { migrateEncryption: 'disabled' });
@@ -89,7 +94,7 @@ describe('across managers sharing the key provider', () => {
     const before = await lastEventId(m2());
     const t = await move(encVm, { host: 'esx4', manager: peer() });
     expect(t.state, JSON.stringify(t.error)).toBe('success');
-    expect(t.result).toMatchObject({ mode: 'live', encrypted: true, channel: 'tunnel' });
+    expect(t.result).toMatchObject({ mode: 'live', encrypted: true, channel: ENCRYPTED });
     expect((await refusal(m1().get(`/api/vms/${encVm}`))).status).toBe(404);
     const there = await m2().get<VmJson>(`/api/vms/${encVm}`);
     expect(there).toMatchObject({ hostId: id('esx4'), observed: { encrypted: true, powerState: 'poweredOn', locked: false } });
@@ -124,4 +129,25 @@ describe('across managers sharing the key provider', () => {
     expect(await listed('esx4', vm)).toBe(false);
     expect((await refusal(m2().get(`/api/vms/${vm}`))).status).toBe(404);
   }, 60_000);
+});
+
+describe('CLI', () => {
+  it('vmcrypt vm set --migrate-encryption, vm move --host --json, vm move --manager PROFILE', async () => {
+    const profile = async (file: string, m: typeof lab.m1) => {
+      const path = join(lab.root, file);
+      await writeProfile(path, { version: 1, managerUrl: m.url, thumbprint: m.thumbprint, token: m.admin.token ?? '' });
+      return path;
+    };
+    const p1 = await profile('p1.json', lab.m1);
+    const p2 = await profile('p2.json', lab.m2);
+    const vm = await createVm(m1(), { name: 'cli-vm', hostId: id('esx1'), datastoreId: lab.datastore.m1, disks: [1 << 20] });
+    await m1().post(`/api/vms/${vm}/power-on`);
+    const set = await runCli(['vm', 'set', 'cli-vm', '--migrate-encryption', 'required'], { VMCRYPT_PROFILE: p1 });
+    expect(set.stdout, set.stderr).toContain('migrateEncryption required');
+    const local = jsonOf<{ state: string; result: MoveResult }>(await runCli(['vm', 'move', 'cli-vm', '--host', 'esx2', '--json'], { VMCRYPT_PROFILE: p1 }));
+    expect(local).toMatchObject({ state: 'success', result: { mode: 'live', encrypted: true } });
+    const across = await runCli(['vm', 'move', 'cli-vm', '--host', 'esx4', '--manager', p2], { VMCRYPT_PROFILE: p1 });
+    expect(across.stdout, across.stderr).toMatch(/moved cli-vm to manager https:\/\/127\.0\.0\.1:\d+, host esx4 \(live, encrypted over (tunnel|qemu-psk)/);
+    expect((await m2().get<VmJson>(`/api/vms/${vm}`)).hostId).toBe(id('esx4'));
+  }, 120_000);
 });
