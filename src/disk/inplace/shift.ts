@@ -2,7 +2,7 @@ import { fdatasyncSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import type { BulkOp } from '../bulk/protocol.js';
 import { DiskError } from '../errors.js';
-import { RING, SLOT, boundaryAfter, planOf, sharedBytes, windowFor } from './walk-plan.js';
+import { BATCH, RING, SLOT, boundaryAfter, planOf, sharedBytes, windowFor } from './walk-plan.js';
 import { walkError, type WalkKeys, type WalkWorkers } from './walk-pool.js';
 import type { TraceEntry } from './walk-protocol.js';
 
@@ -84,10 +84,13 @@ export async function runShift(job: ShiftJob): Promise<void> {
       const seen = Atomics.load(s, SLOT.written);
       let upto = durable;
       while (upto < plan.windows && Atomics.load(s, SLOT.ring + (upto % RING)) === 1) upto++;
-      if (upto === durable) {
-        if (over) break; // every worker stopped and nothing more was written: checked below
-        await writtenAfter(s, seen, stopped);
-        continue;
+      if (upto - durable < Math.min(BATCH, plan.windows - durable)) {
+        if (over) {
+          if (upto === durable) break; // every worker stopped and nothing more was written: checked below
+        } else {
+          await writtenAfter(s, seen, stopped);
+          continue;
+        }
       }
       // Every window written in a row becomes durable with one fdatasync and one record.
       fdatasyncSync(job.fh.fd);
