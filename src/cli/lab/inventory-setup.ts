@@ -92,14 +92,19 @@ async function ensureDemoVm(api: LabManagerClient, hostId: string, datastoreId: 
   return { id: typeof id === 'string' ? id : r.vm.id, created: true };
 }
 
-/** Cluster, hosts, shared datastore, demo VM: each step only when missing, so a second `lab up` changes nothing. */
-export async function ensureInventory(api: LabManagerClient, agents: readonly AgentSeen[], sharedPath: string): Promise<InventoryResult> {
+/**
+ * Cluster, hosts, shared datastore, demo VM: each step only when missing, so a second `lab up`
+ * changes nothing. A further manager (`--managers 2`) gets the same layout without the demo VM:
+ * its hosts mount the same directory, so a VM can migrate or be cloned between the managers.
+ */
+export async function ensureInventory(api: LabManagerClient, agents: readonly AgentSeen[], sharedPath: string, o: { demoVm?: boolean } = {}): Promise<InventoryResult> {
   const cluster = await ensureCluster(api);
   const hostIds: string[] = [];
   for (const a of agents) hostIds.push(await ensureHost(api, a, cluster.id));
   await waitConnected(api, hostIds);
   if (hostIds.length === 0) return { clusterId: cluster.id, hostIds, datastoreId: '', demoVmId: '', demoVmCreated: false };
   const datastoreId = await ensureSharedDatastore(api, sharedPath, hostIds);
+  if (o.demoVm === false) return { clusterId: cluster.id, hostIds, datastoreId, demoVmId: '', demoVmCreated: false };
   const demo = await ensureDemoVm(api, hostIds[0] as string, datastoreId);
   return { clusterId: cluster.id, hostIds, datastoreId, demoVmId: demo.id, demoVmCreated: demo.created };
 }

@@ -34,7 +34,10 @@ export interface RunningLab {
   readonly provider: ProviderResult;
   readonly inventory: InventoryResult;
   readonly managers: readonly LabManagerProcess[];
+  /** The first manager's hosts. */
   readonly hosts: readonly LabHostProcess[];
+  /** Hosts of the further managers (`--managers 2` with hosts: `host-m2`), on the same shared directory. */
+  readonly managerHosts: ReadonlyArray<{ readonly manager: string; readonly host: LabHostProcess }>;
   /** Resolves when `lab down` (the control socket) asks the lab to stop. */
   readonly stopRequested: Promise<void>;
   stop(): Promise<void>;
@@ -42,6 +45,9 @@ export interface RunningLab {
 
 const managerDataDir = (dir: string, i: number): string => join(dir, i === 1 ? 'manager' : `manager-${i}`);
 const hostDataDir = (dir: string, name: string): string => join(dir, name);
+/** The host agent of manager N ≥ 2 (one each, when the lab has hosts at all). */
+const managerHostName = (n: number): string => `host-m${n}`;
+const isManagerHost = (name: string): boolean => /^host-m\d+$/.test(name);
 
 function portFor(recorded: readonly LabComponent[], name: string): number | undefined {
   return recorded.find((c) => c.name === name)?.port;
@@ -152,6 +158,10 @@ export async function runLab(o: LabOptions): Promise<RunningLab> {
       const name = `host-${i}`;
       hostStarts.push(hostPort(name, i).then((port) => startLabHostAgent({ name, dataDir: hostDataDir(dir, name), port, logDir })));
     }
+    for (let n = 2; o.hosts > 0 && n <= o.managers; n++) {
+      const name = managerHostName(n);
+      hostStarts.push(hostPort(name, 20 + n).then((port) => startLabHostAgent({ name, dataDir: hostDataDir(dir, name), port, logDir })));
+    }
     const settled = await Promise.allSettled([...managerStarts, ...hostStarts]);
     for (const s of settled.slice(0, o.managers)) if (s.status === 'fulfilled') managers.push(s.value as LabManagerProcess);
     for (const s of settled.slice(o.managers)) if (s.status === 'fulfilled') hostsByName.set((s.value as LabHostProcess).name, s.value as LabHostProcess);
@@ -164,12 +174,19 @@ export async function runLab(o: LabOptions): Promise<RunningLab> {
     const anon = new LabManagerClient(first.url, first.thumbprint);
     const { api, profilePath } = await labSession(anon, dir, managerDataDir(dir, 1));
     const provider = await ensureKeyProvider(api, kms.dataDir, kms.servers);
-    const inventory = await ensureInventory(api, [...hostsByName.values()], sharedDir);
-    // Further managers share the key provider (same KMS, same client identity), no hosts.
+    const inventory = await ensureInventory(api, [...hostsByName.values()].filter((h) => !isManagerHost(h.name)), sharedDir);
+    // Further managers share the key provider (same KMS, same client identity: the KMS lets a
+    // client read only keys of its own identity) and get one host on the same shared directory,
+    // so VMs migrate and clone between the managers.
     for (const [i, m] of managers.slice(1).entries()) {
       const n = i + 2;
       const s = await labSession(new LabManagerClient(m.url, m.thumbprint), dir, managerDataDir(dir, n), join(dir, `profile-manager-${n}.json`));
       await ensureKeyProvider(s.api, kms.dataDir, kms.servers);
+      const own = hostsByName.get(managerHostName(n));
+      if (own !== undefined) {
+        await ensureInventory(s.api, [own], sharedDir, { demoVm: false });
+        o.log(`lab: manager-${n} has host ${own.name} ${own.url} on datastore shared (${sharedDir})`);
+      }
     }
     const consoleUrl = `${first.url}/`;
     await saveRun('ready', consoleUrl);
@@ -178,7 +195,10 @@ export async function runLab(o: LabOptions): Promise<RunningLab> {
       adminPasswordFile: initialAdminPasswordFile(managerDataDir(dir, 1)),
       profilePath, kms, provider, inventory, managers,
       get hosts() {
-        return [...hostsByName.values()];
+        return [...hostsByName.values()].filter((h) => !isManagerHost(h.name));
+      },
+      get managerHosts() {
+        return [...hostsByName.values()].filter((h) => isManagerHost(h.name)).map((h) => ({ manager: `manager-${h.name.slice('host-m'.length)}`, host: h }));
       },
       stopRequested,
       async stop() {
