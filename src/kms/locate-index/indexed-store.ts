@@ -19,8 +19,8 @@ function changeFeedOf(store: KeyStore): ChangeFeed | undefined {
 }
 
 /**
- * KeyStore decorator that keeps a LocateIndex current: built from `list()` on the first Locate,
- * then every insert and update through this store goes into it; on a shared store (etcd) the
+ * KeyStore decorator that keeps a LocateIndex current: built from `list()` when it is made (the
+ * KMS's start; a Locate arriving first waits for it), then every insert and update through this store goes into it; on a shared store (etcd) the
  * other nodes' writes are read back (authenticated, through the wrapped store) before each Locate.
  */
 export class IndexedKeyStore implements KeyStore {
@@ -30,9 +30,19 @@ export class IndexedKeyStore implements KeyStore {
   #built: Promise<void> | undefined;
   #cursor: string | undefined;
 
+  /** Starts building the index at once (the KMS's start), so the first Locate does not wait for it. */
   constructor(inner: KeyStore) {
     this.#inner = inner;
     this.#feed = changeFeedOf(inner);
+    this.#ensureBuilt().catch(() => {}); // a failed build is retried by the next Locate
+  }
+
+  #ensureBuilt(): Promise<void> {
+    this.#built ??= this.#build().catch((err: unknown) => {
+      this.#built = undefined;
+      throw err;
+    });
+    return this.#built;
   }
 
   get kind(): string {
@@ -43,7 +53,7 @@ export class IndexedKeyStore implements KeyStore {
     return this.#inner;
   }
 
-  /** Objects indexed so far (0 until the first Locate). */
+  /** Objects indexed so far. */
   get indexedCount(): number {
     return this.#index.size;
   }
@@ -87,11 +97,7 @@ export class IndexedKeyStore implements KeyStore {
 
   /** The objects `q` matches, from the index (built on first use, then brought up to date). */
   async locate(q: LocateQuery): Promise<LocateMatches> {
-    this.#built ??= this.#build().catch((err: unknown) => {
-      this.#built = undefined;
-      throw err;
-    });
-    await this.#built;
+    await this.#ensureBuilt();
     await this.#catchUp();
     return this.#index.locate(q);
   }

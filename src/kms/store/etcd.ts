@@ -217,6 +217,32 @@ export class EtcdKeyStore implements KeyStore {
     });
   }
 
+  /**
+   * The ids of the objects written after etcd revision `cursor` (none when undefined) and the
+   * current revision as the next cursor: the feed that keeps each node's Locate index current
+   * with the other nodes' writes (locate-index/indexed-store.ts). Keys only, at one revision.
+   */
+  async changedIds(cursor: string | undefined): Promise<{ cursor: string; ids: string[] }> {
+    const start = Buffer.from(`${this.prefix}obj/`, 'utf8');
+    const end = Buffer.from(`${this.prefix}obj0`, 'utf8');
+    return this.retry('changes', async (deadline) => {
+      if (cursor === undefined) return { cursor: (await this.client.kv.range({ key: start, range_end: end, count_only: true }, { deadline })).header.revision, ids: [] };
+      const ids: string[] = [];
+      let from = start;
+      let revision: string | undefined;
+      for (;;) {
+        const page = { key: from, range_end: end, keys_only: true, min_mod_revision: (BigInt(cursor) + 1n).toString(), limit: LIST_PAGE };
+        const res = await this.client.kv.range({ ...page, ...(revision === undefined ? {} : { revision }) }, { deadline });
+        revision ??= res.header.revision;
+        for (const kv of res.kvs) ids.push(kv.key.subarray(start.length).toString('utf8'));
+        const last = res.kvs[res.kvs.length - 1];
+        if (!res.more || last === undefined) break;
+        from = Buffer.concat([last.key, Buffer.from([0])]);
+      }
+      return { cursor: revision, ids };
+    });
+  }
+
   async readMeta(name: string): Promise<string | undefined> {
     checkMeta(name);
     const key = Buffer.from(`${this.prefix}meta/${name}`, 'utf8');

@@ -15,7 +15,7 @@ import type { openHarness } from '../harness.js';
 /** Small KMIP calls on a test harness (KeyServer on SQLite), one batch item each. */
 export type Harness = Awaited<ReturnType<typeof openHarness>>;
 
-export function ops(h: Harness, who = 'alice') {
+export function ops(h: Pick<Harness, 'send'>, who = 'alice') {
   const one = async (operation: number, payload: TtlvItem): Promise<ResponseBatchItem> => {
     const r = await h.send(who, [{ operation, payload }], { version: { major: 1, minor: 4 } });
     const item = r.batchItems[0];
