@@ -1,3 +1,4 @@
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stopAll } from '../../helpers/process.js';
@@ -78,10 +79,15 @@ describe('live migration between two host agents', () => {
   it('plain A → B for a plain VM', async () => {
     const p = await h.a.c.call<Vm>('POST', '/v1/vms', { name: 'p1', datastore: 'shared', memoryMiB: 64, disks: [{ sizeBytes: 1 << 20 }] });
     await h.a.c.call('POST', `/v1/vms/${p.uuid}/power`, { action: 'on' });
+    // (the disk I/O also lets the firmware settle before the RAM is filled)
+    await h.a.c.call('POST', `/v1/vms/${p.uuid}/qemu-io`, { disk: 0, command: 'write -P 0x6a 0 64k' });
+    await h.a.c.call('POST', `/v1/vms/${p.uuid}/qemu-io`, { disk: 0, command: 'flush' });
     const pram = await fillRam(h.a, p.uuid);
     const r = await migrate(h.a, h.b, p.uuid, p.vmx, 'plain');
     expect(r).toMatchObject({ channel: 'plain', encrypted: false });
     expect((await readRam(h.b, p.uuid)).equals(pram)).toBe(true);
+    const out = await h.b.c.call<{ output: string }>('POST', `/v1/vms/${p.uuid}/qemu-io`, { disk: 0, command: 'read -P 0x6a 0 64k' });
+    expect(out.output).toContain('read 65536/65536');
     await h.b.c.call('POST', `/v1/vms/${p.uuid}/power`, { action: 'off' });
   });
 
@@ -90,5 +96,9 @@ describe('live migration between two host agents', () => {
     const keys = [...oneTimeKeys, ...Object.values(h.keys)];
     expect(await scanForKeys(dir.path, pids, keys)).toEqual([]);
     expect(await scanForKeys(h.a.ramDir, [], oneTimeKeys)).toEqual([]);
+    // the PSK directories on tmpfs are gone (any left by another run hold none of our keys)
+    for (const d of (await readdir('/dev/shm')).filter((n) => n.startsWith('vmcrypt-psk-'))) {
+      expect(await scanForKeys(join('/dev/shm', d), [], oneTimeKeys).catch(() => [])).toEqual([]);
+    }
   });
 });

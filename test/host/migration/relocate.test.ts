@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,7 +25,8 @@ describe('storage migration (POST /v1/vms/{uuid}/relocate)', () => {
 
   beforeAll(async () => {
     dir = await tempDir('vmcrypt-reloc-');
-    const agent = await startAgentProcess(join(dir.path, 'data'), 'esx-s');
+    // this host cannot encrypt migrations: storage migration does not need it
+    const agent = await startAgentProcess(join(dir.path, 'data'), 'esx-s', ['--no-migrate-encryption']);
     c = await pairedClient(agent, await makeManagerIdentity());
     await c.call('POST', '/v1/host/crypto-mode', { mode: 'prepared' });
     await c.call('POST', '/v1/keys', { keys: [{ keyId: 'kek', key: randomBytes(32).toString('base64') }, { keyId: 'hk', key: randomBytes(32).toString('base64') }] });
@@ -41,6 +42,13 @@ describe('storage migration (POST /v1/vms/{uuid}/relocate)', () => {
   afterAll(async () => {
     await stopAll();
     await dir?.remove();
+  });
+
+  it('--no-migrate-encryption: the host offers only plain migrations and refuses the encrypted channels', async () => {
+    expect((await c.call<{ migration: unknown }>('GET', '/v1/host')).migration).toEqual({ encryption: false, channels: ['plain'] });
+    const req = { migrationId: randomUUID(), vmId: vm.uuid, vmxPath: vm.vmx, key: randomBytes(32), nonce: randomBytes(8) };
+    await expect(c.migrationIncoming({ ...req, channel: 'qemu-psk' })).rejects.toMatchObject({ code: 'HOST_RULE' });
+    await expect(c.migrateVm(vm.uuid, { ...req, endpoint: { host: '127.0.0.1', port: 9 }, channel: 'tunnel' })).rejects.toMatchObject({ code: 'HOST_RULE' });
   });
 
   it('refuses the datastore the VM is on, and an unknown one', async () => {
