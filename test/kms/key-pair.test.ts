@@ -1,11 +1,12 @@
 import { createHash, createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attr, AttributeName, type Attribute } from '../../src/kmip/attributes.js';
-import { CryptographicAlgorithm as Alg, CryptographicUsageMask as Usage, HashingAlgorithm, KeyFormatType as F, LinkType, ObjectType, ResultReason, ResultStatus } from '../../src/kmip/enums.js';
+import { CryptographicAlgorithm as Alg, CryptographicUsageMask as Usage, HashingAlgorithm, KeyFormatType as F, LinkType, ObjectType, ResultReason, ResultStatus, State } from '../../src/kmip/enums.js';
 import { Operation } from '../../src/kmip/operation-codes.js';
 import { decodeCreateKeyPairResponse, encodeCreateKeyPairRequest } from '../../src/kmip/payloads/create-key-pair.js';
 import { decodeGetAttributesResponse, encodeGetAttributesRequest } from '../../src/kmip/payloads/get-attributes.js';
 import { decodeGetObjectResponse, encodeGetRequest } from '../../src/kmip/payloads/get.js';
+import { decodeLocateResponse, encodeLocateRequest } from '../../src/kmip/payloads/locate.js';
 import { Tag } from '../../src/kmip/tags.js';
 import { Fields } from '../../src/kmip/ttlv/index.js';
 import { openHarness } from './harness.js';
@@ -103,6 +104,9 @@ describe('Create Key Pair (KMIP 1.4 §4.2)', () => {
     expect(rec?.sealedKey?.includes(priv.bytes.subarray(-32))).toBe(false);
     const other = await h.send('mallory', [{ operation: Operation.Get, payload: encodeGetRequest({ uniqueIdentifier: r.privateKeyUniqueIdentifier }) }]);
     expect(other.batchItems[0]?.resultReason).toBe(ResultReason.PermissionDenied);
+    // Located by type and name, like any object.
+    const located = await h.send('alice', [{ operation: Operation.Locate, payload: encodeLocateRequest({ attributes: [attr.enumeration(AttributeName.ObjectType, ObjectType.PublicKey), attr.name(`pub-${alg}-${bits}`)] }) }]);
+    expect(decodeLocateResponse(located.batchItems[0]?.payload).uniqueIdentifiers).toEqual([r.publicKeyUniqueIdentifier]);
     // Audited: the private key's id.
     expect(h.audit.entries.some((l) => l.operation === 'CreateKeyPair' && l.objectId === r.privateKeyUniqueIdentifier)).toBe(true);
   });
@@ -118,6 +122,26 @@ describe('Create Key Pair (KMIP 1.4 §4.2)', () => {
     const r = await createPair([attr.enumeration(AttributeName.CryptographicAlgorithm, Alg.EC), attr.int(AttributeName.CryptographicLength, 256)]);
     expect(value(await attributes(r.privateKeyUniqueIdentifier), AttributeName.CryptographicUsageMask)?.value).toBe(Usage.Sign);
     expect(value(await attributes(r.publicKeyUniqueIdentifier), AttributeName.CryptographicUsageMask)?.value).toBe(Usage.Verify);
+  });
+
+  it('destroys the private key when the public key cannot be stored (no half pair with key material)', async () => {
+    const store = h.store as { insert: typeof h.store.insert };
+    const insert = store.insert.bind(h.store);
+    let inserts = 0;
+    store.insert = async (r) => {
+      if (++inserts === 2) throw new Error('disk full');
+      return insert(r);
+    };
+    let r;
+    try {
+      r = await h.send('alice', [pairItem([attr.enumeration(AttributeName.CryptographicAlgorithm, Alg.EC), attr.int(AttributeName.CryptographicLength, 256)])]);
+    } finally {
+      store.insert = insert;
+    }
+    expect(r.batchItems[0]?.resultReason).toBe(ResultReason.GeneralFailure);
+    const last = (await h.store.list()).at(-1);
+    expect(last?.sealedKey).toBeNull();
+    expect(value(await attributes(last?.id ?? ''), AttributeName.State)?.value).toBe(State.Destroyed);
   });
 
   it.each([

@@ -1,14 +1,15 @@
 import { AttributeName as A, type Attribute } from '../../kmip/attributes.js';
-import { CryptographicAlgorithm as Alg, CryptographicUsageMask as Usage, KeyFormatType as F, LinkType, ObjectType } from '../../kmip/enums.js';
+import { CryptographicAlgorithm as Alg, CryptographicUsageMask as Usage, KeyFormatType as F, LinkType, ObjectType, State } from '../../kmip/enums.js';
 import { KmipError } from '../../kmip/errors.js';
 import { decodeCreateKeyPairRequest, encodeCreateKeyPairResponse } from '../../kmip/payloads/create-key-pair.js';
 import { Tag } from '../../kmip/tags.js';
 import { ttlv } from '../../kmip/ttlv/index.js';
-import type { OperationHandler } from '../context.js';
+import type { OpContext, OperationHandler } from '../context.js';
 import { keyFromDer, type AsymmetricObjectType } from '../keygen/asymmetric-formats.js';
 import { keyDigest } from '../keygen/digest.js';
 import { newKeyPair } from '../keygen/key-pair.js';
-import { enumValue } from '../managed-object.js';
+import { enumValue, setSingle } from '../managed-object.js';
+import { updateOwned } from '../object-access.js';
 import { insertNewObject, type NewObjectKind } from './new-object.js';
 import { algorithmFor } from './register-content.js';
 import { packKey } from './stored-content.js';
@@ -48,7 +49,12 @@ export const handleCreateKeyPair: OperationHandler = async (ctx, payload) => {
     };
     // Ids are random UUIDs drawn up front so each key can name the other; a collision is refused by the store.
     await insertNewObject(ctx, privId, [...privAttrs, linkAttribute(LinkType.PublicKeyLink, pubId)], kind(ObjectType.PrivateKey, Usage.Sign, privPlain.subarray(8)), privPlain);
-    await insertNewObject(ctx, pubId, [...pubAttrs, linkAttribute(LinkType.PrivateKeyLink, privId)], kind(ObjectType.PublicKey, Usage.Verify, pair.publicDer), pubPlain);
+    try {
+      await insertNewObject(ctx, pubId, [...pubAttrs, linkAttribute(LinkType.PrivateKeyLink, privId)], kind(ObjectType.PublicKey, Usage.Verify, pair.publicDer), pubPlain);
+    } catch (err) {
+      await destroyHalfPair(ctx, privId);
+      throw err;
+    }
   } finally {
     privPlain.fill(0);
     pubPlain.fill(0);
@@ -56,6 +62,23 @@ export const handleCreateKeyPair: OperationHandler = async (ctx, payload) => {
   ctx.batch.idPlaceholder = privId;
   return { objectId: privId, payload: encodeCreateKeyPairResponse({ privateKeyUniqueIdentifier: privId, publicKeyUniqueIdentifier: pubId }) };
 };
+
+/**
+ * A private key whose public half could not be stored: its content is deleted and it is marked
+ * Destroyed (best effort: if the store is down, this fails too and the key stays, with a Link to
+ * an id that does not exist).
+ */
+async function destroyHalfPair(ctx: OpContext, privId: string): Promise<void> {
+  try {
+    await updateOwned(ctx, privId, (o) => {
+      setSingle(o.attributes, A.State, ttlv.enumeration(Tag.AttributeValue, State.Destroyed));
+      setSingle(o.attributes, A.DestroyDate, ttlv.date(Tag.AttributeValue, ctx.deps.now()));
+      return { sealedKey: null };
+    });
+  } catch {
+    // The original failure is what the client gets.
+  }
+}
 
 /** The value both keys' attributes give `name`; Invalid Field if missing or different. */
 function agreed(a: readonly Attribute[], b: readonly Attribute[], name: string): number {
