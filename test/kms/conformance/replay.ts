@@ -25,6 +25,8 @@ export type Exchange = (request: Buffer) => Promise<Buffer>;
 
 const OP = {
   Create: 0x01,
+  Register: 0x03,
+  Encrypt: 0x1f,
   Query: 0x18,
   CreateKeyPair: 0x02,
   DeriveKey: 0x05,
@@ -43,6 +45,9 @@ const CONVENTIONAL: readonly (readonly [string, number])[] = [
   ['IV_COUNTER_NONCE', tagOf('IVCounterNonce')],
   ['CORRELATION_VALUE', tagOf('CorrelationValue')],
 ];
+const PUBLIC_KEY = 0x03; // Object Type
+/** Public keys registered in this run (module-wide: ids are unique per server). */
+const publicKeys = new Set<string>();
 const UID_TAGS = new Set<number>([Tag.UniqueIdentifier, Tag.PrivateKeyUniqueIdentifier, Tag.PublicKeyUniqueIdentifier]);
 
 function* items(t: TtlvItem): Generator<TtlvItem> {
@@ -58,7 +63,8 @@ const batchItems = (t: TtlvItem): TtlvItem[] => (t.type === 'Structure' ? t.valu
  * Replays an OASIS KMIP XML test case: every RequestMessage in order, each answer compared with
  * the ResponseMessage that follows it (compare.ts says what is not compared). Keys the server
  * generated (Create, Create Key Pair, Derive Key, Re-key) have random bytes: responses about them
- * are compared without their ByteStrings, as are RNG Retrieve answers.
+ * are compared without their ByteStrings, as are RNG Retrieve answers and Encrypt answers with
+ * a public key (RSA OAEP and PKCS#1 v1.5 encryption are randomized).
  */
 export async function replayFile(path: string, exchange: Exchange, opts: { label?: string; generated?: Set<string> } = {}): Promise<ReplayResult> {
   const label = opts.label ?? path;
@@ -102,8 +108,17 @@ async function runStep(
     const op = operationsIn(bi)[0];
     if (op !== undefined && GENERATING.has(op)) for (const u of uidsIn(bi)) generated.add(u);
   }
+  const reqItems = batchItems(request);
+  batchItems(response).forEach((bi, i) => {
+    // RSA encryption (OAEP, PKCS#1 v1.5) is randomized (RFC 8017 §7): remember public keys.
+    const rq = reqItems[i];
+    if (rq !== undefined && operationsIn(bi)[0] === OP.Register && [...items(rq)].some((t) => t.tag === Tag.ObjectType && t.value === PUBLIC_KEY)) {
+      for (const u of uidsIn(bi)) publicKeys.add(u);
+    }
+  });
   const mentioned = [...uidsIn(request), ...uidsIn(response)];
-  const variableBytes = mentioned.some((u) => generated.has(u)) || operationsIn(request).includes(OP.RNGRetrieve);
+  const randomized = operationsIn(request).includes(OP.Encrypt) && uidsIn(request).some((u) => publicKeys.has(u));
+  const variableBytes = mentioned.some((u) => generated.has(u)) || operationsIn(request).includes(OP.RNGRetrieve) || randomized;
   const diffs = compareResponse(exp, response, { vars, variableBytes });
   for (const [name, tag] of CONVENTIONAL) {
     const last = [...items(response)].filter((i) => i.tag === tag).pop();
