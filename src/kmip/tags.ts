@@ -220,6 +220,7 @@ export const Tag = {
   MaskGeneratorHashingAlgorithm: 0x420102,
   PSource: 0x420103,
   TrailerField: 0x420104,
+  DigestedData: 0x420107,
   // KMIP 1.4
   Sensitive: 0x420120,
   AlwaysSensitive: 0x420121,

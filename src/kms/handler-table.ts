@@ -20,6 +20,8 @@ import { handleDeriveKey } from './handlers/derive-key.js';
 import { handleEncrypt } from './handlers/encrypt.js';
 import { handleMac } from './handlers/mac.js';
 import { handleMacVerify } from './handlers/mac-verify.js';
+import { handleSign } from './handlers/sign.js';
+import { handleSignatureVerify } from './handlers/signature-verify.js';
 import { withKeyUnwrapping } from './key-wrap/unwrap-on-register.js';
 import { withKeyWrapping } from './key-wrap/wrap-on-get.js';
 
@@ -45,5 +47,7 @@ export const operationHandlers: ReadonlyMap<number, OperationHandler> = new Map<
   [Operation.Decrypt, handleDecrypt],
   [Operation.MAC, handleMac],
   [Operation.MACVerify, handleMacVerify],
+  [Operation.Sign, handleSign],
+  [Operation.SignatureVerify, handleSignatureVerify],
   [Operation.DeriveKey, handleDeriveKey],
 ]);

@@ -5,7 +5,8 @@ import { decodeCryptographicParameters, type CryptographicParameters } from '../
 import type { OpContext } from '../context.js';
 import { enumValue, firstValue, stateOf, type ManagedObject } from '../managed-object.js';
 import { loadOwned } from '../object-access.js';
-import { unpackContent } from '../handlers/stored-content.js';
+import type { KeyObject } from 'node:crypto';
+import { storedKeyObject, unpackContent } from '../handlers/stored-content.js';
 
 /**
  * Protect operations (Encrypt, Sign, MAC, Derive Key, wrapping) need an Active key; process
@@ -27,6 +28,8 @@ export interface KeyForUse {
   readonly objectType: number;
   readonly algorithm: number | undefined;
   readonly material: Buffer;
+  /** A public or private key, as OpenSSL holds it (`material` is then empty). */
+  readonly keyObject?: KeyObject;
   /** The key's Cryptographic Parameters attribute, the default of a request that gives none. */
   readonly parameters: CryptographicParameters | undefined;
 }
@@ -74,7 +77,16 @@ export function keyForUse(ctx: OpContext, obj: ManagedObject, rule: KeyUseRule):
   const algorithm = enumValue(obj.attributes, A.CryptographicAlgorithm) ?? (objectType === ObjectType.SymmetricKey ? CryptographicAlgorithm.AES : undefined);
   const paramsAttr = firstValue(obj.attributes, A.CryptographicParameters);
   const parameters = paramsAttr === undefined ? undefined : decodeCryptographicParameters(paramsAttr);
-  return { id, object: obj, objectType, algorithm, material: keyBytes(ctx, id, objectType, obj.record.sealedKey), parameters };
+  const base = { id, object: obj, objectType, algorithm, parameters };
+  if (objectType === ObjectType.PublicKey || objectType === ObjectType.PrivateKey) {
+    const plain = ctx.deps.sealer.unseal(id, obj.record.sealedKey);
+    try {
+      return { ...base, material: Buffer.alloc(0), keyObject: storedKeyObject(objectType, plain) };
+    } finally {
+      plain.fill(0);
+    }
+  }
+  return { ...base, material: keyBytes(ctx, id, objectType, obj.record.sealedKey) };
 }
 
 /** The key bytes of a stored symmetric key or secret data, as a fresh buffer. */

@@ -1,4 +1,5 @@
-import { CryptographicUsageMask } from '../../kmip/enums.js';
+import { CryptographicUsageMask, ObjectType } from '../../kmip/enums.js';
+import { rsaOaepDecrypt } from '../crypto-services/asymmetric.js';
 import { decodeDecryptRequest, encodeDecryptResponse } from '../../kmip/payloads/decrypt.js';
 import type { OperationHandler } from '../context.js';
 import { loadKeyForUse } from '../crypto-services/key-use.js';
@@ -6,7 +7,8 @@ import { requiredData, requireKmip12, requireSingleShot } from '../crypto-servic
 import { symmetricDecrypt } from '../crypto-services/symmetric-cipher.js';
 
 /**
- * Decrypt (KMIP 1.4 §4.30): an Active, Deactivated or Compromised key with the Decrypt usage bit.
+ * Decrypt (KMIP 1.4 §4.30): an Active, Deactivated or Compromised key with the Decrypt usage bit —
+ * symmetric, or an RSA private key (OAEP).
  * The plaintext is listed in `secrets`, zeroed once the response is encoded.
  */
 export const handleDecrypt: OperationHandler = async (ctx, payload) => {
@@ -14,7 +16,16 @@ export const handleDecrypt: OperationHandler = async (ctx, payload) => {
   requireKmip12(ctx.version, 'Decrypt');
   requireSingleShot(req, 'Decrypt');
   const data = requiredData(req.data, 'Decrypt');
-  const key = await loadKeyForUse(ctx, req.uniqueIdentifier, { use: 'process', mask: CryptographicUsageMask.Decrypt, operation: 'Decrypt' });
+  const key = await loadKeyForUse(ctx, req.uniqueIdentifier, {
+    use: 'process',
+    mask: CryptographicUsageMask.Decrypt,
+    operation: 'Decrypt',
+    objectTypes: [ObjectType.SymmetricKey, ObjectType.PrivateKey],
+  });
+  if (key.keyObject !== undefined) {
+    const plain = rsaOaepDecrypt(key.keyObject, req.cryptographicParameters ?? key.parameters ?? {}, data);
+    return { objectId: key.id, secrets: [plain], payload: encodeDecryptResponse({ uniqueIdentifier: key.id, data: plain }) };
+  }
   try {
     const plain = symmetricDecrypt({
       algorithm: key.algorithm,

@@ -1,4 +1,5 @@
-import { CryptographicUsageMask } from '../../kmip/enums.js';
+import { CryptographicUsageMask, ObjectType } from '../../kmip/enums.js';
+import { rsaOaepEncrypt } from '../crypto-services/asymmetric.js';
 import { decodeEncryptRequest, encodeEncryptResponse } from '../../kmip/payloads/encrypt.js';
 import type { OperationHandler } from '../context.js';
 import { loadKeyForUse } from '../crypto-services/key-use.js';
@@ -6,7 +7,8 @@ import { requiredData, requireKmip12, requireSingleShot } from '../crypto-servic
 import { symmetricEncrypt } from '../crypto-services/symmetric-cipher.js';
 
 /**
- * Encrypt (KMIP 1.4 §4.29) with a managed symmetric key: AES GCM / CBC / CTR / ECB (3DES CBC/ECB),
+ * Encrypt (KMIP 1.4 §4.29) with a managed symmetric key: AES GCM / CBC / CTR / ECB (3DES CBC/ECB), or
+ * RSA-OAEP with a public key;
  * Cryptographic Parameters from the request or else the key's attribute; an Active key with the
  * Encrypt usage bit. The key bytes are zeroed before returning; the plaintext is wiped with the request.
  */
@@ -15,7 +17,16 @@ export const handleEncrypt: OperationHandler = async (ctx, payload) => {
   requireKmip12(ctx.version, 'Encrypt');
   requireSingleShot(req, 'Encrypt');
   const data = requiredData(req.data, 'Encrypt');
-  const key = await loadKeyForUse(ctx, req.uniqueIdentifier, { use: 'protect', mask: CryptographicUsageMask.Encrypt, operation: 'Encrypt' });
+  const key = await loadKeyForUse(ctx, req.uniqueIdentifier, {
+    use: 'protect',
+    mask: CryptographicUsageMask.Encrypt,
+    operation: 'Encrypt',
+    objectTypes: [ObjectType.SymmetricKey, ObjectType.PublicKey],
+  });
+  if (key.keyObject !== undefined) {
+    const out = rsaOaepEncrypt(key.keyObject, req.cryptographicParameters ?? key.parameters ?? {}, data);
+    return { objectId: key.id, payload: encodeEncryptResponse({ uniqueIdentifier: key.id, data: out }) };
+  }
   try {
     const out = symmetricEncrypt(
       {

@@ -1,8 +1,9 @@
-import { BlockCipherMode, CryptographicUsageMask, WrappingMethod } from '../../kmip/enums.js';
+import { BlockCipherMode, CryptographicUsageMask, HashingAlgorithm, ObjectType, PaddingMethod, WrappingMethod } from '../../kmip/enums.js';
 import { KmipError } from '../../kmip/errors.js';
 import type { CryptographicParameters } from '../../kmip/payloads/crypto-parameters.js';
 import type { KeyInformation } from '../../kmip/payloads/key-wrapping.js';
 import type { OpContext } from '../context.js';
+import { rsaOaepDecrypt, rsaOaepEncrypt } from '../crypto-services/asymmetric.js';
 import { loadKeyForUse, type KeyForUse } from '../crypto-services/key-use.js';
 import { aesKeyUnwrap, aesKeyWrap, type AesKeyWrapVariant } from './aes-key-wrap.js';
 
@@ -13,6 +14,8 @@ export async function loadWrappingKey(ctx: OpContext, info: KeyInformation | und
     use: direction === 'wrap' ? 'protect' : 'process',
     mask: direction === 'wrap' ? CryptographicUsageMask.WrapKey : CryptographicUsageMask.UnwrapKey,
     operation: direction === 'wrap' ? 'key wrapping' : 'key unwrapping',
+    // AES key wrap with a symmetric key; RSA-OAEP with a public key (wrap) / private key (unwrap).
+    objectTypes: [ObjectType.SymmetricKey, direction === 'wrap' ? ObjectType.PublicKey : ObjectType.PrivateKey],
   });
 }
 
@@ -24,6 +27,9 @@ export function checkWrappingMethod(method: number, macInfo: KeyInformation | un
 }
 
 /**
+ * An RSA wrapping key (a public key; a private key to unwrap) wraps with RSA-OAEP (RFC 8017 §7.1,
+ * Hashing Algorithm default SHA-1, MGF1 with the same hash).
+ *
  * The AES key wrap variant of the Cryptographic Parameters (the request's, else the wrapping
  * key's attribute): NIST Key Wrap = RFC 3394, AES Key Wrap Padding = RFC 5649; none named =
  * RFC 3394 when the value allows it (a multiple of 8 bytes, at least 16), RFC 5649 otherwise.
@@ -44,6 +50,10 @@ export interface WrapResult {
 
 export function wrapKeyValue(key: KeyForUse, requested: CryptographicParameters | undefined, plaintext: Buffer): WrapResult {
   const params = requested ?? key.parameters;
+  if (key.keyObject !== undefined) {
+    const oaep = { ...params, paddingMethod: PaddingMethod.OAEP, hashingAlgorithm: params?.hashingAlgorithm ?? HashingAlgorithm.SHA1 };
+    return { wrapped: rsaOaepEncrypt(key.keyObject, oaep, plaintext), parameters: oaep };
+  }
   let variant = variantOf(params);
   variant ??= plaintext.length >= 16 && plaintext.length % 8 === 0 ? 'rfc3394' : 'rfc5649';
   const blockCipherMode = variant === 'rfc3394' ? BlockCipherMode.NISTKeyWrap : BlockCipherMode.AESKeyWrapPadding;
@@ -52,6 +62,7 @@ export function wrapKeyValue(key: KeyForUse, requested: CryptographicParameters 
 
 /** Unwraps with the named variant, or (none named) RFC 3394 then RFC 5649: each has its own integrity check. */
 export function unwrapKeyValue(key: KeyForUse, requested: CryptographicParameters | undefined, wrapped: Buffer): Buffer {
+  if (key.keyObject !== undefined) return rsaOaepDecrypt(key.keyObject, requested ?? key.parameters ?? {}, wrapped);
   const variant = variantOf(requested ?? key.parameters);
   if (variant !== undefined) return aesKeyUnwrap(key.material, wrapped, variant);
   try {
