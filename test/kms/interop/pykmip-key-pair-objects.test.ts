@@ -46,6 +46,7 @@ describe('PyKMIP client: key pairs, certificates, asymmetric keys, 3DES, split k
       signature_verified: true,
       private_mask: 1, // Sign, as asked
     });
+    expect(r.ec_key_pair).toEqual(['X_509', 'PKCS_8', 256, 'verified']);
     expect(r.certificate).toEqual({ class: 'X509Certificate', same_value: true });
     expect(r.rsa_private_pkcs8).toEqual({ class: 'PrivateKey', same_value: true, format: 'PKCS_8', algorithm: 'RSA', length: 2048 });
     expect(r.rsa_public_pkcs1).toEqual({ class: 'PublicKey', same_value: true, format: 'PKCS_1', algorithm: 'RSA', length: 2048 });

@@ -68,6 +68,13 @@ with client:
         "private_mask": mask,
     }
 
+    # Create Key Pair: EC P-256 (ECDSA across the pair; the public key comes as X.509).
+    ec_pub_id, ec_priv_id = client.create_key_pair(enums.CryptographicAlgorithm.EC, 256)
+    ec_pub, ec_priv = client.get(ec_pub_id), client.get(ec_priv_id)
+    ec_signature = serialization.load_der_private_key(ec_priv.value, None, backend).sign(b"vmcrypt", ec.ECDSA(hashes.SHA256()))
+    serialization.load_der_public_key(ec_pub.value, backend).verify(ec_signature, b"vmcrypt", ec.ECDSA(hashes.SHA256()))
+    out["ec_key_pair"] = [ec_pub.key_format_type.name, ec_priv.key_format_type.name, ec_pub.cryptographic_length, "verified"]
+
     # Register/Get: certificate, RSA and EC private and public keys.
     rsa_key = rsa.generate_private_key(65537, 2048, backend)
     ec_key = ec.generate_private_key(ec.SECP384R1(), backend)
