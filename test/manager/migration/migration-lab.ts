@@ -25,8 +25,8 @@ export interface MigrationLab {
   readonly m2: ManagerProcess;
   /** Host ids by agent name (esx4's in manager 2). */
   readonly hostIds: Readonly<Record<string, string>>;
-  /** Datastore `shared` in each manager. */
-  readonly datastore: { readonly m1: string; readonly m2: string };
+  /** Datastore `shared` in each manager; `shared2` (a second directory) on esx1 and esx2 of manager 1. */
+  readonly datastore: { readonly m1: string; readonly m2: string; readonly m1second: string };
   /** The agent, through the client certificate of the manager it is paired with. */
   host(name: string): HostClient;
   stop(): Promise<void>;
@@ -43,6 +43,7 @@ export async function startMigrationLab(): Promise<MigrationLab> {
   const root = await mkdtemp(join(tmpdir(), 'vmcrypt-migr-'));
   const sharedPath = join(root, 'shared');
   await mkdir(sharedPath, { recursive: true });
+  await mkdir(join(root, 'shared2'), { recursive: true });
   const data = await makeKmsDataDir();
   const kms = await kmsNode('kms1', data);
   const names = ['esx1', 'esx2', 'esx3', 'esx4'];
@@ -68,12 +69,13 @@ export async function startMigrationLab(): Promise<MigrationLab> {
   await waitFor('hosts connected', async () => (await connected(m1.admin, ['esx1', 'esx2', 'esx3'].map((n) => hostIds[n] ?? ''))) && connected(m2.admin, [hostIds['esx4'] ?? '']), 30_000, 200);
   const ds1 = await m1.admin.post<{ id: string }>('/api/datastores', { name: 'shared', path: sharedPath, hostIds: ['esx1', 'esx2', 'esx3'].map((n) => hostIds[n]) });
   const ds2 = await m2.admin.post<{ id: string }>('/api/datastores', { name: 'shared', path: sharedPath, hostIds: [hostIds['esx4']] });
+  const ds3 = await m1.admin.post<{ id: string }>('/api/datastores', { name: 'shared2', path: join(root, 'shared2'), hostIds: ['esx1', 'esx2'].map((n) => hostIds[n]) });
   const certs = async (m: ManagerProcess) => ({
     certPem: await readFile(join(m.dataDir, 'tls', 'host-client.crt'), 'utf8'), keyPem: await readFile(join(m.dataDir, 'tls', 'host-client.key'), 'utf8'),
   });
   const [c1, c2] = await Promise.all([certs(m1), certs(m2)]);
   return {
-    root, sharedPath, kms, m1, m2, hostIds, datastore: { m1: ds1.id, m2: ds2.id },
+    root, sharedPath, kms, m1, m2, hostIds, datastore: { m1: ds1.id, m2: ds2.id, m1second: ds3.id },
     host(name) {
       const a = agents[names.indexOf(name)];
       if (a === undefined) throw new Error(`no agent ${name}`);

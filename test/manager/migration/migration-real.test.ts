@@ -87,6 +87,19 @@ describe('migration within one manager', () => {
     expect(await listed('esx3', vm)).toBe(true);
     expect(await listed('esx1', vm)).toBe(false);
   }, 120_000);
+
+  it('storage migration of a running encrypted VM (datastore only), then datastore + host at once; data intact', async () => {
+    const vm = await createVm(m1(), { name: 'mig-store', hostId: id('esx1'), datastoreId: lab.datastore.m1, policyId: 'vm-encryption', disks: [4 << 20] });
+    await m1().post(`/api/vms/${vm}/power-on`);
+    await writeGuestData(lab.host('esx1'), vm);
+    const st = await move(vm, { datastore: 'shared2' });
+    expect(st.result).toMatchObject({ mode: 'storage', hostId: id('esx1'), datastoreId: lab.datastore.m1second });
+    expect(await m1().get<VmJson>(`/api/vms/${vm}`)).toMatchObject({ datastoreId: lab.datastore.m1second, vmxPath: join(lab.root, 'shared2', 'mig-store', 'mig-store.vmx') });
+    expect(await guestDataIntact(lab.host('esx1'), vm)).toBe(true);
+    const both = await move(vm, { host: 'esx2', datastore: 'shared' });
+    expect(both.result).toMatchObject({ mode: 'live', encrypted: true, hostId: id('esx2'), datastoreId: lab.datastore.m1 });
+    expect(await guestDataIntact(lab.host('esx2'), vm)).toBe(true);
+  }, 120_000);
 });
 
 describe('across managers sharing the key provider', () => {
