@@ -10,6 +10,7 @@ import { attributeNameOf, leafValue, nowOffset, type Bindings } from './xml-ttlv
  *    (a later request or response uses the bound value; a second sight must be equal);
  *  - Result Message text (free text of the reference server; present or not);
  *  - Located Items when the case has none (KMIP 1.4 §4.9 lets a server send it anyway);
+ *  - the value of a Random Number Generator attribute (it names the server's own generator);
  *  - what a Query answers about the server (operations, object types, vendor, server information):
  *    replay.ts checks that the operations the test case uses are listed;
  *  - ByteStrings when `variableBytes` (responses about a key the server generated: its material,
@@ -26,6 +27,12 @@ export interface CompareContext {
 const IGNORED = new Set([tagOf('ResultMessage')]);
 /** KMIP does not order the attributes of Get Attributes nor the names of Get Attribute List. */
 const LOCATED_ITEMS = tagOf('LocatedItems');
+/**
+ * Attributes whose value describes the server that answers (KMIP 1.4 §3.44: the Random Number
+ * Generator "SHALL be set by the server depending on which random number generator was used"):
+ * present, a structure, but not compared with the reference server's.
+ */
+const SERVER_SPECIFIC = new Set(['Random Number Generator']);
 const QUERY_FIELDS = new Set(['Operation', 'ObjectType', 'VendorIdentification', 'ServerInformation', 'ApplicationNamespace', 'ExtensionInformation'].map(tagOf));
 const UNORDERED = new Set([tagOf('Attribute'), tagOf('AttributeName')]);
 
@@ -58,6 +65,7 @@ function walk(exp: XmlNode, act: TtlvItem, ctx: CompareContext, path: string, at
   }
   if (act.type === 'Structure') {
     const inner = exp.name === 'Attribute' ? attributeNameOf(exp) : attributeName;
+    if (exp.name === 'AttributeValue' && attributeName !== undefined && SERVER_SPECIFIC.has(attributeName)) return;
     let e = exp.children.filter((c) => !IGNORED.has(tagOf(c.name)));
     let a = act.value.filter((c) => !IGNORED.has(c.tag));
     // KMIP 1.4 §4.9: "A server MAY elect to return the Located Items value even if Offset Items
