@@ -28,6 +28,7 @@ beforeAll(async () => {
 afterAll(async () => lab?.stop());
 
 let encVm = '';
+let plainVm = '';
 
 describe('migration within one manager', () => {
   it('live: a running encrypted VM moves esx1 → esx2 encrypted; keys follow; its data reads back on esx2; no crypto change accepted meanwhile', async () => {
@@ -59,6 +60,7 @@ describe('migration within one manager', () => {
 
   it('policy matrix: disabled / opportunistic / required × a host able / unable to encrypt (esx3)', async () => {
     const vm = await createVm(m1(), { name: 'mig-plain', hostId: id('esx1'), datastoreId: lab.datastore.m1, disks: [1 << 20] });
+    plainVm = vm;
     await m1().post(`/api/vms/${vm}/power-on`);
     const set = (mode: string) => m1().post(`/api/vms/${vm}/settings`, { migrateEncryption: mode });
     const before = await lastEventId(m1());
@@ -114,6 +116,11 @@ describe('across managers sharing the key provider', () => {
     expect(await guestDataIntact(lab.host('esx4'), encVm)).toBe(true);
     expect(await listed('esx2', encVm)).toBe(false);
     expect((await eventsOf(m2(), before, 'vm.migrated')).length).toBe(1);
+    // powered off (mig-plain, left on esx3): re-registered on esx4, no stream
+    const cold = await move(plainVm, { host: 'esx4', manager: peer() });
+    expect(cold.result).toMatchObject({ mode: 'cold', hostId: id('esx4') });
+    expect(await m2().get<VmJson>(`/api/vms/${plainVm}`)).toMatchObject({ hostId: id('esx4'), observed: { powerState: 'poweredOff' } });
+    expect(await listed('esx3', plainVm)).toBe(false);
   }, 120_000);
 
   it('clone to manager 2 with a shallow recrypt and with a decrypt of the copy', async () => {
