@@ -118,6 +118,12 @@ describe('Create Key Pair (KMIP 1.4 §4.2)', () => {
     expect(decodeGetObjectResponse(r.batchItems[1]?.payload).uniqueIdentifier).toBe(ids.privateKeyUniqueIdentifier);
   });
 
+  it('serves concurrent requests (generations queue for one of two slots)', async () => {
+    const common = [attr.enumeration(AttributeName.CryptographicAlgorithm, Alg.EC), attr.int(AttributeName.CryptographicLength, 256)];
+    const all = await Promise.all(Array.from({ length: 6 }, () => h.send('alice', [pairItem(common)])));
+    expect(all.map((r) => r.batchItems[0]?.resultStatus)).toEqual(Array(6).fill(ResultStatus.Success));
+  });
+
   it('defaults the usage masks to Sign (private) and Verify (public)', async () => {
     const r = await createPair([attr.enumeration(AttributeName.CryptographicAlgorithm, Alg.EC), attr.int(AttributeName.CryptographicLength, 256)]);
     expect(value(await attributes(r.privateKeyUniqueIdentifier), AttributeName.CryptographicUsageMask)?.value).toBe(Usage.Sign);
