@@ -98,6 +98,24 @@ function unsupported(objectType: number, format: number): KmipError {
 
 const b64 = (b: Buffer): string => b.toString('base64url');
 const unb64 = (s: string | undefined): Buffer => Buffer.from(s ?? '', 'base64url');
+/** JWK field of a Big Integer; the intermediate unsigned copy is zeroed. */
+const b64OfBig = (big: Buffer): string => {
+  const u = fromBigInteger(big);
+  try {
+    return b64(u);
+  } finally {
+    u.fill(0);
+  }
+};
+/** Big Integer of a JWK field; the intermediate decoded copy is zeroed. */
+const bigOfB64 = (s: string | undefined): Buffer => {
+  const u = unb64(s);
+  try {
+    return toBigInteger(u);
+  } finally {
+    u.fill(0);
+  }
+};
 
 const RSA_PRIVATE: readonly [number, keyof JsonWebKey][] = [
   [Tag.Modulus, 'n'],
@@ -114,21 +132,27 @@ function jwkFromTransparent(objectType: AsymmetricObjectType, format: number, f:
   if (format === F.TransparentRSAPrivateKey && objectType === ObjectType.PrivateKey) {
     const jwk: JsonWebKey = { kty: 'RSA' };
     // §2.1.7.3 lets a client send only some fields; OpenSSL (and so vmcrypt) needs the full CRT form.
-    for (const [tag, name] of RSA_PRIVATE) (jwk as Record<string, string>)[name] = b64(fromBigInteger(f.required(tag, 'BigInteger')));
+    for (const [tag, name] of RSA_PRIVATE) (jwk as Record<string, string>)[name] = b64OfBig(f.required(tag, 'BigInteger'));
     return jwk;
   }
   if (format === F.TransparentRSAPublicKey && objectType === ObjectType.PublicKey) {
-    return { kty: 'RSA', n: b64(fromBigInteger(f.required(Tag.Modulus, 'BigInteger'))), e: b64(fromBigInteger(f.required(Tag.PublicExponent, 'BigInteger'))) };
+    return { kty: 'RSA', n: b64OfBig(f.required(Tag.Modulus, 'BigInteger')), e: b64OfBig(f.required(Tag.PublicExponent, 'BigInteger')) };
   }
   const transparent = objectType === ObjectType.PrivateKey ? EC_PRIVATE_TRANSPARENT : EC_PUBLIC_TRANSPARENT;
   if (!transparent.includes(format)) throw unsupported(objectType, format);
   const curve = curveByRecommended(f.required(Tag.RecommendedCurve, 'Enumeration'));
   if (curve === undefined) throw new KmipError('KMIP_INVALID_FIELD', 'Recommended Curve is not supported (P-256, P-384, P-521)');
   if (objectType === ObjectType.PrivateKey) {
-    const d = padTo(fromBigInteger(f.required(Tag.D, 'BigInteger')), curve.bytes);
-    const ecdh = createECDH(curve.openssl);
-    ecdh.setPrivateKey(d);
-    return { ...pointJwk(curve, ecdh.getPublicKey()), d: b64(d) };
+    const unsigned = fromBigInteger(f.required(Tag.D, 'BigInteger'));
+    const d = padTo(unsigned, curve.bytes);
+    unsigned.fill(0);
+    try {
+      const ecdh = createECDH(curve.openssl);
+      ecdh.setPrivateKey(d);
+      return { ...pointJwk(curve, ecdh.getPublicKey()), d: b64(d) };
+    } finally {
+      d.fill(0);
+    }
   }
   return pointJwk(curve, f.required(Tag.QString, 'ByteString'));
 }
@@ -142,10 +166,10 @@ function pointJwk(curve: Curve, q: Buffer): JsonWebKey {
 }
 
 function transparentFromJwk(format: number, jwk: JsonWebKey, curve: Curve | undefined): TtlvItem[] {
-  if (format === F.TransparentRSAPrivateKey) return RSA_PRIVATE.map(([tag, name]) => ttlv.bigInt(tag, toBigInteger(unb64(jwk[name] as string | undefined))));
-  if (format === F.TransparentRSAPublicKey) return [ttlv.bigInt(Tag.Modulus, toBigInteger(unb64(jwk.n))), ttlv.bigInt(Tag.PublicExponent, toBigInteger(unb64(jwk.e)))];
+  if (format === F.TransparentRSAPrivateKey) return RSA_PRIVATE.map(([tag, name]) => ttlv.bigInt(tag, bigOfB64(jwk[name] as string | undefined)));
+  if (format === F.TransparentRSAPublicKey) return [ttlv.bigInt(Tag.Modulus, bigOfB64(jwk.n)), ttlv.bigInt(Tag.PublicExponent, bigOfB64(jwk.e))];
   if (curve === undefined) throw new KmipError('KMIP_GENERAL_FAILURE', 'EC key without a curve');
   const rc = ttlv.enumeration(Tag.RecommendedCurve, curve.recommended);
-  if (EC_PRIVATE_TRANSPARENT.includes(format)) return [rc, ttlv.bigInt(Tag.D, toBigInteger(unb64(jwk.d)))];
+  if (EC_PRIVATE_TRANSPARENT.includes(format)) return [rc, ttlv.bigInt(Tag.D, bigOfB64(jwk.d))];
   return [rc, ttlv.bytes(Tag.QString, Buffer.concat([Buffer.from([0x04]), padTo(unb64(jwk.x), curve.bytes), padTo(unb64(jwk.y), curve.bytes)]))];
 }
