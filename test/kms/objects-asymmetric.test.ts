@@ -89,6 +89,10 @@ describe('public and private keys: Register and Get in every Key Format Type (KM
     const id = await ops.registered(keyContent(ObjectType.PrivateKey, F.PKCS1, { bytes: Buffer.from(der) }, { algorithm: Alg.RSA, length: 2048 }), [attr.name('rsa-priv')]);
     expect(blockOf(await ops.content(id))?.material).toEqual({ bytes: der });
     expect((await h.store.get(id))?.sealedKey?.includes(der.subarray(-64))).toBe(false);
+    // Never in the audit log or the attribute document, in any encoding.
+    const tail = der.subarray(-48);
+    const logged = JSON.stringify(h.audit.entries) + ((await h.store.get(id))?.attributes ?? '');
+    for (const enc of ['hex', 'base64', 'base64url'] as const) expect(logged).not.toContain(tail.toString(enc));
     expect((await ops.destroy(id))?.resultMessage).toBeUndefined();
     expect((await h.store.get(id))?.sealedKey).toBeNull();
     expect((await ops.get(id))?.resultReason).toBe(ResultReason.ItemNotFound);
