@@ -63,6 +63,16 @@ describe('migration across managers (fake hosts, fake peer)', () => {
     expect(b.vms.vm(UUID)).toBeUndefined();
   });
 
+  it('the destination user lacks Cryptographer.Migrate there: refused before anything moves', async () => {
+    const { a, b, outgoing } = twoManagers();
+    b.access.denied.add('Cryptographer.Migrate');
+    const done = await a.tasks.wait((await outgoing.migrate(UUID, { manager: PEER, host: 'esx2' }, ALICE)).id);
+    expect(done.error?.code).toBe('MANAGER_FORBIDDEN');
+    expect([...a.gw.calls, ...b.gw.calls].filter((c) => !c.includes(' GET '))).toEqual([]);
+    expect(b.vms.vm(UUID)).toBeUndefined();
+    expect(a.vms.require(UUID).hostId).toBe(a.h1.id);
+  });
+
   it('the stream fails: A aborts B, B drops the incoming VM, its row and its keys; the VM stays with A', async () => {
     const { a, b, outgoing, peerCalls } = twoManagers();
     a.gw.on(a.h1.id, 'POST', `/v1/vms/${UUID}/migrate`, () => {
