@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, type KeyObject } from 'node:crypto';
 import { CertificateType, CryptographicAlgorithm } from '../../kmip/enums.js';
 import { KmipError } from '../../kmip/errors.js';
 import { keyFacts } from './asymmetric-formats.js';
@@ -23,6 +23,12 @@ export function checkCertificate(certificateType: number, der: Buffer): Certific
     throw new KmipError('KMIP_INVALID_FIELD', 'the certificate value is not a DER X.509 certificate');
   }
   if (!cert.raw.equals(der)) throw new KmipError('KMIP_INVALID_FIELD', 'the certificate value must be exactly one DER certificate');
-  const facts = keyFacts(cert.publicKey);
+  let subjectKey: KeyObject;
+  try {
+    subjectKey = cert.publicKey; // OpenSSL parses the subject key only now
+  } catch {
+    throw new KmipError('KMIP_INVALID_FIELD', "the certificate's subject public key does not parse");
+  }
+  const facts = keyFacts(subjectKey);
   return { algorithm: facts.family === 'rsa' ? CryptographicAlgorithm.RSA : CryptographicAlgorithm.EC, lengthBits: facts.lengthBits };
 }
