@@ -23,6 +23,7 @@ export interface EncryptResponse {
   readonly uniqueIdentifier: string;
   readonly data?: Buffer;
   readonly ivCounterNonce?: Buffer;
+  readonly correlationValue?: Buffer;
   readonly authenticatedEncryptionTag?: Buffer;
 }
 
@@ -58,6 +59,7 @@ export function encodeEncryptResponse(r: EncryptResponse): TtlvItem {
     ttlv.text(Tag.UniqueIdentifier, r.uniqueIdentifier),
     ttlv.opt(r.data, (v) => ttlv.bytes(Tag.Data, v)),
     ttlv.opt(r.ivCounterNonce, (v) => ttlv.bytes(Tag.IVCounterNonce, v)),
+    ttlv.opt(r.correlationValue, (v) => ttlv.bytes(Tag.CorrelationValue, v)),
     ttlv.opt(r.authenticatedEncryptionTag, (v) => ttlv.bytes(Tag.AuthenticatedEncryptionTag, v)),
   ]);
 }
@@ -68,6 +70,7 @@ export function decodeEncryptResponse(item: TtlvItem | undefined): EncryptRespon
     uniqueIdentifier: f.required(Tag.UniqueIdentifier, 'TextString'),
     data: f.optional(Tag.Data, 'ByteString'),
     ivCounterNonce: f.optional(Tag.IVCounterNonce, 'ByteString'),
+    correlationValue: f.optional(Tag.CorrelationValue, 'ByteString'),
     authenticatedEncryptionTag: f.optional(Tag.AuthenticatedEncryptionTag, 'ByteString'),
   });
 }

@@ -96,8 +96,15 @@ function checkIv(pl: Plan, iv: Buffer): void {
   if (!ok) throw new KmipError('KMIP_INVALID_FIELD', `IV/Counter/Nonce of ${iv.length} bytes is not valid for ${pl.mode.name.toUpperCase()}`);
 }
 
-/** Encrypt (KMIP 1.4 §4.29): with no IV from the client (or Random IV set) the server draws one and returns it. */
-export function symmetricEncrypt(input: SymmetricInput, randomBytes: (n: number) => Buffer): SymmetricOutput {
+/** An encryption under way: its OpenSSL context (holding its own copy of the key) and what to answer. */
+export interface EncryptionRun {
+  readonly cipher: Cipher;
+  readonly gcm: boolean;
+  readonly generatedIv?: Buffer;
+}
+
+/** Starts an Encrypt (KMIP 1.4 §4.29): with no IV from the client (or Random IV set) the server draws one and returns it. */
+export function startEncryption(input: SymmetricInput, randomBytes: (n: number) => Buffer): EncryptionRun {
   const pl = plan(input);
   let iv = input.iv;
   let generated: Buffer | undefined;
@@ -105,12 +112,26 @@ export function symmetricEncrypt(input: SymmetricInput, randomBytes: (n: number)
   if (pl.ivBytes > 0 && iv === undefined) iv = generated = randomBytes(pl.ivBytes);
   if (pl.ivBytes === 0 && iv !== undefined) throw new KmipError('KMIP_INVALID_FIELD', 'ECB takes no IV');
   if (iv !== undefined) checkIv(pl, iv);
-  const c: Cipher = pl.mode.name === 'gcm' ? createCipheriv(pl.cipher as CipherGCMTypes, input.key, iv as Buffer, { authTagLength: pl.tagBytes }) : createCipheriv(pl.cipher, input.key, iv ?? null);
+  const gcm = pl.mode.name === 'gcm';
+  const c: Cipher = gcm ? createCipheriv(pl.cipher as CipherGCMTypes, input.key, iv as Buffer, { authTagLength: pl.tagBytes }) : createCipheriv(pl.cipher, input.key, iv ?? null);
   c.setAutoPadding(pl.autoPadding);
   if (input.aad !== undefined) (c as CipherGCM).setAAD(input.aad);
-  const data = Buffer.concat([c.update(input.data), c.final()]);
-  const tag = pl.mode.name === 'gcm' ? (c as CipherGCM).getAuthTag() : undefined;
-  return { data, ...(generated === undefined ? {} : { generatedIv: generated }), ...(tag === undefined ? {} : { tag }) };
+  return { cipher: c, gcm, ...(generated === undefined ? {} : { generatedIv: generated }) };
+}
+
+/** The last bytes of an encryption and, for GCM, its tag. */
+export function finishEncryption(run: EncryptionRun): { data: Buffer; tag?: Buffer } {
+  const data = run.cipher.final();
+  return run.gcm ? { data, tag: (run.cipher as CipherGCM).getAuthTag() } : { data };
+}
+
+/** Encrypt in one shot. */
+export function symmetricEncrypt(input: SymmetricInput, randomBytes: (n: number) => Buffer): SymmetricOutput {
+  const run = startEncryption(input, randomBytes);
+  const first = run.cipher.update(input.data);
+  const last = finishEncryption(run);
+  const data = Buffer.concat([first, last.data]);
+  return { data, ...(run.generatedIv === undefined ? {} : { generatedIv: run.generatedIv }), ...(last.tag === undefined ? {} : { tag: last.tag }) };
 }
 
 /** Decrypt (KMIP 1.4 §4.30). A GCM tag that does not verify, or bad padding: Cryptographic Failure. */

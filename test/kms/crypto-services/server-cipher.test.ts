@@ -85,13 +85,33 @@ describe('Encrypt / Decrypt on the key server', () => {
     expect((await kms.call(Operation.Encrypt, encodeEncryptRequest({ uniqueIdentifier: preActive, cryptographicParameters: gcm, data: nistPlain }))).resultReason).toBe(ResultReason.PermissionDenied);
   });
 
-  it('another identity is refused; KMIP 1.1 has no Encrypt; streaming is Feature Not Supported', async () => {
+  it('another identity is refused; KMIP 1.1 has no Encrypt; a multi-part Decrypt is Feature Not Supported', async () => {
     const id = await kms.aesKey(Buffer.alloc(16, 4), U.Encrypt | U.Decrypt);
     const req = encodeEncryptRequest({ uniqueIdentifier: id, cryptographicParameters: gcm, data: nistPlain });
     expect((await kms.call(Operation.Encrypt, req, undefined, 'mallory')).resultReason).toBe(ResultReason.PermissionDenied);
     expect((await kms.call(Operation.Encrypt, req, { major: 1, minor: 1 })).resultReason).toBe(ResultReason.OperationNotSupported);
-    const stream = encodeEncryptRequest({ uniqueIdentifier: id, cryptographicParameters: gcm, data: nistPlain, initIndicator: true });
-    expect((await kms.call(Operation.Encrypt, stream)).resultReason).toBe(ResultReason.FeatureNotSupported);
+    const stream = encodeDecryptRequest({ uniqueIdentifier: id, cryptographicParameters: gcm, data: nistPlain, initIndicator: true });
+    expect((await kms.call(Operation.Decrypt, stream)).resultReason).toBe(ResultReason.FeatureNotSupported);
+  });
+
+  it('a multi-part Encrypt (Init, Correlation Value, Final) gives the one-shot ciphertext and tag; only its opener continues it', async () => {
+    const id = await kms.aesKey(Buffer.alloc(32, 5), U.Encrypt);
+    const data = Buffer.alloc(100, 0x42);
+    const iv = Buffer.alloc(12, 1);
+    const aad = Buffer.from('header');
+    const whole = decodeEncryptResponse(await kms.ok(Operation.Encrypt, encodeEncryptRequest({ uniqueIdentifier: id, cryptographicParameters: gcm, data, ivCounterNonce: iv, authenticatedEncryptionAdditionalData: aad })));
+    const p1 = decodeEncryptResponse(
+      await kms.ok(Operation.Encrypt, encodeEncryptRequest({ uniqueIdentifier: id, cryptographicParameters: gcm, data: data.subarray(0, 40), ivCounterNonce: iv, authenticatedEncryptionAdditionalData: aad, initIndicator: true })),
+    );
+    expect(p1.correlationValue?.length).toBe(16);
+    const next = { uniqueIdentifier: id, data: data.subarray(40, 70), correlationValue: p1.correlationValue! };
+    expect((await kms.call(Operation.Encrypt, encodeEncryptRequest(next), undefined, 'mallory')).resultReason).toBe(ResultReason.InvalidField);
+    const p2 = decodeEncryptResponse(await kms.ok(Operation.Encrypt, encodeEncryptRequest(next)));
+    const p3 = decodeEncryptResponse(await kms.ok(Operation.Encrypt, encodeEncryptRequest({ ...next, data: data.subarray(70), finalIndicator: true })));
+    expect(Buffer.concat([p1.data!, p2.data!, p3.data!]).equals(whole.data!)).toBe(true);
+    expect(p3.authenticatedEncryptionTag?.equals(whole.authenticatedEncryptionTag!)).toBe(true);
+    // The stream is closed.
+    expect((await kms.call(Operation.Encrypt, encodeEncryptRequest({ ...next, finalIndicator: true }))).resultReason).toBe(ResultReason.InvalidField);
   });
 
   it('audit lines name the key and never hold key bytes, plaintext or ciphertext', async () => {
