@@ -34,7 +34,7 @@ afterAll(async () => {
 });
 
 describe('PyKMIP client: cryptographic services and key wrapping against vmcrypt kms serve', () => {
-  it.each(['1.2', '1.4'])('encrypt/decrypt, mac, derive_key, wrapped get and register agree with pyca/cryptography (KMIP %s)', async (version) => {
+  it.each(['1.2', '1.4'])('encrypt/decrypt, sign/verify, RSA-OAEP, mac, derive_key, wrapped get and register agree with pyca/cryptography (KMIP %s)', async (version) => {
     const script = join(repoRoot, 'test', 'kms', 'interop', 'pykmip_crypto.py');
     const { stdout } = await run(PY, [script, '127.0.0.1', String(port), client.cert, client.key, client.ca, version]);
     const r = JSON.parse(stdout.trim().split('\n').pop() ?? '{}');
@@ -44,6 +44,8 @@ describe('PyKMIP client: cryptographic services and key wrapping against vmcrypt
     expect(r.mac).toEqual({ uid: true, matches_local: true });
     expect(r.derive).toEqual({ pbkdf2: true, hmac_is_hkdf: true, nist800_108_counter: true, encrypt: true });
     expect(r.wrap).toEqual({ rfc3394: true, wrapping_data_names_kek: true, register_unwraps: true });
-    expect(r.query_operations).toEqual(expect.arrayContaining(['ENCRYPT', 'DECRYPT', 'MAC', 'MAC_VERIFY', 'DERIVE_KEY']));
+    expect(r.sign).toEqual({ bytes: 256, local_verify: true, server_verify: 'VALID', server_verify_other: 'INVALID' });
+    expect(r.rsa_oaep_decrypt).toBe(true);
+    expect(r.query_operations).toEqual(expect.arrayContaining(['ENCRYPT', 'DECRYPT', 'MAC', 'MAC_VERIFY', 'DERIVE_KEY', 'SIGN', 'SIGNATURE_VERIFY']));
   });
 });

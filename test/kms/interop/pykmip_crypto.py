@@ -2,7 +2,7 @@
 
 usage: pykmip_crypto.py HOST PORT CERT KEY CA VERSION(1.2|1.4)
 Encrypt/Decrypt (CBC with a server-drawn IV, CTR with the client's; GCM with AAD and tag on 1.4),
-MAC, Derive Key (PBKDF2, HMAC/HKDF, NIST SP 800-108 counter, Encrypt), Get with key wrapping
+Sign / Signature Verify (RSA-PSS) and RSA-OAEP Decrypt with a created key pair, MAC, Derive Key (PBKDF2, HMAC/HKDF, NIST SP 800-108 counter, Encrypt), Get with key wrapping
 (RFC 3394) and Register of the wrapped key. Every answer is checked against an independent
 computation with the `cryptography` package on the key fetched with Get.
 Prints one JSON object of booleans and lengths (never secret bytes); exits non-zero on failure.
@@ -15,7 +15,8 @@ import os
 import sys
 import tempfile
 
-from cryptography.hazmat.primitives import hashes, keywrap, padding
+from cryptography.hazmat.primitives import hashes, keywrap, padding, serialization
+from cryptography.hazmat.primitives.asymmetric import padding as asym_padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -161,6 +162,28 @@ with client:
                                                     "encoding_option": enums.EncodingOption.NO_ENCODING})
     wrap["register_unwraps"] = client.get(client.register(again)).value == k
     out["wrap"] = wrap
+
+    pub_uid, priv_uid = client.create_key_pair(enums.CryptographicAlgorithm.RSA, 2048,
+                                               public_usage_mask=[M.VERIFY, M.ENCRYPT], private_usage_mask=[M.SIGN, M.DECRYPT])
+    client.activate(pub_uid)
+    client.activate(priv_uid)
+    message = b"sign me, then verify me"
+    pss = {"cryptographic_algorithm": enums.CryptographicAlgorithm.RSA, "padding_method": enums.PaddingMethod.PSS,
+           "hashing_algorithm": enums.HashingAlgorithm.SHA_256}
+    signature = client.sign(message, uid=priv_uid, cryptographic_parameters=pss)
+    public = serialization.load_der_public_key(client.get(pub_uid).value)
+    try:
+        public.verify(signature, message, asym_padding.PSS(asym_padding.MGF1(hashes.SHA256()), asym_padding.PSS.AUTO), hashes.SHA256())
+        local = True
+    except Exception:  # noqa: BLE001 - InvalidSignature
+        local = False
+    out["sign"] = {"bytes": len(signature), "local_verify": local,
+                   "server_verify": client.signature_verify(message, signature, uid=pub_uid, cryptographic_parameters=pss).name,
+                   "server_verify_other": client.signature_verify(b"another message", signature, uid=pub_uid, cryptographic_parameters=pss).name}
+    oaep = {"cryptographic_algorithm": enums.CryptographicAlgorithm.RSA, "padding_method": enums.PaddingMethod.OAEP,
+            "hashing_algorithm": enums.HashingAlgorithm.SHA_256}
+    ct = public.encrypt(b"a DEK of 32 bytes, wrapped by me", asym_padding.OAEP(asym_padding.MGF1(hashes.SHA256()), hashes.SHA256(), None))
+    out["rsa_oaep_decrypt"] = client.decrypt(ct, uid=priv_uid, cryptographic_parameters=oaep) == b"a DEK of 32 bytes, wrapped by me"
 
     result = client.proxy.query(query_functions=[enums.QueryFunction.QUERY_OPERATIONS])
     out["query_operations"] = sorted(enum_name(o) for o in result.operations)
