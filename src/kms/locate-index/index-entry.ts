@@ -20,7 +20,7 @@ export interface IndexEntry {
   readonly seq: number;
   readonly grantees: readonly string[];
   readonly destroyed: boolean;
-  /** `name \0 canonical value`, one per attribute instance. */
+  /** `name \0 canonical value`, one per attribute instance that is not a DateTime. */
   readonly keys: readonly string[];
   /** DateTime attributes by name (every instance), for ranges. */
   readonly dates: ReadonlyMap<string, readonly bigint[]>;
@@ -56,7 +56,9 @@ export function entryOf(record: KeyRecord, seq: number): IndexEntry {
     seq,
     grantees,
     destroyed: state === State.Destroyed || state === State.DestroyedCompromised,
-    keys: attrs.map(lookupKey),
+    // Dates are nearly unique per object: kept in `dates` only (a posting set per date would cost
+    // more memory than it saves), matched there by range or equality.
+    keys: attrs.filter((a) => a.value.type !== 'DateTime').map(lookupKey),
     dates,
     usageMask: mask?.type === 'Integer' ? mask.value : undefined,
   };

@@ -55,7 +55,7 @@ export class LocateIndex {
     const sets: Set<string>[] = [this.#visible.get(q.identity) ?? new Set()];
     const checks: ((e: IndexEntry) => boolean)[] = [];
     for (const [name, wanted] of byName) {
-      const range = dateRange(wanted);
+      const range = dateRange(wanted) ?? sameDates(wanted);
       if (range !== undefined) {
         checks.push((e) => (e.dates.get(name) ?? []).some((d) => d >= range[0] && d <= range[1]));
       } else if (name === AttributeName.CryptographicUsageMask) {
@@ -85,6 +85,14 @@ function dateRange(wanted: readonly Attribute[]): [bigint, bigint] | undefined {
   const [a, b] = wanted;
   if (wanted.length !== 2 || a?.value.type !== 'DateTime' || b?.value.type !== 'DateTime') return undefined;
   return a.value.value <= b.value.value ? [a.value.value, b.value.value] : [b.value.value, a.value.value];
+}
+
+/** One or more instances of a DateTime attribute (not a range): objects having each of those dates. */
+function sameDates(wanted: readonly Attribute[]): [bigint, bigint] | undefined {
+  const d = wanted.map((w) => (w.value.type === 'DateTime' ? w.value.value : undefined));
+  const first = d[0];
+  if (first === undefined || d.some((x) => x !== first)) return undefined; // mixed or differing: an empty range below
+  return [first, first];
 }
 
 function add(m: Map<string, Set<string>>, k: string, id: string): void {

@@ -21,7 +21,6 @@ export const expectedFailures: ReadonlyMap<string, string> = new Map<string, str
   ['CS-AC-M-OAEP-10-14', 'RSA-OAEP with an MGF1 hash other than the Hashing Algorithm is not supported'],
   ['CS-BC-M-7-14', 'the Usage Limits attribute (§3.21) is not supported'],
   ['CS-BC-M-13-14', 'Encrypt answers other ciphertext than the case expects'],
-  ['CS-BC-M-GCM-3-14', 'multi-part (streaming) Encrypt / Decrypt is not supported'],
   ['CS-RNG-M-1-14', 'RNG Retrieve is not implemented'],
   ['CS-RNG-O-1-14', 'RNG Seed is not implemented'],
   ['CS-RNG-O-2-14', 'RNG Seed is not implemented'],
