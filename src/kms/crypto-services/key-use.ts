@@ -1,5 +1,5 @@
 import { AttributeName as A } from '../../kmip/attributes.js';
-import { CryptographicAlgorithm, ObjectType, State } from '../../kmip/enums.js';
+import { CryptographicAlgorithm, KeyFormatType, ObjectType, State } from '../../kmip/enums.js';
 import { KmipError } from '../../kmip/errors.js';
 import { decodeCryptographicParameters, type CryptographicParameters } from '../../kmip/payloads/crypto-parameters.js';
 import type { OpContext } from '../context.js';
@@ -93,7 +93,7 @@ export function keyForUse(ctx: OpContext, obj: ManagedObject, rule: KeyUseRule):
 function keyBytes(ctx: OpContext, id: string, objectType: number, sealed: Buffer): Buffer {
   const plain = ctx.deps.sealer.unseal(id, sealed);
   try {
-    const content = unpackContent(objectType, plain, () => ({ objectType: ObjectType.SymmetricKey, symmetricKey: { formatType: 1, material: plain } }));
+    const content = unpackContent(objectType, plain, () => ({ objectType: ObjectType.SymmetricKey, symmetricKey: { formatType: KeyFormatType.Raw, material: plain } }));
     if (content.objectType === ObjectType.SymmetricKey) return Buffer.from(content.symmetricKey.material);
     if (content.objectType === ObjectType.SecretData) return Buffer.from(content.secretData.value);
     throw new KmipError('KMIP_ILLEGAL_OPERATION', `object ${id} holds no key material`);

@@ -1,16 +1,17 @@
 import { AttributeName as A, type Attribute } from '../../kmip/attributes.js';
-import { CryptographicUsageMask, LinkType, ObjectType, SecretDataType } from '../../kmip/enums.js';
+import { CryptographicAlgorithm, CryptographicUsageMask, LinkType, ObjectType, SecretDataType } from '../../kmip/enums.js';
 import { KmipError } from '../../kmip/errors.js';
 import { decodeDeriveKeyRequest, encodeDeriveKeyResponse } from '../../kmip/payloads/derive-key.js';
 import { Tag } from '../../kmip/tags.js';
 import { ttlv } from '../../kmip/ttlv/index.js';
 import type { OperationHandler } from '../context.js';
 import { derive } from '../crypto-services/derivation.js';
+import { hmacDigest } from '../crypto-services/hashes.js';
 import { keyForUse } from '../crypto-services/key-use.js';
 import { enumValue } from '../managed-object.js';
 import { loadOwned, updateOwned } from '../object-access.js';
 import type { KeyRecord } from '../store/types.js';
-import { storeNewKey, storeNewObject } from './new-object.js';
+import { storeNewKey, storeNewObject, symmetricKind } from './new-object.js';
 import { packContent } from './stored-content.js';
 
 /** A Link attribute (KMIP 1.4 §3.35) to `id`. */
@@ -55,7 +56,11 @@ export const handleDeriveKey: OperationHandler = async (ctx, payload) => {
     const linked = [...template, linkAttribute(LinkType.DerivationBaseObjectLink, base.id)];
     let record: KeyRecord;
     if (req.objectType === ObjectType.SymmetricKey) {
-      record = await storeNewKey(ctx, linked, derived);
+      // An AES key (the default), or an HMAC key of any length the template asks for.
+      const alg = enumValue(template, A.CryptographicAlgorithm) ?? CryptographicAlgorithm.AES;
+      if (alg === CryptographicAlgorithm.AES) record = await storeNewKey(ctx, linked, derived);
+      else if (hmacDigest(alg) !== undefined) record = await storeNewObject(ctx, linked, symmetricKind(alg, bits), derived);
+      else throw new KmipError('KMIP_INVALID_FIELD', `Derive Key makes AES or HMAC keys, not Cryptographic Algorithm ${alg}`);
     } else {
       // Cryptographic Length only sized the secret: KMIP 1.4 §3.4–3.5 keep it off secret data.
       const attrs = linked.filter((a) => a.name !== A.CryptographicLength && a.name !== A.CryptographicAlgorithm);

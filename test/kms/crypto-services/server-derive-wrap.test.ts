@@ -1,6 +1,6 @@
 // Derive Key and key wrapping (Get with a Key Wrapping Specification, Register of a wrapped key)
 // through the real KeyServer.
-import { createCipheriv, createDecipheriv, pbkdf2Sync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, pbkdf2Sync } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { attr, AttributeName, encodeTemplateAttribute } from '../../../src/kmip/attributes.js';
 import { BlockCipherMode, CryptographicAlgorithm, CryptographicUsageMask as U, DerivationMethod, EncodingOption, HashingAlgorithm, KeyFormatType, LinkType, ObjectType, ResultReason, WrappingMethod } from '../../../src/kmip/enums.js';
@@ -9,6 +9,7 @@ import { decodeDeriveKeyResponse, encodeDeriveKeyRequest } from '../../../src/km
 import { decodeGetAttributesResponse, encodeGetAttributesRequest } from '../../../src/kmip/payloads/get-attributes.js';
 import { decodeGetObjectResponse, encodeGetRequest } from '../../../src/kmip/payloads/get.js';
 import { encodeKeyWrappingData, encodeKeyWrappingSpecification } from '../../../src/kmip/payloads/key-wrapping.js';
+import { decodeMacResponse, encodeMacRequest } from '../../../src/kmip/payloads/mac.js';
 import { decodeRegisterResponse } from '../../../src/kmip/payloads/register.js';
 import { Tag } from '../../../src/kmip/tags.js';
 import { decodeTtlv, Fields, ttlv, type TtlvItem } from '../../../src/kmip/ttlv/index.js';
@@ -57,6 +58,24 @@ describe('Derive Key on the key server', () => {
     expect((await keyBytes(id)).equals(pbkdf2Sync('correct horse battery staple', salt, 4096, 32, 'sha256'))).toBe(true);
     expect(await links(id)).toEqual([`${LinkType.DerivationBaseObjectLink}:${pw}`]);
     expect(await links(pw)).toEqual([`${LinkType.DerivedKeyLink}:${id}`]);
+  });
+
+  it('SP 800-108 counter mode makes an HMAC-SHA256 key (K1 = HMAC(key, [1]32 ‖ data)) that MACs at once', async () => {
+    const baseKey = Buffer.alloc(32, 0x5e);
+    const base = await kms.aesKey(baseKey, U.DeriveKey);
+    const fixed = Buffer.from('label\0context');
+    const payload = encodeDeriveKeyRequest({
+      objectType: ObjectType.SymmetricKey,
+      uniqueIdentifiers: [base],
+      derivationMethod: DerivationMethod.NIST800_108_C,
+      derivationParameters: { cryptographicParameters: { hashingAlgorithm: HashingAlgorithm.SHA256 }, derivationData: fixed },
+      templateAttribute: { templateNames: [], attributes: [attr.enumeration(AttributeName.CryptographicAlgorithm, CryptographicAlgorithm.HMAC_SHA256), attr.int(AttributeName.CryptographicLength, 256), attr.date(AttributeName.ActivationDate, new Date(0))] },
+    });
+    const id = decodeDeriveKeyResponse(await kms.ok(Operation.DeriveKey, payload)).uniqueIdentifier;
+    const k1 = createHmac('sha256', baseKey).update(Buffer.from([0, 0, 0, 1])).update(fixed).digest();
+    expect((await keyBytes(id)).equals(k1)).toBe(true);
+    const mac = decodeMacResponse(await kms.ok(Operation.MAC, encodeMacRequest({ uniqueIdentifier: id, data: Buffer.from('m') })));
+    expect(mac.macData?.equals(createHmac('sha256', k1).update('m').digest())).toBe(true);
   });
 
   it('a base without the Derive Key bit is refused; so is a base of another identity', async () => {
