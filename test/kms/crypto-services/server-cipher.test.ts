@@ -8,6 +8,7 @@ import { decodeDecryptResponse, encodeDecryptRequest } from '../../../src/kmip/p
 import { decodeEncryptResponse, encodeEncryptRequest } from '../../../src/kmip/payloads/encrypt.js';
 import { decodeMacResponse, encodeMacRequest } from '../../../src/kmip/payloads/mac.js';
 import { decodeVerifyResponse, encodeMacVerifyRequest } from '../../../src/kmip/payloads/mac-verify.js';
+import { encodeAddAttributeRequest } from '../../../src/kmip/payloads/add-attribute.js';
 import { encodeRevokeRequest } from '../../../src/kmip/payloads/revoke.js';
 import { openHarness } from '../harness.js';
 import { cryptoDriver } from './kms-driver.js';
@@ -112,6 +113,16 @@ describe('Encrypt / Decrypt on the key server', () => {
     expect(p3.authenticatedEncryptionTag?.equals(whole.authenticatedEncryptionTag!)).toBe(true);
     // The stream is closed.
     expect((await kms.call(Operation.Encrypt, encodeEncryptRequest({ ...next, finalIndicator: true }))).resultReason).toBe(ResultReason.InvalidField);
+  });
+
+  it('a grantee (x-vmcrypt-grant) may use the key; the grant stays read-and-use, not change', async () => {
+    const id = await kms.aesKey(Buffer.alloc(16, 6), U.Encrypt | U.Decrypt);
+    const req = encodeEncryptRequest({ uniqueIdentifier: id, cryptographicParameters: gcm, data: nistPlain });
+    expect((await kms.call(Operation.Encrypt, req, undefined, 'bob')).resultReason).toBe(ResultReason.PermissionDenied);
+    await kms.ok(Operation.AddAttribute, encodeAddAttributeRequest({ uniqueIdentifier: id, attribute: attr.text('x-vmcrypt-grant', 'bob') }));
+    expect((await kms.call(Operation.Encrypt, req, undefined, 'bob')).resultStatus).toBe(ResultStatus.Success);
+    const revoke = encodeRevokeRequest({ uniqueIdentifier: id, revocationReason: { code: RevocationReasonCode.CessationOfOperation } });
+    expect((await kms.call(Operation.Revoke, revoke, undefined, 'bob')).resultReason).toBe(ResultReason.PermissionDenied);
   });
 
   it('audit lines name the key and never hold key bytes, plaintext or ciphertext', async () => {

@@ -140,6 +140,16 @@ describe('key wrapping on Get and Register', () => {
     expect(padded.value.equals(r.value)).toBe(false);
   });
 
+  it('secret data is returned wrapped too (its Key Block: RFC 5649 of a 28-byte password)', async () => {
+    const kek = await kms.aesKey(kekBytes, U.WrapKey);
+    const pw = await kms.password('correct horse battery staple', U.DeriveKey);
+    const got = (await kms.ok(Operation.Get, encodeGetRequest({ uniqueIdentifier: pw, keyWrappingSpecification: spec(kek, EncodingOption.NoEncoding) }))) as TtlvItem;
+    const block = new Fields(got).requiredStruct(Tag.SecretData).requiredStruct(Tag.KeyBlock);
+    const c = createDecipheriv('id-aes256-wrap-pad', kekBytes, Buffer.from('a65959a6', 'hex'));
+    const clear = Buffer.concat([c.update(block.required(Tag.KeyValue, 'ByteString')), c.final()]);
+    expect(clear.toString()).toBe('correct horse battery staple');
+  });
+
   it('a KEK without Wrap Key or of another identity is refused; MAC/sign wrapping is Feature Not Supported', async () => {
     const id = await kms.aesKey(target, U.Encrypt);
     const noBit = await kms.aesKey(kekBytes, U.Encrypt);
