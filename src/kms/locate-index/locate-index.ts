@@ -33,12 +33,21 @@ export class LocateIndex {
     return this.#entries.size;
   }
 
-  /** Adds or replaces the object of `record`. */
+  /**
+   * Adds or replaces the object of `record`. A record whose attributes do not decode is left out
+   * (its older entry removed): Locate skips it, as it skips records the integrity layer refuses.
+   */
   put(record: KeyRecord): void {
     const old = this.#entries.get(record.id);
     if (old !== undefined && old.version > record.version) return;
-    const entry = entryOf(record, old?.seq ?? this.#nextSeq++);
     if (old !== undefined) this.#unlink(old);
+    let entry: IndexEntry;
+    try {
+      entry = entryOf(record, old?.seq ?? this.#nextSeq++);
+    } catch {
+      this.#entries.delete(record.id);
+      return;
+    }
     this.#entries.set(entry.id, entry);
     for (const k of entry.keys) add(this.#postings, k, entry.id);
     for (const who of [entry.owner, ...entry.grantees]) add(this.#visible, who, entry.id);

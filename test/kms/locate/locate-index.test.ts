@@ -7,6 +7,7 @@ import { Tag } from '../../../src/kmip/tags.js';
 import { ttlv } from '../../../src/kmip/ttlv/index.js';
 import { IndexedKeyStore } from '../../../src/kms/locate-index/indexed-store.js';
 import { LocateIndex } from '../../../src/kms/locate-index/locate-index.js';
+import { serializeAttributes } from '../../../src/kms/managed-object.js';
 import { openHarness } from '../harness.js';
 import { ops, type Harness } from './ops.js';
 
@@ -99,5 +100,27 @@ describe('Locate by every attribute the profiles use, from the index', () => {
     // Granted objects come after the caller's own.
     const all = await (store as IndexedKeyStore).locate({ identity: 'bob', attributes: [], includeDestroyed: false });
     expect(all.granted.length).toBeGreaterThan(0);
+  });
+});
+
+describe('LocateIndex on its own', () => {
+  const rec = (id: string, version: number, name: string) => ({
+    id,
+    owner: 'alice',
+    version,
+    sealedKey: null,
+    attributes: serializeAttributes([attr.enumeration(AttributeName.State, State.PreActive), attr.name(name)]),
+  });
+  const byName = (idx: LocateIndex, name: string) => idx.locate({ identity: 'alice', attributes: [attr.name(name)], includeDestroyed: false }).own;
+
+  it('never lets an older read replace a newer one, and leaves out a record that does not decode', () => {
+    const idx = new LocateIndex();
+    idx.put(rec('k1', 2, 'new'));
+    idx.put(rec('k1', 1, 'old')); // a stale read (a slower node, a list taken earlier)
+    expect(byName(idx, 'new')).toEqual(['k1']);
+    expect(byName(idx, 'old')).toEqual([]);
+    idx.put({ ...rec('k1', 3, 'x'), attributes: '{"not":"an array"}' });
+    expect(byName(idx, 'new')).toEqual([]);
+    expect(idx.size).toBe(0);
   });
 });
