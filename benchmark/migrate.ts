@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { HostClient, type MigrationChannelName } from '../src/host/client/host-client.js';
 import { buildQemuArgv } from '../src/host/qemu/qemu-argv.js';
 import { QmpClient } from '../src/host/qemu/qmp.js';
-import { listenIncoming, queryMigration, setMigrationParameters } from '../src/host/qemu/migrate-qmp.js';
+import { listenIncoming, MULTIFD_CHANNELS, queryMigration, setMigrationParameters } from '../src/host/qemu/migrate-qmp.js';
 import { createCa, createSelfSigned, issueCertificate } from '../src/pki/index.js';
 
 const quick = process.env['BENCH_QUICK'] === '1';
@@ -117,10 +117,12 @@ async function x509Runs(n: number): Promise<Run[]> {
   await writeFile(join(cdir, 'ca-cert.pem'), ca.certPem);
   await writeFile(join(cdir, 'client-cert.pem'), client.certPem);
   await writeFile(join(cdir, 'client-key.pem'), client.keyPem, { mode: 0o600 });
+  const x509Uuid = randomUUID();
   const start = async (i: number, incoming: boolean): Promise<{ qmp: QmpClient; child: ChildProcess; ram: string }> => {
     const ram = join(dir, `x509-${i}.ram`);
     const qmpSocket = join(dir, `x509-${i}.qmp`);
-    const { argv } = buildQemuArgv({ uuid: randomUUID(), name: `x509-${i}`, memoryMiB: ramMiB, disks: [], qmpSocket, memoryFile: ram, incoming });
+    // one uuid for every QEMU of the VM: multifd channels check it, as the agents' QEMUs share the VM's
+    const { argv } = buildQemuArgv({ uuid: x509Uuid, name: `x509-${i}`, memoryMiB: ramMiB, disks: [], qmpSocket, memoryFile: ram, incoming });
     const child = spawn('qemu-system-x86_64', argv, { stdio: 'ignore' });
     children.push(child);
     for (let t = 0; ; t++) {
@@ -143,9 +145,12 @@ async function x509Runs(n: number): Promise<Run[]> {
   const runs: Run[] = [];
   for (let i = 1; i <= n; i++) {
     const dst = await start(i, true);
-    await setMigrationParameters(dst.qmp, 'tls-server', true);
+    // the same settings as the agents' qemu-psk channel (multifd streams included)
+    await setMigrationParameters(dst.qmp, 'tls-server', true, MULTIFD_CHANNELS);
     const port = await listenIncoming(dst.qmp, 'tcp:127.0.0.1:0');
-    await setMigrationParameters(src.qmp, 'tls-client');
+    await setMigrationParameters(src.qmp, 'tls-client', false, MULTIFD_CHANNELS);
+    // QEMU 7.2's multifd channels check the server certificate against tls-hostname only
+    await src.qmp.execute('migrate-set-parameters', { 'tls-hostname': '127.0.0.1' });
     const srcPid = src.child.pid ?? 0;
     const before = await cpuOf(srcPid);
     const t0 = performance.now();

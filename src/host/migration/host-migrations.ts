@@ -88,6 +88,7 @@ export class HostMigrations {
     } else if (current !== path) throw new HostError('HOST_CONFLICT', `VM ${uuid} is registered here from ${current}`);
     else if (inv.runtime.isRunning(uuid)) throw new HostError('HOST_POWER_STATE', `VM ${uuid} already runs on this host`);
     const drop = async (): Promise<void> => {
+      this.#incoming.delete(id); // from now on an abort finds nothing to do
       if (inv.runtime.isRunning(uuid)) {
         inv.runtime.migrationHandle(uuid).depart();
         await inv.runtime.powerOff(uuid);

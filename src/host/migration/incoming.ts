@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { HostError } from '../errors.js';
 import type { HostEvents } from '../events.js';
-import { addPskCreds, listenIncoming, queryMigration, setMigrationParameters } from '../qemu/migrate-qmp.js';
+import { addPskCreds, listenIncoming, MULTIFD_CHANNELS, queryMigration, setMigrationParameters } from '../qemu/migrate-qmp.js';
 import type { MigrationHandle } from '../vm/vm-runtime.js';
 import { DestinationTunnel } from './tunnel.js';
 import { MigrationChannel, type IncomingSpec } from './migration-spec.js';
@@ -61,7 +61,7 @@ export class IncomingMigration {
         if (key === undefined) throw new HostError('HOST_BAD_REQUEST', 'channel qemu-psk needs the one-time key');
         this.#removeCreds = (await addPskCreds(qmp, credsId, 'server', key.key, this.#d.tmpBase)).remove;
       }
-      await setMigrationParameters(qmp, this.#removeCreds === undefined ? undefined : credsId, true);
+      await setMigrationParameters(qmp, this.#removeCreds === undefined ? undefined : credsId, true, MULTIFD_CHANNELS);
       const host = this.#d.listenHost.includes(':') ? `[${this.#d.listenHost}]` : this.#d.listenHost;
       port = await listenIncoming(qmp, `tcp:${host}:0`);
     }
@@ -96,7 +96,9 @@ export class IncomingMigration {
         const st = await queryMigration(qmp);
         if (st.status === 'active' || st.status === 'completed') {
           streaming = true;
-          await this.#removeCreds?.(); // a TLS server reads its PSK at the handshake, now done
+          // a TLS server reads its PSK at each handshake; QEMU turns active once every
+          // (multifd) channel is connected and handshaken
+          await this.#removeCreds?.();
         }
         if (st.status === 'failed' || st.status === 'cancelled') throw new HostError('HOST_MIGRATION_FAILED', `incoming migration ${st.status}: ${st.error ?? 'QEMU gave no reason'}`);
         if (st.status === 'completed') loaded = true;

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { HostError } from '../errors.js';
 import type { HostEvents } from '../events.js';
-import { addPskCreds, queryMigration, setMigrationParameters, TERMINAL_STATES, type MigrationStatus } from '../qemu/migrate-qmp.js';
+import { addPskCreds, MULTIFD_CHANNELS, queryMigration, setMigrationParameters, TERMINAL_STATES, type MigrationStatus } from '../qemu/migrate-qmp.js';
 import type { QmpClient } from '../qemu/qmp.js';
 import type { MigrationHandle } from '../vm/vm-runtime.js';
 import { SourceTunnel, type Verdict } from './tunnel.js';
@@ -54,7 +54,7 @@ export async function migrateOut(d: OutgoingDeps, h: MigrationHandle, uuid: stri
       tunnel = await SourceTunnel.open({ key: keyOf(spec), nonce: nonceOf(spec), migrationId: id }, path, spec.endpoint);
       uri = `unix:${path}`;
     }
-    await setMigrationParameters(h.qmp, credsAdded ? credsId : undefined);
+    await setMigrationParameters(h.qmp, credsAdded ? credsId : undefined, false, tunnel === undefined ? MULTIFD_CHANNELS : 0);
     await h.qmp.execute('migrate', { uri });
     const st = await follow(d, h.qmp, uuid, id, tunnel);
     if (tunnel !== undefined) {

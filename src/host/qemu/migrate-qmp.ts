@@ -19,17 +19,25 @@ export const DOWNTIME_LIMIT_MS = 300;
 export const PSK_PRIORITY = 'NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:-MAC-ALL:+AEAD';
 
 /**
+ * Parallel streams of channels plain and qemu-psk (QEMU multifd: one thread and connection each,
+ * so TLS runs on every core; the tunnel takes one connection). bench:migrate: qemu-psk 103 →
+ * 181 MB/s, plain 681 → 857 MB/s, same CPU per byte.
+ */
+export const MULTIFD_CHANNELS = 4;
+
+/**
  * Both ends: the return path (the destination reports back, so the source learns whether the
  * destination loaded the state and resumes its VM if not), bandwidth, downtime, TLS creds.
  */
-export async function setMigrationParameters(qmp: QmpClient, tlsCreds: string | undefined, incoming = false): Promise<void> {
-  const caps = [{ capability: 'return-path', state: true }];
+export async function setMigrationParameters(qmp: QmpClient, tlsCreds: string | undefined, incoming = false, multifd = 0): Promise<void> {
+  const caps = [{ capability: 'return-path', state: true }, { capability: 'multifd', state: multifd > 0 }];
   // destination: the disk images stay inactive (unlocked) until `cont`, so a source that
   // resumes after a failed switch-over never meets a destination holding its images
   if (incoming) caps.push({ capability: 'late-block-activate', state: true });
   await qmp.execute('migrate-set-capabilities', { capabilities: caps });
   await qmp.execute('migrate-set-parameters', {
     'max-bandwidth': MAX_BANDWIDTH, 'downtime-limit': DOWNTIME_LIMIT_MS, 'tls-creds': tlsCreds ?? '',
+    ...(multifd > 0 ? { 'multifd-channels': multifd } : {}),
   });
 }
 

@@ -165,13 +165,14 @@ export class VmRuntime {
       const name = vm.doc.name;
       const uuid = vm.uuid;
       void qemu.exited.then(async (how) => {
+        // before the VM counts as off: a QEMU of the same VM started next must keep its RAM file
+        if (memoryFile !== undefined) await rm(memoryFile, { force: true });
         this.#running.delete(uuid);
         qemu.qmp.close();
         await unlink(pidFile).catch(() => undefined);
         await rm(machine.qmpSocket, { force: true });
         await log.append(`powered off (qemu ${how})`).catch(() => undefined);
         await log.close().catch(() => undefined);
-        if (memoryFile !== undefined) await rm(memoryFile, { force: true });
         if (entry.departed !== true) this.#ctx.events.post('vm.poweredOff', `VM ${name} powered off`, { vmUuid: uuid });
       });
     });

@@ -75,6 +75,15 @@ export async function readRam(host: TestHost, uuid: string): Promise<Buffer> {
   }
 }
 
+/** '' when equal; else how many 4 KiB pages differ, the first offsets and whether they are zero (a failure says what it saw). */
+export function ramDiff(got: Buffer, want: Buffer): string {
+  const offs: number[] = [];
+  for (let i = 0; i < Math.max(got.length, want.length); i += 4096) if (!got.subarray(i, i + 4096).equals(want.subarray(i, i + 4096))) offs.push(i);
+  if (offs.length === 0) return '';
+  const zero = offs.slice(0, 4).map((o) => got.subarray(o, o + 4096).equals(Buffer.alloc(4096)));
+  return `${offs.length} pages differ, first at RAM offsets ${offs.slice(0, 4).map((o) => o + RAM_OFFSET).join(', ')} (all-zero: ${zero.join(', ')})`;
+}
+
 export async function sha256(path: string): Promise<string> {
   return createHash('sha256').update(await readFile(path)).digest('hex');
 }
