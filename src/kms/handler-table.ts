@@ -20,6 +20,8 @@ import { handleDeriveKey } from './handlers/derive-key.js';
 import { handleEncrypt } from './handlers/encrypt.js';
 import { handleMac } from './handlers/mac.js';
 import { handleMacVerify } from './handlers/mac-verify.js';
+import { handleHash } from './handlers/hash.js';
+import { handleRngRetrieve } from './handlers/rng-retrieve.js';
 import { handleSign } from './handlers/sign.js';
 import { handleSignatureVerify } from './handlers/signature-verify.js';
 import { withKeyUnwrapping } from './key-wrap/unwrap-on-register.js';
@@ -49,5 +51,7 @@ export const operationHandlers: ReadonlyMap<number, OperationHandler> = new Map<
   [Operation.MACVerify, handleMacVerify],
   [Operation.Sign, handleSign],
   [Operation.SignatureVerify, handleSignatureVerify],
+  [Operation.Hash, handleHash],
+  [Operation.RNGRetrieve, handleRngRetrieve],
   [Operation.DeriveKey, handleDeriveKey],
 ]);
