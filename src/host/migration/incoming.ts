@@ -3,7 +3,7 @@ import { HostError } from '../errors.js';
 import type { HostEvents } from '../events.js';
 import { addPskCreds, listenIncoming, MULTIFD_CHANNELS, queryMigration, setMigrationParameters } from '../qemu/migrate-qmp.js';
 import type { MigrationHandle } from '../vm/vm-runtime.js';
-import { DestinationTunnel } from './tunnel.js';
+import { DestinationTunnel } from './destination-tunnel.js';
 import { MigrationChannel, type IncomingSpec } from './migration-spec.js';
 
 /** With no stream by then, the destination drops the incoming VM. */

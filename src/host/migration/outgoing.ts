@@ -4,7 +4,8 @@ import type { HostEvents } from '../events.js';
 import { addPskCreds, MULTIFD_CHANNELS, queryMigration, setMigrationParameters, TERMINAL_STATES, type MigrationStatus } from '../qemu/migrate-qmp.js';
 import type { QmpClient } from '../qemu/qmp.js';
 import type { MigrationHandle } from '../vm/vm-runtime.js';
-import { SourceTunnel, type Verdict } from './tunnel.js';
+import { SourceTunnel } from './source-tunnel.js';
+import type { Verdict } from './tunnel-io.js';
 import { MigrationChannel, type MigrateResult, type MigrateSpec } from './migration-spec.js';
 
 /** Poll interval of query-migrate, and the least time between two progress events. */
