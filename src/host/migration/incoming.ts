@@ -7,7 +7,7 @@ import { DestinationTunnel } from './destination-tunnel.js';
 import { MigrationChannel, type IncomingSpec } from './migration-spec.js';
 
 /** With no stream by then, the destination drops the incoming VM. */
-export const NO_STREAM_TIMEOUT_MS = Number(process.env['VMCRYPT_MIGRATION_STREAM_TIMEOUT_MS'] ?? '') || 60_000;
+export const NO_STREAM_TIMEOUT_MS = 60_000;
 const POLL_MS = 100;
 
 export interface IncomingDeps {
