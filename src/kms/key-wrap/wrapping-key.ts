@@ -27,9 +27,6 @@ export function checkWrappingMethod(method: number, macInfo: KeyInformation | un
 }
 
 /**
- * An RSA wrapping key (a public key; a private key to unwrap) wraps with RSA-OAEP (RFC 8017 §7.1,
- * Hashing Algorithm default SHA-1, MGF1 with the same hash).
- *
  * The AES key wrap variant of the Cryptographic Parameters (the request's, else the wrapping
  * key's attribute): NIST Key Wrap = RFC 3394, AES Key Wrap Padding = RFC 5649; none named =
  * RFC 3394 when the value allows it (a multiple of 8 bytes, at least 16), RFC 5649 otherwise.
@@ -48,6 +45,10 @@ export interface WrapResult {
   readonly parameters: CryptographicParameters;
 }
 
+/**
+ * Wraps a Key Value. An RSA wrapping key (a public key) wraps with RSA-OAEP (RFC 8017 §7.1,
+ * Hashing Algorithm default SHA-1, MGF1 with the same hash); a symmetric one with AES key wrap.
+ */
 export function wrapKeyValue(key: KeyForUse, requested: CryptographicParameters | undefined, plaintext: Buffer): WrapResult {
   const params = requested ?? key.parameters;
   if (key.keyObject !== undefined) {
