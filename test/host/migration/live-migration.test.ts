@@ -76,6 +76,20 @@ describe('live migration between two host agents', () => {
     await expect(h.b.c.call('GET', `/v1/vms/${vm.uuid}`)).rejects.toMatchObject({ code: 'HOST_NOT_FOUND' });
   });
 
+  it('qemu-psk and tunnel to a destination that is gone: HOST_MIGRATION_FAILED, the VM still runs on A unchanged', async () => {
+    const m = newMigration();
+    oneTimeKeys.push(m.key);
+    const inc = await h.b.c.migrationIncoming({ migrationId: m.migrationId, vmId: vm.uuid, vmxPath: vm.vmx, channel: 'qemu-psk', key: m.key, nonce: m.nonce });
+    expect((await h.b.c.abortMigration(m.migrationId)).aborted).toBe(true);
+    for (const channel of ['qemu-psk', 'tunnel'] as const) {
+      await expect(h.a.c.migrateVm(vm.uuid, { migrationId: m.migrationId, endpoint: inc.endpoint, channel, key: m.key, nonce: m.nonce })).rejects.toMatchObject({ code: 'HOST_MIGRATION_FAILED' });
+      expect((await h.a.c.call<Vm>('GET', `/v1/vms/${vm.uuid}`)).powerState).toBe('poweredOn');
+    }
+    expect(ramDiff(await readRam(h.a, vm.uuid), ram)).toBe('');
+    const out = await h.a.c.call<{ output: string }>('POST', `/v1/vms/${vm.uuid}/qemu-io`, { disk: 0, command: 'read -P 0x3c 0 256k' });
+    expect(out.output).toContain('read 262144/262144');
+  });
+
   it('plain A → B for a plain VM', async () => {
     const p = await h.a.c.call<Vm>('POST', '/v1/vms', { name: 'p1', datastore: 'shared', memoryMiB: 64, disks: [{ sizeBytes: 1 << 20 }] });
     await h.a.c.call('POST', `/v1/vms/${p.uuid}/power`, { action: 'on' });
