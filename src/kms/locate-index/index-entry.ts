@@ -20,7 +20,7 @@ export interface IndexEntry {
   readonly seq: number;
   readonly grantees: readonly string[];
   readonly destroyed: boolean;
-  /** `name \0 canonical value`, one per attribute instance that is not a DateTime. */
+  /** `name \0 canonical value`, one per attribute instance but DateTimes and the Unique Identifier. */
   readonly keys: readonly string[];
   /** DateTime attributes by name (every instance), for ranges. */
   readonly dates: ReadonlyMap<string, readonly bigint[]>;
@@ -58,7 +58,8 @@ export function entryOf(record: KeyRecord, seq: number): IndexEntry {
     destroyed: state === State.Destroyed || state === State.DestroyedCompromised,
     // Dates are nearly unique per object: kept in `dates` only (a posting set per date would cost
     // more memory than it saves), matched there by range or equality.
-    keys: attrs.filter((a) => a.value.type !== 'DateTime').map(lookupKey),
+    // The Unique Identifier is the entry's own key: not posted either.
+    keys: attrs.filter((a) => a.value.type !== 'DateTime' && a.name !== AttributeName.UniqueIdentifier).map(lookupKey),
     dates,
     usageMask: mask?.type === 'Integer' ? mask.value : undefined,
   };

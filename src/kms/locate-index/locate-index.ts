@@ -25,7 +25,7 @@ export interface LocateMatches {
  */
 export class LocateIndex {
   readonly #entries = new Map<string, IndexEntry>();
-  readonly #postings = new Map<string, Set<string>>();
+  readonly #postings = new Map<string, Posting>();
   readonly #visible = new Map<string, Set<string>>();
   #nextSeq = 0;
 
@@ -48,9 +48,17 @@ export class LocateIndex {
       this.#entries.delete(record.id);
       return;
     }
-    this.#entries.set(entry.id, entry);
-    for (const k of entry.keys) add(this.#postings, k, entry.id);
+    // Each entry keeps the posting's own key string: one copy per distinct value, not per object.
+    const keys = entry.keys.map((k) => this.#post(k, entry.id));
+    this.#entries.set(entry.id, { ...entry, keys });
     for (const who of [entry.owner, ...entry.grantees]) add(this.#visible, who, entry.id);
+  }
+
+  #post(key: string, id: string): string {
+    let p = this.#postings.get(key);
+    if (p === undefined) this.#postings.set(key, (p = new Posting(key)));
+    p.add(id);
+    return p.key;
   }
 
   #unlink(e: IndexEntry): void {
@@ -70,6 +78,8 @@ export class LocateIndex {
       } else if (name === AttributeName.CryptographicUsageMask) {
         const bits = wanted.reduce((m, w) => m | (w.value.type === 'Integer' ? w.value.value : 0), 0);
         checks.push((e) => e.usageMask !== undefined && (e.usageMask & bits) === bits);
+      } else if (name === AttributeName.UniqueIdentifier) {
+        for (const w of wanted) sets.push(new Set(w.value.type === 'TextString' && this.#entries.has(w.value.value) ? [w.value.value] : []));
       } else {
         for (const w of wanted) sets.push(this.#postings.get(lookupKey(w)) ?? new Set());
       }
@@ -86,6 +96,13 @@ export class LocateIndex {
     }
     const newestFirst = (xs: IndexEntry[]): string[] => xs.sort((a, b) => b.seq - a.seq).map((e) => e.id);
     return { own: newestFirst(own), granted: newestFirst(granted) };
+  }
+}
+
+/** The ids carrying one attribute value, and that value's key. */
+class Posting extends Set<string> {
+  constructor(readonly key: string) {
+    super();
   }
 }
 
