@@ -17,7 +17,7 @@ import { loadOrCreateIdentity } from './api/agent-certificate.js';
 import type { HostContext } from './vm/vm-open.js';
 import { testFaultsFrom } from './test-faults.js';
 import { makePrivateDir, writePrivateFile } from '../fs/private-files.js';
-import { HostMigrations } from './migration/host-migrations.js';
+import { HostMigrations, migrationsOf } from './migration/host-migrations.js';
 
 export const AGENT_VERSION = '0.1.0';
 export const AGENT_PID_FILE = 'agent.pid';
@@ -131,6 +131,7 @@ export async function startHostAgent(opts: AgentOptions): Promise<RunningAgent> 
       server.closeAllConnections();
       // keys first: powering off needs none, and a slow power-off must not keep them alive
       cache.clear();
+      await migrationsOf(vms).abortAll().catch(() => undefined);
       await vms.runtime.powerOffAll();
       await rm(join(opts.dataDir, AGENT_PID_FILE), { force: true });
     },

@@ -145,6 +145,11 @@ export class HostMigrations {
     return { migrationId, aborted: true };
   }
 
+  /** Agent shutdown: every incoming VM is dropped (unregistered), so it is not left registered on two hosts. */
+  async abortAll(): Promise<void> {
+    await Promise.all([...this.#incoming.values()].map((m) => m.abort()));
+  }
+
   /** Storage migration to another datastore of this host. */
   relocate(uuid: string, datastore: string): Promise<{ vmxPath: string; bytes: number; seconds: number }> {
     return relocateVm(this.vms, uuid, datastore);
