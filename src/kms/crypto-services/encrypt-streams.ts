@@ -6,12 +6,13 @@ import type { EncryptionRun } from './symmetric-cipher.js';
 /**
  * Multi-part Encrypt (KMIP 1.4 §4.29: Init Indicator, Correlation Value, Final Indicator): the
  * OpenSSL context of each stream waits here between requests, keyed by a random Correlation Value
- * and bound to the identity and key that opened it. Bounded: at most 256 open streams, each
- * dropped 60 s after its last part, at most 64 MiB through one stream. The context holds its own
+ * and bound to the identity and key that opened it. Bounded: at most 1024 open streams and 64 per
+ * identity (one client cannot take them all), each dropped 60 s after its last part, at most
+ * 64 MiB through one stream. The context holds its own
  * copy of the key (OpenSSL's, which JavaScript cannot zero) until the stream ends or expires.
  * Only Encrypt streams: a multi-part Decrypt would release GCM plaintext before its tag is checked.
  */
-export const StreamLimits = { MAX_STREAMS: 256, IDLE_MS: 60_000, MAX_BYTES: 64 * 1024 * 1024 } as const;
+export const StreamLimits = { MAX_STREAMS: 1024, MAX_PER_IDENTITY: 64, IDLE_MS: 60_000, MAX_BYTES: 64 * 1024 * 1024 } as const;
 
 interface OpenStream {
   readonly identity: string;
@@ -31,7 +32,11 @@ function sweep(now: number): void {
 export function openEncryptStream(ctx: OpContext, keyId: string, run: EncryptionRun, firstBytes: number): Buffer {
   const now = ctx.deps.now().getTime();
   sweep(now);
-  if (streams.size >= StreamLimits.MAX_STREAMS) throw new KmipError('KMIP_GENERAL_FAILURE', `too many multi-part operations open (${StreamLimits.MAX_STREAMS}); finish or abandon some`);
+  let mine = 0;
+  for (const s of streams.values()) if (s.identity === ctx.identity) mine++;
+  if (streams.size >= StreamLimits.MAX_STREAMS || mine >= StreamLimits.MAX_PER_IDENTITY) {
+    throw new KmipError('KMIP_GENERAL_FAILURE', `too many multi-part Encrypts open (${StreamLimits.MAX_PER_IDENTITY} per client, ${StreamLimits.MAX_STREAMS} in all); finish some or wait 60 s`);
+  }
   const correlation = ctx.deps.randomBytes(16);
   streams.set(correlation.toString('hex'), { identity: ctx.identity, keyId, run, expires: now + StreamLimits.IDLE_MS, bytes: firstBytes });
   return correlation;
