@@ -6,7 +6,9 @@ import { HostError } from './errors.js';
  * - `VMCRYPT_TEST_FAULT=POINT:N[:kill]`: once, at the N-th passage of POINT the operation fails
  *   with HOST_TEST_FAULT, or with `:kill` the agent SIGKILLs itself (a crash at a known step).
  *   Points: `rekey-after-layer` (after N layers were rewrapped and committed),
- *   `clone-after-disk` (after N disks of a clone/restore were written).
+ *   `clone-after-disk` (after N disks of a clone/restore were written), `in-place-chunk` (after N
+ *   progress steps of an in-place conversion), `in-place-last-disk-chunk` (the same, counted in the
+ *   VM's last disk only), `in-place-disk` (after N disks were converted in place).
  * - `VMCRYPT_TEST_FREE_BYTES=DATASTORE:BYTES[,…]`: the free space a datastore reports.
  */
 export interface TestFaults {

@@ -57,7 +57,10 @@ function summary(lab: RunningLab) {
       mode: lab.kms.mode, servers: lab.kms.servers, provider: lab.provider.id, health: lab.provider.color,
       dataDir: lab.kms.dataDir, autoUnsealFile: lab.kms.seal.autoUnsealFile, unsealShares: lab.kms.seal.sharesFile,
     },
-    managers: lab.managers.map((m) => ({ name: m.name, url: m.url, pid: m.child.pid })),
+    managers: lab.managers.map((m) => ({
+      name: m.name, url: m.url, pid: m.child.pid,
+      hosts: lab.managerHosts.filter((h) => h.manager === m.name).map((h) => ({ name: h.host.name, url: h.host.url, pid: h.host.child.pid })),
+    })),
     cluster: LAB_CLUSTER,
     hosts: lab.hosts.map((h) => ({ name: h.name, url: h.url, pid: h.child.pid })),
     datastore: { name: LAB_DATASTORE, path: `${lab.dir}/shared` },
@@ -85,7 +88,10 @@ function printSummary(lab: RunningLab, io: CliIo): void {
   io.out(`  key provider ${s.kms.provider} (default, health ${s.kms.health}): ${s.kms.servers.map((k) => `${k.name} ${k.host}:${k.port}`).join(', ')}`);
   io.out(`  KMS seal    sealed master key in ${s.kms.dataDir}, unsealed at start from ${s.kms.autoUnsealFile};`);
   io.out(`              the 5 unseal shares are in ${s.kms.unsealShares} (a lab is not production: docs/lab.md)`);
-  for (const m of s.managers.slice(1)) io.out(`  ${m.name}   ${m.url}/ (shares the key provider; profile ${s.dir}/profile-${m.name}.json)`);
+  for (const m of s.managers.slice(1)) {
+    io.out(`  ${m.name}   ${m.url}/ (shares the key provider; profile ${s.dir}/profile-${m.name}.json)`);
+    if (m.hosts.length > 0) io.out(`              its host: ${m.hosts.map((h) => `${h.name} ${h.url}`).join(', ')} (same shared datastore: vm move / clone --manager)`);
+  }
   io.out(`  HA cluster  ${s.cluster}: ${s.hosts.map((h) => `${h.name} ${h.url}`).join(', ')}`);
   io.out(`  datastore   ${s.datastore.name} = ${s.datastore.path} (on every host)`);
   io.out(`  demo VM     ${s.demoVm.name} (next: vmcrypt vm encrypt ${s.demoVm.name}; the tour is in docs/lab.md)`);

@@ -42,7 +42,7 @@ export const VM_RULE_TEXT: Readonly<Record<VmRule, string>> = {
   'vm-not-encrypted': 'encrypt needs a VM that is not encrypted',
   'vm-unlocked': 'an encrypted VM must be unlocked (its KEK in its host\'s key cache) to be changed',
   'disk-needs-encrypted-home': 'a disk can be encrypted only when the VM home is encrypted',
-  'datastore-twice-the-space': 'encrypt, decrypt, deep rekey and clone need free space on the datastore for the temporary copy',
+  'datastore-twice-the-space': 'encrypt, decrypt, deep rekey and clone need free space on the datastore for the temporary copy; without it encrypt, decrypt and deep rekey run in place (refused only when not even in place fits)',
   'instant-clone-frozen-keys': 'the parent and the child of an instant clone cannot be rekeyed, decrypted or change policy',
   'circular-dependency': 'a VM that hosts the key server or the manager is not encrypted unless forced',
   'encrypted-no-suspend': 'suspend/resume is not supported on encrypted VMs',
