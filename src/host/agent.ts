@@ -70,6 +70,7 @@ export async function startHostAgent(opts: AgentOptions): Promise<RunningAgent> 
   const faults = testFaultsFrom(process.env, opts.allowCrash === true);
   const ctx: HostContext = { store, cache, events, runDir, faults };
   const vms = new HostVms(ctx);
+  await vms.dropUnarrived();
   vms.loadIndex();
   await vms.runtime.reapStale();
   new HostMigrations(vms, { encryption: opts.noMigrateEncryption !== true, listenHost: opts.host, allowCrash: opts.allowCrash === true });

@@ -22,7 +22,12 @@ export interface HostState {
   /** sha256 of the manager's client certificate (DER), lowercase hex. */
   readonly managerFingerprint?: string;
   readonly datastores: Readonly<Record<string, string>>;
-  readonly vms: ReadonlyArray<{ readonly uuid: string; readonly vmx: string }>;
+  /**
+   * `incoming`: the id of the live migration that registered the VM here, until its stream has
+   * arrived; an agent that starts with such an entry was stopped mid-migration and drops it (the
+   * VM still runs on its source), so a VM is never left registered on two hosts.
+   */
+  readonly vms: ReadonlyArray<{ readonly uuid: string; readonly vmx: string; readonly incoming?: string }>;
 }
 
 const MAX_STATE_BYTES = 4 << 20;
@@ -108,7 +113,8 @@ function validateState(raw: unknown, file: string): HostState {
   const vms = (r['vms'] as unknown[]).map((v) => {
     const o = v as Record<string, unknown>;
     if (typeof o?.['uuid'] !== 'string' || typeof o['vmx'] !== 'string') bad('vm entry invalid');
-    return { uuid: o['uuid'] as string, vmx: o['vmx'] as string };
+    if (o['incoming'] !== undefined && typeof o['incoming'] !== 'string') bad('vm entry invalid');
+    return { uuid: o['uuid'] as string, vmx: o['vmx'] as string, ...(typeof o['incoming'] === 'string' ? { incoming: o['incoming'] } : {}) };
   });
   return {
     name: r['name'] as string,

@@ -83,7 +83,7 @@ export class HostMigrations {
     let registeredHere = false;
     const current = this.#vmxOf(uuid);
     if (current === undefined) {
-      await this.vms.register(path);
+      await this.vms.register(path, id);
       registeredHere = true;
     } else if (current !== path) throw new HostError('HOST_CONFLICT', `VM ${uuid} is registered here from ${current}`);
     else if (inv.runtime.isRunning(uuid)) throw new HostError('HOST_POWER_STATE', `VM ${uuid} already runs on this host`);
@@ -108,6 +108,7 @@ export class HostMigrations {
         this.#incoming.set(id, m);
         ready(await m.start(spec.key));
         await m.done;
+        if (registeredHere) await this.vms.arrived(uuid);
       } catch (err) {
         await drop();
         failed(err);

@@ -209,17 +209,38 @@ export class HostVms {
     return this.get(uuid);
   }
 
-  /** Adds an existing VM directory (e.g. on a shared datastore) to this host's inventory. */
-  async register(vmxPath: string): Promise<VmSummary> {
+  /**
+   * Adds an existing VM directory (e.g. on a shared datastore) to this host's inventory;
+   * `incoming` marks a registration for a live migration until `arrived` (see HostState.vms).
+   */
+  async register(vmxPath: string, incoming?: string): Promise<VmSummary> {
     const path = resolve(vmxPath);
     const doc = await readVmx(path);
     if (this.#registered(doc.uuid)) throw new HostError('HOST_CONFLICT', `VM ${doc.uuid} is already registered`);
-    await this.#ctx.store.update((s) => ({ ...s, vms: [...s.vms, { uuid: doc.uuid, vmx: path }] }));
+    const entry = incoming === undefined ? { uuid: doc.uuid, vmx: path } : { uuid: doc.uuid, vmx: path, incoming };
+    await this.#ctx.store.update((s) => ({ ...s, vms: [...s.vms, entry] }));
     this.#index.set(doc.uuid, indexEntryOf(doc));
     // an instant clone back on its parent's host: the parent's mark protects its layers again
     const parent = doc.instantCloneOf === undefined ? undefined : this.#ctx.store.state.vms.find((v) => v.uuid === doc.instantCloneOf);
     if (parent !== undefined) await this.#serial(parent.uuid, () => linkInstantClone(parent.vmx, doc.uuid));
     return this.get(doc.uuid);
+  }
+
+  /** The live migration that registered `uuid` here has arrived: the registration is this host's now. */
+  async arrived(uuid: string): Promise<void> {
+    await this.#ctx.store.update((s) => ({ ...s, vms: s.vms.map((v) => (v.uuid === uuid ? { uuid: v.uuid, vmx: v.vmx } : v)) }));
+  }
+
+  /**
+   * Agent start: registrations of live migrations that never arrived (the agent was killed
+   * mid-migration) are dropped, files untouched; the VM kept running on its source.
+   */
+  async dropUnarrived(): Promise<ReadonlyArray<{ readonly uuid: string; readonly vmx: string }>> {
+    const stale = this.#ctx.store.state.vms.filter((v) => v.incoming !== undefined);
+    if (stale.length === 0) return [];
+    await this.#ctx.store.update((s) => ({ ...s, vms: s.vms.filter((v) => v.incoming === undefined) }));
+    for (const v of stale) this.#ctx.events.post('vm.migration.incomingFailed', `incoming migration ${v.incoming ?? ''} did not finish before the agent stopped: VM unregistered here (files untouched)`, { vmUuid: v.uuid });
+    return stale.map((v) => ({ uuid: v.uuid, vmx: v.vmx }));
   }
 
   /**

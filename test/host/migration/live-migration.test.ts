@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stopAll } from '../../helpers/process.js';
@@ -58,6 +58,9 @@ describe('live migration between two host agents', () => {
     expect(r['bytes']).toBeGreaterThan(ram.length);
     expect((await h.b.c.call<Vm>('GET', `/v1/vms/${vm.uuid}`)).powerState).toBe('poweredOn');
     await expect(h.a.c.call('GET', `/v1/vms/${vm.uuid}`)).rejects.toMatchObject({ code: 'HOST_NOT_FOUND' });
+    // arrived: B's registration is its own now (a restart of B keeps it)
+    const bState = JSON.parse(await readFile(join(h.b.dataDir, 'host.json'), 'utf8')) as { vms: Array<{ uuid: string; incoming?: string }> };
+    expect(bState.vms.find((v) => v.uuid === vm.uuid)).toEqual({ uuid: vm.uuid, vmx: vm.vmx });
     expect(ramDiff(await readRam(h.b, vm.uuid), ram)).toBe('');
     expect(await sha256(diskPath)).toBe(diskSum);
     const out = await h.b.c.call<{ output: string }>('POST', `/v1/vms/${vm.uuid}/qemu-io`, { disk: 0, command: 'read -P 0x3c 0 256k' });
