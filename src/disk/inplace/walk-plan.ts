@@ -72,7 +72,7 @@ export const SLOT = {
   next: 0,
   /** Windows durable, published by the main thread after the sidecar record. */
   durable: 1,
-  /** Bumped (and notified) by a worker after each write and when it stops: the main thread waits on it. */
+  /** Bumped (and notified) by a worker when a batch is ready and when it stops: the main thread waits on it. */
   written: 2,
   /** Non-zero once anything failed: every thread stops. */
   failed: 3,

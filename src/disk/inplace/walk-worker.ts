@@ -5,7 +5,7 @@ import { parentPort } from 'node:worker_threads';
 import { readSync, writeSync } from 'node:fs';
 import { XtsCipher } from '../../crypto/xts.js';
 import { DiskError } from '../errors.js';
-import { SLOT, RING, gateOf, windowRange } from './walk-plan.js';
+import { BATCH, SLOT, RING, gateOf, windowRange } from './walk-plan.js';
 import type { TraceEntry, WalkClose, WalkDone, WalkStart } from './walk-protocol.js';
 
 const SECTOR = 512;
@@ -31,6 +31,20 @@ function readFully(fd: number, buf: Buffer, pos: number): void {
 
 function writeFully(fd: number, buf: Buffer, pos: number): void {
   for (let done = 0; done < buf.length; ) done += writeSync(fd, buf, done, buf.length - done, pos + done);
+}
+
+/**
+ * Whether the main thread has a batch to record: the BATCH windows past the durable boundary (or
+ * the walk's last ones) are all written. Only then is it woken — waking it after every window cost
+ * it a task per window on a core the workers need. Sequentially consistent atomics: of two workers
+ * finishing the last windows of a batch at once, at least one sees the other's flag. A stale
+ * `durable` only misses a batch the main thread rescans anyway right after its record.
+ */
+function batchReady(s: Int32Array, windows: number): boolean {
+  const d = Atomics.load(s, SLOT.durable);
+  const need = Math.min(BATCH, windows - d);
+  for (let i = 0; i < need; i++) if (Atomics.load(s, SLOT.ring + ((d + i) % RING)) !== 1) return false;
+  return true;
 }
 
 function walk(job: WalkStart, trace: TraceEntry[] | undefined): void {
@@ -59,8 +73,10 @@ function walk(job: WalkStart, trace: TraceEntry[] | undefined): void {
       trace?.push([plan.dstBase + a, v.length, seen]);
       writeFully(fd, v, plan.dstBase + a);
       Atomics.store(s, SLOT.ring + (k % RING), 1);
-      Atomics.add(s, SLOT.written, 1);
-      Atomics.notify(s, SLOT.written);
+      if (batchReady(s, plan.windows)) {
+        Atomics.add(s, SLOT.written, 1);
+        Atomics.notify(s, SLOT.written);
+      }
     }
   } finally {
     buf.fill(0);
