@@ -1,8 +1,8 @@
 import { UsageError, VmcryptError } from '../errors.js';
-import { processIo, type CliIo, type CommandGroup } from './command.js';
-import { commandGroups } from './commands/index.js';
+import { processIo, type CliIo } from './command.js';
+import { commandIndex, type LazyCommandGroup } from './commands/index.js';
 
-function usage(groups: readonly CommandGroup[]): string {
+function usage(groups: readonly LazyCommandGroup[]): string {
   const lines = ['usage: vmcrypt <command> [args…]   (vmcrypt <command> --help for more)', '', 'commands:'];
   for (const g of groups) lines.push(`  ${g.name.padEnd(14)} ${g.summary}`);
   return lines.join('\n');
@@ -12,19 +12,20 @@ function usage(groups: readonly CommandGroup[]): string {
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    io.out(usage(commandGroups));
+    io.out(usage(commandIndex));
     return name === undefined ? 2 : 0;
   }
   if (name === '--version') {
     io.out('vmcrypt 0.1.0');
     return 0;
   }
-  const group = commandGroups.find((g) => g.name === name);
-  if (group === undefined) {
-    io.err(`vmcrypt: unknown command '${name}'\n${usage(commandGroups)}`);
+  const entry = commandIndex.find((g) => g.name === name);
+  if (entry === undefined) {
+    io.err(`vmcrypt: unknown command '${name}'\n${usage(commandIndex)}`);
     return 2;
   }
   try {
+    const group = await entry.load();
     return await group.run(rest, io);
   } catch (err) {
     if (err instanceof VmcryptError) {

@@ -7,6 +7,7 @@ import { formatTable } from '../output/table.js';
 import { readStdinLine } from '../prompt.js';
 import type { Verb, VerbContext } from '../verbs/verb.js';
 import { verbGroup } from '../verbs/verb-group.js';
+import { groupSummary } from './summaries.js';
 
 const ON = 'root | vm:NAME | host:NAME | cluster:NAME | datastore:NAME | policy:NAME | keyProvider:ID | folder:ID';
 
@@ -164,6 +165,6 @@ const permissionRemove: Verb = {
   },
 };
 
-export const userCommands: CommandGroup = verbGroup({ name: 'user', summary: 'users: list | create | delete | password', verbs: [userList, userCreate, userDelete, userPassword], defaultVerb: userList });
-export const roleCommands: CommandGroup = verbGroup({ name: 'role', summary: 'roles: list | create | delete', verbs: [roleList, roleCreate, roleDelete], defaultVerb: roleList });
-export const permissionCommands: CommandGroup = verbGroup({ name: 'permission', summary: 'permissions: list | set | remove', verbs: [permissionList, permissionSet, permissionRemove], defaultVerb: permissionList });
+export const userCommands: CommandGroup = verbGroup({ name: 'user', summary: groupSummary('user'), verbs: [userList, userCreate, userDelete, userPassword], defaultVerb: userList });
+export const roleCommands: CommandGroup = verbGroup({ name: 'role', summary: groupSummary('role'), verbs: [roleList, roleCreate, roleDelete], defaultVerb: roleList });
+export const permissionCommands: CommandGroup = verbGroup({ name: 'permission', summary: groupSummary('permission'), verbs: [permissionList, permissionSet, permissionRemove], defaultVerb: permissionList });

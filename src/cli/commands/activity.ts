@@ -4,6 +4,7 @@ import type { AlarmInfo, EventInfo, TaskInfo } from '../manager-client/records.j
 import { formatTable } from '../output/table.js';
 import type { Verb } from '../verbs/verb.js';
 import { verbGroup } from '../verbs/verb-group.js';
+import { groupSummary } from './summaries.js';
 
 const eventsVerb: Verb = {
   words: [],
@@ -109,6 +110,6 @@ const tasksWatch: Verb = {
   },
 };
 
-export const eventsCommands: CommandGroup = verbGroup({ name: 'events', summary: 'recent events', verbs: [eventsVerb] });
-export const alarmsCommands: CommandGroup = verbGroup({ name: 'alarms', summary: 'alarms: list | ack ID', verbs: [alarmsList, alarmsAck], defaultVerb: alarmsList });
-export const tasksCommands: CommandGroup = verbGroup({ name: 'tasks', summary: 'tasks: list | watch ID', verbs: [tasksList, tasksWatch], defaultVerb: tasksList });
+export const eventsCommands: CommandGroup = verbGroup({ name: 'events', summary: groupSummary('events'), verbs: [eventsVerb] });
+export const alarmsCommands: CommandGroup = verbGroup({ name: 'alarms', summary: groupSummary('alarms'), verbs: [alarmsList, alarmsAck], defaultVerb: alarmsList });
+export const tasksCommands: CommandGroup = verbGroup({ name: 'tasks', summary: groupSummary('tasks'), verbs: [tasksList, tasksWatch], defaultVerb: tasksList });

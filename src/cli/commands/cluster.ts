@@ -5,6 +5,7 @@ import { findCluster, listClusters, listHosts } from '../manager-client/resolve.
 import { formatTable } from '../output/table.js';
 import type { Verb } from '../verbs/verb.js';
 import { verbGroup } from '../verbs/verb-group.js';
+import { groupSummary } from './summaries.js';
 
 const clusterList: Verb = {
   words: ['list'],
@@ -57,5 +58,5 @@ const clusterSet: Verb = {
 };
 
 export const clusterCommands: CommandGroup = verbGroup({
-  name: 'cluster', summary: 'clusters: list | create | set --ha', verbs: [clusterList, clusterCreate, clusterSet],
+  name: 'cluster', summary: groupSummary('cluster'), verbs: [clusterList, clusterCreate, clusterSet],
 });

@@ -6,6 +6,7 @@ import { decryptCoreDump, recryptCoreDump } from '../../host/keys/coredump.js';
 import { fetchKey, type KeySource } from '../key-source.js';
 import { readSealedHeader } from '../../host/keys/sealed-stream.js';
 import { validateKeyId } from '../../host/keys/key-cache.js';
+import { groupSummary } from './summaries.js';
 
 const KEY_FLAGS = '(--key-file FILE | --kms HOST:PORT --cert PEM --key PEM --ca PEM [--server-name NAME] [--key-id ID])';
 const DECRYPT_USAGE = `vmcrypt crypto-util coredump decrypt FILE --out OUT ${KEY_FLAGS} [--json]`;
@@ -103,7 +104,7 @@ async function info(args: readonly string[], io: CliIo): Promise<number> {
 
 export const cryptoUtilCommands: CommandGroup = {
   name: 'crypto-util',
-  summary: 'decrypt or recrypt encrypted core dumps',
+  summary: groupSummary('crypto-util'),
   async run(args, io) {
     const [group, verb, ...rest] = args;
     if (group === undefined || group === '--help' || group === '-h') {

@@ -4,6 +4,7 @@ import { findHost, listDatastores, listHosts } from '../manager-client/resolve.j
 import { formatTable } from '../output/table.js';
 import type { Verb } from '../verbs/verb.js';
 import { verbGroup } from '../verbs/verb-group.js';
+import { groupSummary } from './summaries.js';
 
 const datastoreList: Verb = {
   words: ['list'],
@@ -42,4 +43,4 @@ const datastoreAdd: Verb = {
   },
 };
 
-export const datastoreCommands: CommandGroup = verbGroup({ name: 'datastore', summary: 'datastores: list | add', verbs: [datastoreList, datastoreAdd] });
+export const datastoreCommands: CommandGroup = verbGroup({ name: 'datastore', summary: groupSummary('datastore'), verbs: [datastoreList, datastoreAdd] });

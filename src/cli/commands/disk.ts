@@ -8,6 +8,7 @@ import {
 } from '../../disk/index.js';
 import { printResult, progressBar, readKeyFile } from './disk-io.js';
 import { IN_PLACE_USAGE, runInPlaceCommand, wantsInPlace } from './disk-inplace.js';
+import { groupSummary } from './summaries.js';
 
 const USAGE = {
   create: 'vmcrypt disk create FILE --size SIZE --key-file K [--iterations N] [--json]',
@@ -154,6 +155,6 @@ async function run(args: readonly string[], io: CliIo): Promise<number> {
 
 export const diskCommands: CommandGroup = {
   name: 'disk',
-  summary: 'encrypted disk files (LUKS1): create, encrypt, decrypt, rekey, info',
+  summary: groupSummary('disk'),
   run,
 };

@@ -9,6 +9,7 @@ import { confirm } from '../prompt.js';
 import type { Verb } from '../verbs/verb.js';
 import { verbGroup } from '../verbs/verb-group.js';
 import { hostCommands } from './host.js';
+import { groupSummary } from './summaries.js';
 
 const hostList: Verb = {
   words: ['list'],
@@ -126,7 +127,7 @@ const hostUnlock: Verb = {
 /** `vmcrypt host`: the manager's host verbs beside the agent's own (serve, diagnostics, coredumps). */
 export const hostGroup: CommandGroup = verbGroup({
   name: 'host',
-  summary: 'hosts: list | add | crypto-safe | restart | unlock (manager); serve | diagnostics | coredumps (agent)',
+  summary: groupSummary('host'),
   verbs: [hostList, hostAdd, hostCryptoSafe, hostRestart, hostUnlock],
   fallback: hostCommands,
 });

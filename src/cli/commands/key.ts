@@ -5,6 +5,7 @@ import { listProviders } from '../manager-client/resolve.js';
 import { formatFields, formatTable } from '../output/table.js';
 import type { Verb, VerbContext } from '../verbs/verb.js';
 import { verbGroup } from '../verbs/verb-group.js';
+import { groupSummary } from './summaries.js';
 
 /** `/api/keys/PROVIDER/KEYID` of the KEYID argument; PROVIDER is --provider, else the default key provider. */
 async function keyPath(ctx: VerbContext): Promise<{ c: ManagerClient; path: string }> {
@@ -62,4 +63,4 @@ const keyEntities: Verb = {
   },
 };
 
-export const keyCommands: CommandGroup = verbGroup({ name: 'key', summary: 'keys (KEKs) by id: status | entities', verbs: [keyStatus, keyEntities] });
+export const keyCommands: CommandGroup = verbGroup({ name: 'key', summary: groupSummary('key'), verbs: [keyStatus, keyEntities] });

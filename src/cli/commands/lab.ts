@@ -10,6 +10,7 @@ import { requestLabStop, startLabKeyServer, stopLabKeyServer } from '../lab/cont
 import { readLabState } from '../lab/state.js';
 import { LabError, LabErrorCode } from '../lab/errors.js';
 import { LAB_CLUSTER, LAB_DATASTORE, DEMO_VM } from '../lab/inventory-setup.js';
+import { groupSummary } from './summaries.js';
 
 const USAGE = {
   up: 'vmcrypt lab up [--dir DIR] [--hosts N] [--managers N] [--kms-cluster] [--free-ports] [--detach] [--json]',
@@ -172,7 +173,7 @@ async function keyServer(verb: 'kms-stop' | 'kms-start', args: readonly string[]
 
 export const labCommands: CommandGroup = {
   name: 'lab',
-  summary: 'the local lab on loopback (KMS, manager, hosts): up, down, kms-stop, kms-start',
+  summary: groupSummary('lab'),
   async run(args, io) {
     const [sub, ...rest] = args;
     if (sub === 'up') return up(rest, io);

@@ -4,6 +4,7 @@ import { parseCommandArgs, requireOption } from '../args.js';
 import { UsageError } from '../../errors.js';
 import { openManager } from '../../manager/manager.js';
 import { parseListen, untilSignal } from './kms.js';
+import { groupSummary } from './summaries.js';
 
 const USAGE = {
   serve: 'vmcrypt manager serve --data DIR [--listen 127.0.0.1:9443] [--poll-ms N] [--key-retry-ms N]',
@@ -55,7 +56,7 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
 
 export const managerCommands: CommandGroup = {
   name: 'manager',
-  summary: 'the manager (vCenter role): serve',
+  summary: groupSummary('manager'),
   async run(args, io) {
     const [verb, ...rest] = args;
     switch (verb) {

@@ -4,6 +4,7 @@ import { listPolicies } from '../manager-client/resolve.js';
 import { formatTable } from '../output/table.js';
 import type { Verb } from '../verbs/verb.js';
 import { verbGroup } from '../verbs/verb-group.js';
+import { groupSummary } from './summaries.js';
 
 const policyList: Verb = {
   words: ['list'],
@@ -43,4 +44,4 @@ const policyCreate: Verb = {
   },
 };
 
-export const policyCommands: CommandGroup = verbGroup({ name: 'policy', summary: 'storage policies: list | create', verbs: [policyList, policyCreate] });
+export const policyCommands: CommandGroup = verbGroup({ name: 'policy', summary: groupSummary('policy'), verbs: [policyList, policyCreate] });

@@ -8,6 +8,7 @@ import type { CliProfile } from '../profile.js';
 import { confirm, promptSecret, readStdinLine } from '../prompt.js';
 import type { Verb, VerbContext } from '../verbs/verb.js';
 import { verbGroup } from '../verbs/verb-group.js';
+import { groupSummary } from './summaries.js';
 
 const THUMBPRINT = /^[0-9a-f]{64}$/;
 
@@ -121,6 +122,6 @@ const whoami: Verb = {
   },
 };
 
-export const loginCommands: CommandGroup = verbGroup({ name: 'login', summary: 'log in to a manager (writes the CLI profile)', verbs: [login] });
-export const logoutCommands: CommandGroup = verbGroup({ name: 'logout', summary: 'end the session and remove the profile', verbs: [logout] });
-export const whoamiCommands: CommandGroup = verbGroup({ name: 'whoami', summary: 'the logged-in user and privileges', verbs: [whoami] });
+export const loginCommands: CommandGroup = verbGroup({ name: 'login', summary: groupSummary('login'), verbs: [login] });
+export const logoutCommands: CommandGroup = verbGroup({ name: 'logout', summary: groupSummary('logout'), verbs: [logout] });
+export const whoamiCommands: CommandGroup = verbGroup({ name: 'whoami', summary: groupSummary('whoami'), verbs: [whoami] });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CliIo } from '../../../src/cli/command.js';
-import { commandGroups } from '../../../src/cli/commands/index.js';
+import { commandIndex, loadCommandGroups } from '../../../src/cli/commands/index.js';
 import { main } from '../../../src/cli/main.js';
 import type { VerbCommandGroup } from '../../../src/cli/verbs/verb-group.js';
 
@@ -10,9 +10,14 @@ function capture(): CliIo & { lines: string[]; errs: string[] } {
   return { lines, errs, out: (l) => lines.push(l), err: (l) => errs.push(l), interactive: false };
 }
 
+const commandGroups = await loadCommandGroups();
 const verbGroups = commandGroups.filter((g): g is VerbCommandGroup => 'verbs' in g);
 
 describe('operator verbs: --help and usage errors (in process, no manager needed)', () => {
+  it('the lazy index names each group as the group itself does (name and summary)', () => {
+    expect(commandGroups.map((g) => [g.name, g.summary])).toEqual(commandIndex.map((g) => [g.name, g.summary]));
+  });
+
   it('has the verb groups the issue names', () => {
     expect(verbGroups.map((g) => g.name)).toEqual(expect.arrayContaining([
       'login', 'logout', 'vm', 'host', 'cluster', 'kms', 'key', 'policy', 'events', 'alarms', 'tasks', 'user', 'role', 'permission',
