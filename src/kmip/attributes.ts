@@ -53,6 +53,8 @@ export const AttributeName = {
   Extractable: 'Extractable',
   AlwaysSensitive: 'Always Sensitive',
   NeverExtractable: 'Never Extractable',
+  RandomNumberGenerator: 'Random Number Generator',
+  UsageLimits: 'Usage Limits',
 } as const;
 
 /** TTLV type of each standard attribute's value. */
@@ -89,6 +91,8 @@ export const attributeValueType: Readonly<Record<string, ItemTypeName>> = {
   [AttributeName.Extractable]: 'Boolean',
   [AttributeName.AlwaysSensitive]: 'Boolean',
   [AttributeName.NeverExtractable]: 'Boolean',
+  [AttributeName.RandomNumberGenerator]: 'Structure',
+  [AttributeName.UsageLimits]: 'Structure',
 };
 
 /** Custom attributes: `x-…` (client) and `y-…` (server) names (KMIP 1.4 §3.39). */

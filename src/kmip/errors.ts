@@ -28,6 +28,9 @@ export const KmipErrorCodes = {
   KMIP_CRYPTOGRAPHIC_FAILURE: ResultReason.CryptographicFailure,
   KMIP_INDEX_OUT_OF_BOUNDS: ResultReason.IndexOutOfBounds,
   KMIP_RESPONSE_TOO_LARGE: ResultReason.ResponseTooLarge,
+  /** KMIP 1.4 §3.45 / §3.47: the key material of a Sensitive or non-Extractable object leaves only wrapped. */
+  KMIP_SENSITIVE: ResultReason.Sensitive,
+  KMIP_NOT_EXTRACTABLE: ResultReason.NotExtractable,
   KMIP_GENERAL_FAILURE: ResultReason.GeneralFailure,
 } as const satisfies Record<string, number>;
 

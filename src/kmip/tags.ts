@@ -226,6 +226,10 @@ export const Tag = {
   AlwaysSensitive: 0x420121,
   Extractable: 0x420122,
   NeverExtractable: 0x420123,
+  // KMIP 1.3+ RNG Parameters (§2.1.18) and the Random Number Generator attribute (§3.44)
+  RNGAlgorithm: 0x4200da,
+  DRBGAlgorithm: 0x4200db,
+  RandomNumberGenerator: 0x4200de,
 } as const;
 
 export type TagValue = (typeof Tag)[keyof typeof Tag];

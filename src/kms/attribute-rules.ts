@@ -25,6 +25,11 @@ const settableOnCreate = new Set<string>([
   A.ApplicationSpecificInformation,
   A.Link,
   ALTERNATIVE_NAME,
+  // KMIP 1.4 §3.45, §3.47: the client may choose; the server defaults them (server-attributes.ts).
+  A.Sensitive,
+  A.Extractable,
+  // §3.21: Total and Unit from the client; the server keeps the Count (crypto-services/usage-limits.ts).
+  A.UsageLimits,
 ]);
 
 /** Attributes a client may add, modify or delete after creation. */
@@ -36,7 +41,12 @@ const clientModifiable = new Set<string>([
   A.Link,
   A.OperationPolicyName,
   ALTERNATIVE_NAME,
+  A.Sensitive,
+  A.Extractable,
 ]);
+
+/** Client-modifiable attributes a client may still not delete (KMIP 1.4 §3.45, §3.47: "Deletable by client: No"). */
+const notDeletable = new Set<string>([A.Sensitive, A.Extractable]);
 
 const multiInstance = new Set<string>([A.Name, A.ObjectGroup, A.ApplicationSpecificInformation, A.Link, ALTERNATIVE_NAME]);
 
@@ -55,6 +65,9 @@ export const serverManaged = new Set<string>([
   A.Fresh,
   A.LeaseTime,
   A.OriginalCreationDate,
+  A.AlwaysSensitive,
+  A.NeverExtractable,
+  A.RandomNumberGenerator,
 ]);
 
 /** Client custom attributes are `x-…`; `y-…` belong to the server. */
@@ -74,4 +87,8 @@ export function canClientModify(name: string): boolean {
 
 export function allowsMultipleInstances(name: string): boolean {
   return multiInstance.has(name) || isCustomAttributeName(name);
+}
+
+export function canClientDelete(name: string): boolean {
+  return canClientModify(name) && !notDeletable.has(name);
 }

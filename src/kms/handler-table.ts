@@ -7,7 +7,7 @@ import { handleCreateKeyPair } from './handlers/create-key-pair.js';
 import { handleDeleteAttribute } from './handlers/delete-attribute.js';
 import { handleDestroy } from './handlers/destroy.js';
 import { handleDiscoverVersions } from './handlers/discover-versions.js';
-import { handleGet } from './handlers/get.js';
+import { handleGet, handleGetToWrap } from './handlers/get.js';
 import { handleGetAttributeList } from './handlers/get-attribute-list.js';
 import { handleGetAttributes } from './handlers/get-attributes.js';
 import { handleLocate } from './handlers/locate.js';
@@ -22,6 +22,7 @@ import { handleMac } from './handlers/mac.js';
 import { handleMacVerify } from './handlers/mac-verify.js';
 import { handleHash } from './handlers/hash.js';
 import { handleRngRetrieve } from './handlers/rng-retrieve.js';
+import { handleRngSeed } from './handlers/rng-seed.js';
 import { handleSign } from './handlers/sign.js';
 import { handleSignatureVerify } from './handlers/signature-verify.js';
 import { withKeyUnwrapping } from './key-wrap/unwrap-on-register.js';
@@ -33,7 +34,7 @@ export const operationHandlers: ReadonlyMap<number, OperationHandler> = new Map<
   [Operation.CreateKeyPair, handleCreateKeyPair],
   [Operation.Register, withKeyUnwrapping(handleRegister)],
   [Operation.Locate, handleLocate],
-  [Operation.Get, withKeyWrapping(handleGet)],
+  [Operation.Get, withKeyWrapping(handleGet, handleGetToWrap)],
   [Operation.GetAttributes, handleGetAttributes],
   [Operation.GetAttributeList, handleGetAttributeList],
   [Operation.AddAttribute, handleAddAttribute],
@@ -53,5 +54,6 @@ export const operationHandlers: ReadonlyMap<number, OperationHandler> = new Map<
   [Operation.SignatureVerify, handleSignatureVerify],
   [Operation.Hash, handleHash],
   [Operation.RNGRetrieve, handleRngRetrieve],
+  [Operation.RNGSeed, handleRngSeed],
   [Operation.DeriveKey, handleDeriveKey],
 ]);

@@ -352,7 +352,7 @@ describe('KeyServer operations', () => {
       Operation.Create, Operation.CreateKeyPair, Operation.Register, Operation.Locate, Operation.Get, Operation.GetAttributes, Operation.GetAttributeList,
       Operation.AddAttribute, Operation.ModifyAttribute, Operation.DeleteAttribute, Operation.Activate, Operation.Revoke,
       Operation.Destroy, Operation.Query, Operation.DiscoverVersions,
-      Operation.Encrypt, Operation.Decrypt, Operation.Sign, Operation.SignatureVerify, Operation.MAC, Operation.MACVerify, Operation.DeriveKey, Operation.Hash, Operation.RNGRetrieve,
+      Operation.Encrypt, Operation.Decrypt, Operation.Sign, Operation.SignatureVerify, Operation.MAC, Operation.MACVerify, Operation.DeriveKey, Operation.Hash, Operation.RNGRetrieve, Operation.RNGSeed,
     ];
     expect([...body.operations].sort((a, b) => a - b)).toEqual([...served].sort((a, b) => a - b));
     expect(body.objectTypes).toEqual([ObjectType.Certificate, ObjectType.SymmetricKey, ObjectType.PublicKey, ObjectType.PrivateKey, ObjectType.SplitKey, ObjectType.Template, ObjectType.SecretData, ObjectType.OpaqueObject]);

@@ -45,7 +45,7 @@ export const handleCreateKeyPair: OperationHandler = async (ctx, payload) => {
   try {
     const kind = (objectType: AsymmetricObjectType, defaultUsageMask: number, der: Buffer): NewObjectKind => {
       const key = keyFromDer(objectType, objectType === ObjectType.PrivateKey ? F.PKCS8 : F.X509, der);
-      return { objectType, algorithm, lengthBits: bits, defaultUsageMask, implicit: [keyDigest(objectType, key)] };
+      return { objectType, algorithm, lengthBits: bits, defaultUsageMask, implicit: [keyDigest(objectType, key)], generated: true };
     };
     // Ids are random UUIDs drawn up front so each key can name the other; a collision is refused by the store.
     await insertNewObject(ctx, privId, [...privAttrs, linkAttribute(LinkType.PublicKeyLink, pubId)], kind(ObjectType.PrivateKey, Usage.Sign, privPlain.subarray(8)), privPlain);

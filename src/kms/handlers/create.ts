@@ -25,7 +25,7 @@ export const handleCreate: OperationHandler = async (ctx, payload) => {
   if (bits === undefined) throw new KmipError('KMIP_INVALID_FIELD', 'Create needs a Cryptographic Length');
   const material = newSymmetricKey(alg, symmetricKeyBytes(alg, bits), ctx.deps.randomBytes);
   try {
-    const record = await storeNewObject(ctx, attrs, symmetricKind(alg, bits), material);
+    const record = await storeNewObject(ctx, attrs, { ...symmetricKind(alg, bits), generated: true }, material);
     ctx.batch.idPlaceholder = record.id;
     return {
       objectId: record.id,

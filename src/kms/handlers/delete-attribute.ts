@@ -1,7 +1,7 @@
 import type { Attribute } from '../../kmip/attributes.js';
 import { KmipError } from '../../kmip/errors.js';
 import { decodeDeleteAttributeRequest, encodeDeleteAttributeResponse } from '../../kmip/payloads/delete-attribute.js';
-import { canClientModify, isKnownAttribute } from '../attribute-rules.js';
+import { canClientDelete, isKnownAttribute } from '../attribute-rules.js';
 import type { OperationHandler } from '../context.js';
 import { indexed, positionOf } from '../managed-object.js';
 import { updateOwned } from '../object-access.js';
@@ -16,7 +16,7 @@ export const handleDeleteAttribute: OperationHandler = async (ctx, payload) => {
   const name = req.attributeName;
   const index = req.attributeIndex ?? 0;
   if (!isKnownAttribute(name)) throw new KmipError('KMIP_INVALID_FIELD', `attribute '${name}' is not supported`);
-  if (!canClientModify(name)) throw new KmipError('KMIP_PERMISSION_DENIED', `attribute '${name}' cannot be deleted by a client`);
+  if (!canClientDelete(name)) throw new KmipError('KMIP_PERMISSION_DENIED', `attribute '${name}' cannot be deleted by a client`);
   let deleted: Attribute | undefined;
   const obj = await updateOwned(ctx, req.uniqueIdentifier, (o) => {
     const pos = positionOf(o.attributes, name, index);

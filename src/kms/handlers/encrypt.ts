@@ -4,6 +4,8 @@ import type { OpContext, OperationHandler, OpResult } from '../context.js';
 import { rsaOaepEncrypt } from '../crypto-services/asymmetric.js';
 import { keepEncryptStream, openEncryptStream, takeEncryptStream } from '../crypto-services/encrypt-streams.js';
 import { loadKeyForUse } from '../crypto-services/key-use.js';
+import { consumeUsage, hasUsageLimits } from '../crypto-services/usage-limits.js';
+import { KmipError } from '../../kmip/errors.js';
 import { requiredData, requireKmip12, requireSingleShot } from '../crypto-services/single-shot.js';
 import { finishEncryption, startEncryption } from '../crypto-services/symmetric-cipher.js';
 
@@ -13,7 +15,7 @@ import { finishEncryption, startEncryption } from '../crypto-services/symmetric-
  * an Active key with the Encrypt usage bit. Symmetric encryption may come in parts: Init Indicator
  * opens a stream (its Correlation Value answered), the Correlation Value continues it, Final
  * Indicator ends it (encrypt-streams.ts). The key bytes are zeroed once OpenSSL has its context;
- * the plaintext is wiped with the request.
+ * the plaintext is wiped with the request. A key with Usage Limits (§3.21) pays for the data first.
  */
 export const handleEncrypt: OperationHandler = async (ctx, payload) => {
   const req = decodeEncryptRequest(payload);
@@ -28,6 +30,18 @@ export const handleEncrypt: OperationHandler = async (ctx, payload) => {
     operation: 'Encrypt',
     objectTypes: [ObjectType.SymmetricKey, ObjectType.PublicKey],
   });
+  if (hasUsageLimits(key.object)) {
+    if (opening) {
+      key.material.fill(0);
+      throw new KmipError('KMIP_FEATURE_NOT_SUPPORTED', 'Encrypt in parts with a key that has Usage Limits is not supported');
+    }
+    try {
+      await consumeUsage(ctx, key.object, data.length, 'Encrypt');
+    } catch (err) {
+      key.material.fill(0);
+      throw err;
+    }
+  }
   if (key.keyObject !== undefined) {
     requireSingleShot(req, 'RSA Encrypt');
     const out = rsaOaepEncrypt(key.keyObject, req.cryptographicParameters ?? key.parameters ?? {}, data);

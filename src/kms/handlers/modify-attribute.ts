@@ -5,6 +5,7 @@ import { canClientModify, isKnownAttribute } from '../attribute-rules.js';
 import type { OperationHandler } from '../context.js';
 import { instancesOf, positionOf } from '../managed-object.js';
 import { updateOwned } from '../object-access.js';
+import { followSensitivity } from '../server-attributes.js';
 
 /**
  * Modify Attribute (KMIP 1.4 §4.15, errors §11.16): replaces the value of the instance with the
@@ -23,6 +24,7 @@ export const handleModifyAttribute: OperationHandler = async (ctx, payload) => {
     const pos = positionOf(o.attributes, a.name, index);
     if (pos < 0) throw new KmipError('KMIP_ITEM_NOT_FOUND', `attribute '${a.name}' has no instance ${index}`);
     o.attributes[pos] = { name: a.name, index, value: { ...a.value, tag: Tag.AttributeValue } };
+    followSensitivity(o.attributes);
   });
   return { objectId: obj.record.id, payload: encodeModifyAttributeResponse({ uniqueIdentifier: obj.record.id, attribute: a }) };
 };

@@ -7,6 +7,8 @@ import { allowsMultipleInstances, canSetOnCreate, isKnownAttribute, serverManage
 import type { OpContext } from '../context.js';
 import { KmsError } from '../errors.js';
 import { enumValue, firstValue, serializeAttributes, setSingle } from '../managed-object.js';
+import { addServerAttributes } from '../server-attributes.js';
+import { startUsageLimits } from '../crypto-services/usage-limits.js';
 import type { KeyRecord } from '../store/types.js';
 
 const AES_LENGTHS = new Set([128, 192, 256]);
@@ -16,7 +18,8 @@ const MAX_ID_TRIES = 4;
 /**
  * Checks a Create/Register template and returns the attributes to store: what the client set
  * plus what the server sets (KMIP 1.1 §3: Unique Identifier, Object Type, State, Initial Date,
- * Last Change Date; Activation Date ≤ now makes the object Active at once, §4.1).
+ * Last Change Date; Activation Date ≤ now makes the object Active at once, §4.1; Fresh, Lease
+ * Time, Sensitive / Extractable and their history, Random Number Generator: server-attributes.ts).
  */
 export function buildAttributes(ctx: OpContext, id: string, template: readonly Attribute[], kind: NewObjectKind): Attribute[] {
   if (template.length > MAX_ATTRIBUTES) throw new KmipError('KMIP_INVALID_FIELD', `more than ${MAX_ATTRIBUTES} attributes`);
@@ -65,6 +68,8 @@ export function buildAttributes(ctx: OpContext, id: string, template: readonly A
   setSingle(attrs, A.State, ttlv.enumeration(v, active ? State.Active : State.PreActive));
   setSingle(attrs, A.InitialDate, ttlv.date(v, now));
   setSingle(attrs, A.LastChangeDate, ttlv.date(v, now));
+  addServerAttributes(attrs, kind.objectType, kind.generated === true);
+  startUsageLimits(attrs);
   return attrs;
 }
 
@@ -80,6 +85,8 @@ export interface NewObjectKind {
   readonly defaultUsageMask?: number;
   /** Server-set attributes of the type (Certificate Type, Certificate Length, Links of a key pair). */
   readonly implicit?: readonly Attribute[];
+  /** True if the server drew the material from its RNG (Create, Create Key Pair): it gets a Random Number Generator attribute. */
+  readonly generated?: boolean;
 }
 
 /** Seals `material` and stores a new AES key owned by the caller (the vSphere path: AES only). */

@@ -14,9 +14,10 @@ export const KEY_BLOCK_OBJECTS: readonly number[] = [Tag.SymmetricKey, Tag.Secre
  * without it, then the Key Value of the returned Key Block is replaced by its wrapping under the
  * named key (Wrapping Method Encrypt, AES key wrap RFC 3394 / 5649), with Key Wrapping Data saying
  * how. Encoding Option No Encoding wraps the Key Material bytes; TTLV Encoding (the default) the
- * TTLV-encoded Key Value structure. The clear response and its key bytes are zeroed as for any Get.
+ * TTLV-encoded Key Value structure (`wrappedGetHandler` is the Get that may return the material of a
+ * Sensitive or non-Extractable key, KMIP 1.4 §3.45/§3.47, as it leaves wrapped). The clear response and its key bytes are zeroed as for any Get.
  */
-export function withKeyWrapping(getHandler: OperationHandler): OperationHandler {
+export function withKeyWrapping(getHandler: OperationHandler, wrappedGetHandler: OperationHandler = getHandler): OperationHandler {
   return async (ctx, payload) => {
     const specItem = payload?.type === 'Structure' ? payload.value.find((i) => i.tag === Tag.KeyWrappingSpecification) : undefined;
     if (specItem === undefined || payload?.type !== 'Structure') return getHandler(ctx, payload);
@@ -26,7 +27,7 @@ export function withKeyWrapping(getHandler: OperationHandler): OperationHandler 
     if (spec.encodingOption !== undefined && spec.encodingOption !== EncodingOption.NoEncoding && spec.encodingOption !== EncodingOption.TTLVEncoding) {
       throw new KmipError('KMIP_INVALID_FIELD', `Encoding Option ${spec.encodingOption} is not defined`);
     }
-    const inner = await getHandler(ctx, { ...payload, value: payload.value.filter((i) => i !== specItem) });
+    const inner = await wrappedGetHandler(ctx, { ...payload, value: payload.value.filter((i) => i !== specItem) });
     try {
       return { ...inner, payload: await wrapResponse(ctx, inner, spec) };
     } catch (err) {

@@ -118,8 +118,16 @@ async function runStep(
   });
   const mentioned = [...uidsIn(request), ...uidsIn(response)];
   const randomized = operationsIn(request).includes(OP.Encrypt) && uidsIn(request).some((u) => publicKeys.has(u));
-  const variableBytes = mentioned.some((u) => generated.has(u)) || operationsIn(request).includes(OP.RNGRetrieve) || randomized;
+  // Encrypt without an IV from the client under a key whose parameters say Random IV (KMIP 1.4
+  // §9.1.3.2.13): the server drew the IV, so the IV and ciphertext differ per run (CS-BC-M-13).
+  const serverIv =
+    reqItems.some((rq) => operationsIn(rq)[0] === OP.Encrypt && ![...items(rq)].some((t) => t.tag === Tag.IVCounterNonce)) &&
+    [...items(response)].some((t) => t.tag === Tag.IVCounterNonce);
+  const variableBytes = mentioned.some((u) => generated.has(u)) || operationsIn(request).includes(OP.RNGRetrieve) || randomized || serverIv;
   const diffs = compareResponse(exp, response, { vars, variableBytes });
+  // Such a case then sends the ciphertext back as $DATA_0 without binding it in a response.
+  const data = [...items(response)].filter((i) => i.tag === Tag.Data).pop();
+  if (serverIv && data !== undefined && !vars.has('DATA_0')) vars.set('DATA_0', data.value);
   for (const [name, tag] of CONVENTIONAL) {
     const last = [...items(response)].filter((i) => i.tag === tag).pop();
     if (last !== undefined) vars.set(name, last.value);

@@ -71,7 +71,7 @@ describe('a destroyed object (KMIP 1.4 §3.22, §4.21)', () => {
     const state = attrs.find((a) => a.name === AttributeName.State)?.value;
     expect(state).toMatchObject({ type: 'Enumeration', value: State.DestroyedCompromised });
     expect(attrs.map((a) => a.name)).toEqual(expect.arrayContaining([AttributeName.DestroyDate, AttributeName.CompromiseDate, AttributeName.Name, 'x-team']));
-    expect(attrs.map((a) => a.name)).not.toContain(AttributeName.Digest); // no content, no digest
+    expect(attrs.map((a) => a.name)).toContain(AttributeName.Digest); // metadata: kept from the content before Destroy (as in OASIS SKLC-O-1)
     const list = await k.one(Operation.GetAttributeList, encodeGetAttributeListRequest({ uniqueIdentifier: id }));
     expect(decodeGetAttributeListResponse(list.payload).attributeNames).toEqual(expect.arrayContaining([AttributeName.DestroyDate, AttributeName.State]));
     expect((await k.locate({ attributes: [attr.name('gone-key')] })).ids).toEqual([]);
