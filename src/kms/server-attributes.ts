@@ -101,3 +101,22 @@ export function isFresh(attrs: readonly Attribute[]): boolean {
 export function markServed(attrs: Attribute[]): void {
   setSingle(attrs, A.Fresh, bool(false));
 }
+
+/** Attributes a protocol version older than KMIP 1.x minor `since` does not define (§3.44: 1.3; §3.45–3.48: 1.4). */
+const SINCE_MINOR = new Map<string, number>([
+  [A.RandomNumberGenerator, 3],
+  [A.Sensitive, 4],
+  [A.AlwaysSensitive, 4],
+  [A.Extractable, 4],
+  [A.NeverExtractable, 4],
+]);
+
+/**
+ * True if a client speaking KMIP `major.minor` knows the attribute `name`: Get Attributes and Get
+ * Attribute List answer an older client without the attributes its version does not define (a
+ * KMIP 1.2 client such as PyKMIP's cannot decode a 1.4 attribute and fails the whole response).
+ */
+export function definedIn(name: string, version: { readonly major: number; readonly minor: number }): boolean {
+  const since = SINCE_MINOR.get(name);
+  return since === undefined || version.major > 1 || version.minor >= since;
+}

@@ -3,7 +3,7 @@
 // KeyServer on SQLite: who sets them, how they change, and what Get does with them.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { attr, AttributeName as A, type Attribute } from '../../src/kmip/attributes.js';
-import { CryptographicAlgorithm, CryptographicUsageMask as U, ObjectType, ResultReason, WrappingMethod } from '../../src/kmip/enums.js';
+import { CryptographicAlgorithm, CryptographicUsageMask as U, ObjectType, ResultReason, ResultStatus, WrappingMethod } from '../../src/kmip/enums.js';
 import { Operation } from '../../src/kmip/operation-codes.js';
 import { decodeCreateResponse, encodeCreateRequest } from '../../src/kmip/payloads/create.js';
 import { encodeDeleteAttributeRequest } from '../../src/kmip/payloads/delete-attribute.js';
@@ -40,8 +40,11 @@ async function create(extra: Attribute[] = []): Promise<string> {
   return decodeCreateResponse(p).uniqueIdentifier;
 }
 
-async function attrs(id: string): Promise<Map<string, Attribute>> {
-  const r = decodeGetAttributesResponse(await kms.ok(Operation.GetAttributes, encodeGetAttributesRequest({ uniqueIdentifier: id, attributeNames: SERVER_SET })));
+/** The server-kept attributes as a KMIP 1.4 client reads them (1.3 / 1.4 attributes are not sent to older versions). */
+async function attrs(id: string, minor = 4): Promise<Map<string, Attribute>> {
+  const item = await kms.call(Operation.GetAttributes, encodeGetAttributesRequest({ uniqueIdentifier: id, attributeNames: SERVER_SET }), { major: 1, minor });
+  expect(item.resultStatus).toBe(ResultStatus.Success);
+  const r = decodeGetAttributesResponse(item.payload);
   return new Map(r.attributes.map((a) => [a.name, a]));
 }
 
@@ -59,6 +62,12 @@ describe('server-kept attributes (KMIP 1.4 §3.15, §3.34, §3.44–3.48)', () =
     expect(rng.required(Tag.RNGAlgorithm, 'Enumeration')).toBe(0x03); // DRBG
     expect(rng.required(Tag.DRBGAlgorithm, 'Enumeration')).toBe(0x05); // CTR
     expect(rng.required(Tag.CryptographicAlgorithm, 'Enumeration')).toBe(CryptographicAlgorithm.AES);
+  });
+
+  it('a KMIP 1.2 request is answered without the 1.3 / 1.4 ones (Random Number Generator, Sensitive, …)', async () => {
+    const id = await create();
+    expect([...(await attrs(id, 2)).keys()].sort()).toEqual([A.Fresh, A.LeaseTime].sort());
+    expect([...(await attrs(id, 3)).keys()].sort()).toEqual([A.Fresh, A.LeaseTime, A.RandomNumberGenerator].sort());
   });
 
   it('a registered key has no Random Number Generator (the server did not draw it), the rest as created', async () => {

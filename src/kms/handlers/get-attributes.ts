@@ -7,6 +7,7 @@ import { ttlv } from '../../kmip/ttlv/index.js';
 import type { OpContext, OperationHandler } from '../context.js';
 import { enumValue, firstValue, withImplied, withIndexes, type ManagedObject } from '../managed-object.js';
 import { loadOwned } from '../object-access.js';
+import { definedIn } from '../server-attributes.js';
 
 const SHA_256 = 0x06; // Hashing Algorithm (KMIP 1.4 §9.1.3.2.16)
 
@@ -14,7 +15,8 @@ const SHA_256 = 0x06; // Hashing Algorithm (KMIP 1.4 §9.1.3.2.16)
  * Get Attributes (KMIP 1.4 §4.12): the named attributes, in the order they were named (every
  * instance of each, with its Attribute Index), or all of them if none is named; names the object
  * does not have are skipped. Attributes of a destroyed object stay readable (§3.22: its metadata
- * is kept). Original Creation Date is implied by Initial Date (managed-object.ts). Digest (§3.17) is derived on read for objects whose content is still held.
+ * is kept). Attributes newer than the request's protocol version are left out (server-attributes.ts).
+ * Original Creation Date is implied by Initial Date (managed-object.ts). Digest (§3.17) is derived on read for objects whose content is still held.
  */
 export const handleGetAttributes: OperationHandler = async (ctx, payload) => {
   const req = decodeGetAttributesRequest(payload);
@@ -23,7 +25,7 @@ export const handleGetAttributes: OperationHandler = async (ctx, payload) => {
   const wantsDigest = wanted.length === 0 || wanted.includes(AttributeName.Digest);
   const digest = wantsDigest && firstValue(obj.attributes, AttributeName.Digest) === undefined ? digestAttribute(ctx, obj) : undefined;
   const implied = withImplied(obj.attributes);
-  const all = withIndexes(digest === undefined ? implied : [...implied, digest]);
+  const all = withIndexes(digest === undefined ? implied : [...implied, digest]).filter((a) => definedIn(a.name, ctx.version));
   const attributes = wanted.length === 0 ? all : wanted.flatMap((name) => all.filter((a) => a.name === name));
   return { objectId: obj.record.id, payload: encodeGetAttributesResponse({ uniqueIdentifier: obj.record.id, attributes }) };
 };
