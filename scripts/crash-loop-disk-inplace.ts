@@ -42,7 +42,7 @@ try {
       const c = (counts[op] ??= { rounds: 0, kills: 0, resumed: 0, failures: 0 });
       c.rounds++;
       try {
-        const log = await crashRound({ op, file: join(dir, `${op}.img`), raw, rawSum, k1, k2 }, 1 + (r % 3), 200 + mib * 15);
+        const log = await crashRound({ op, file: join(dir, `${op}.img`), raw, rawSum, k1, k2 }, 1 + (r % 3), 100 + mib);
         c.kills += log.filter((l) => l.includes(' killed ')).length;
         c.resumed += log.filter((l) => l.includes('resumed')).length;
         console.log(`round ${r} ${op.padEnd(7)} ${log.join(' | ')}: ok`);
