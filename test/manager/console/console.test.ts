@@ -14,9 +14,10 @@ import { launchConsoleBrowser, type ConsoleBrowser } from './chromium.js';
 /**
  * The web console in Debian's Chromium against real processes: `vmcrypt kms serve`,
  * `vmcrypt manager serve`, two `vmcrypt host serve` agents. Screenshots of the main pages go to
- * docs/screenshots/ (the README shows them).
+ * the test's temporary directory, or with VMCRYPT_UPDATE_SCREENSHOTS=1 to docs/screenshots/ (the
+ * README shows them), so that `npm test` leaves the working tree as it found it.
  */
-const SHOTS = join(repoRoot, 'docs', 'screenshots');
+const shotsDir = (): string => (process.env['VMCRYPT_UPDATE_SCREENSHOTS'] === '1' ? join(repoRoot, 'docs', 'screenshots') : join(root, 'screenshots'));
 const CAROL_PASSWORD = 'carol-console-pass-1';
 
 let root: string;
@@ -32,7 +33,7 @@ let carolVmId = '';
 let encryptedVmId = '';
 
 const api = () => manager.admin;
-const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+const shot = (page: Page, name: string) => page.screenshot({ path: join(shotsDir(), `${name}.png`), fullPage: true });
 
 async function createVm(name: string, policyId: string, host: AddedHost): Promise<string> {
   const ds = (await api().get<{ datastores: Array<{ id: string; name: string }> }>('/api/datastores')).datastores.find((d) => d.name === `${host.name}-local`);
@@ -52,7 +53,7 @@ async function logIn(page: Page, user: string, password: string): Promise<void> 
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'vmcrypt-console-'));
-  await mkdir(SHOTS, { recursive: true });
+  await mkdir(shotsDir(), { recursive: true });
   kmsData = await makeKmsDataDir();
   kms = await kmsNode('kms1', kmsData);
   const starts = await Promise.all([
@@ -189,7 +190,7 @@ describe('web console in Chromium', () => {
     await admin.locator(`#alarm-rows tr[data-alarm-id="${alarm?.id}"] button[data-action=ack]`).click();
     await expect.poll(async () => (await api().get<Array<{ id: number; acknowledged?: { by: string } }>>('/api/alarms')).find((x) => x.id === alarm?.id)?.acknowledged?.by, { timeout: 30_000 }).toBe('admin');
     await admin.waitForSelector(`#alarm-rows tr[data-alarm-id="${alarm?.id}"] >> text=admin`);
-    await admin.screenshot({ path: join(SHOTS, 'events.png') });
+    await admin.screenshot({ path: join(shotsDir(), 'events.png') });
 
     await kms.start();
     await admin.goto(`${manager.url}/#/vm/${encryptedVmId}`);
