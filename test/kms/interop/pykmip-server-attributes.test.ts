@@ -1,46 +1,17 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot, vmcryptArgv } from '../../helpers/cli.js';
-import { freePort } from '../../helpers/net.js';
-import { startProcess, stopAll } from '../../helpers/process.js';
+import { describe, expect, it } from 'vitest';
+import { repoRoot } from '../../helpers/cli.js';
+import { useKmsForPykmip } from './kms-serve-for-pykmip.js';
 
 // PyKMIP's client against the KMIP 1.4 server-kept attributes (Fresh, Lease Time, Sensitive,
 // Extractable, Always Sensitive, Never Extractable, Random Number Generator): its Get still works
 // (Fresh then turns false); a KMIP 1.2 client is answered without the 1.3/1.4 attributes.
-const run = promisify(execFile);
-const PY = '/usr/bin/python3';
-
-let dir: string;
-let port: number;
-let client: { cert: string; key: string; ca: string };
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'vmcrypt-kms-attrs-py-'));
-  const data = join(dir, 'kms');
-  const { stdout } = await run(process.execPath, [...vmcryptArgv(), 'kms', 'init', '--data', data, '--auto-unseal-file', `${data}.unseal`, '--json'], { cwd: repoRoot });
-  const init = JSON.parse(stdout) as { caCert: string; client: { cert: string; key: string } };
-  client = { cert: init.client.cert, key: init.client.key, ca: init.caCert };
-  port = await freePort();
-  await startProcess(process.execPath, [...vmcryptArgv(), 'kms', 'serve', '--data', data, '--auto-unseal-file', `${data}.unseal`, '--listen', `127.0.0.1:${port}`], {
-    ready: /kms listening on 127\.0\.0\.1:\d+/,
-    cwd: repoRoot,
-  });
-}, 60_000);
-
-afterAll(async () => {
-  await stopAll();
-  await rm(dir, { recursive: true, force: true });
-});
+const kms = useKmsForPykmip('vmcrypt-kms-attrs-py-');
 
 describe('PyKMIP client: server-kept attributes against vmcrypt kms serve', () => {
   it.each(['1.2', '1.4'])('reads Fresh / Lease Time / Sensitive, Gets the key (Fresh turns false), lists every attribute (KMIP %s)', async (version) => {
     const script = join(repoRoot, 'test', 'kms', 'interop', 'pykmip_server_attributes.py');
-    const { stdout } = await run(PY, [script, '127.0.0.1', String(port), client.cert, client.key, client.ca, version]);
-    const r = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as {
+    const r = await kms().python(script, version) as {
       all_names?: string[];
       all_error?: string;
       list: string[];
