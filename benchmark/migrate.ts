@@ -190,7 +190,8 @@ try {
   let here = a;
   let there = b;
   for (let r = 0; r < rounds; r++) {
-    for (const ch of channels) {
+    // the order rotates each round, so no channel always runs right after the tunnel's heavy round
+    for (const ch of channels.map((_, i) => channels[(i + r) % channels.length] ?? 'plain')) {
       const run = await agentMigration(here, there, vm.uuid, vm.vmx, ch);
       results.get(ch)?.push(run);
       console.log(`round ${r + 1} ${ch.padEnd(8)} ${run.mbPerSec.toFixed(1)} MB/s  downtime ${run.downtimeMs} ms  ${(run.bytes / 1e6).toFixed(0)} MB  ${run.cpuSeconds.toFixed(2)} CPU-s`);
