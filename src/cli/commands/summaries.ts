@@ -28,8 +28,6 @@ const SUMMARIES = {
 
 export type GroupName = keyof typeof SUMMARIES;
 
-export const GROUP_NAMES = Object.keys(SUMMARIES) as GroupName[];
-
 export function groupSummary(name: GroupName): string {
   return SUMMARIES[name];
 }
