@@ -1,10 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
-import { promisify } from 'node:util';
-import ts from 'typescript';
-import { repoRoot } from '../helpers/cli.js';
+import { copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { compileDiskEngine, runPlainNode } from './compiled-engine.js';
 import { makeKey, makeRaw, sha256File, tempDir } from './helpers.js';
 
 // The in-place walk's worker file is resolved like the copy engine's (test/disk/compiled.test.ts):
@@ -13,28 +10,10 @@ import { makeKey, makeRaw, sha256File, tempDir } from './helpers.js';
 const { dir, cleanup } = tempDir('vmcrypt-disk-inplace-compiled-');
 afterAll(cleanup);
 
-function sources(d: string): string[] {
-  if (!existsSync(d)) return [];
-  return readdirSync(d).flatMap((n) => {
-    const p = join(d, n);
-    return statSync(p).isDirectory() ? sources(p) : p.endsWith('.ts') ? [p] : [];
-  });
-}
-
 describe('compiled build, in place', () => {
   it('runs the walk workers from .js files under plain node: encrypt then decrypt gives the original back', async () => {
     const out = join(dir, 'dist');
-    const files = [join(repoRoot, 'src', 'errors.ts'), ...['fs', 'proc', 'crypto', 'disk'].flatMap((d) => sources(join(repoRoot, 'src', d)))];
-    for (const f of files) {
-      const js = ts.transpileModule(readFileSync(f, 'utf8'), {
-        compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
-        fileName: f,
-      }).outputText;
-      const dest = join(out, relative(join(repoRoot, 'src'), f)).replace(/\.ts$/, '.js');
-      mkdirSync(dirname(dest), { recursive: true });
-      writeFileSync(dest, js);
-    }
-    writeFileSync(join(out, 'package.json'), '{"type":"module"}');
+    compileDiskEngine(out);
     const key = makeKey(dir, 'k');
     const raw = join(dir, 'raw.img');
     makeRaw(raw, 8);
@@ -47,7 +26,7 @@ describe('compiled build, in place', () => {
       const info = await diskInfo(${JSON.stringify(disk)});
       const d = await decryptDiskInPlace({ path: ${JSON.stringify(disk)}, dek: ${dek} });
       console.log(JSON.stringify({ e: e.bytes, format: info.format, d: d.bytes }));`;
-    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, env: { PATH: process.env['PATH'] ?? '' } });
+    const stdout = await runPlainNode(script, dir);
     expect(JSON.parse(stdout)).toMatchObject({ format: 'luks1', e: (8 << 20) - 4096 }) // the walk: all but the 4 KiB front, staged apart;
     expect(sha256File(disk)).toBe(sha256File(raw));
   });
