@@ -180,3 +180,50 @@ export async function startPykmip(peerDir: string, init: KmsInit, port: number):
   }
   return { stop };
 }
+
+export interface LoopResult {
+  readonly opsPerSec: number;
+  readonly ops: number;
+  readonly errors: number;
+}
+
+/**
+ * Runs `step` in a loop on every connection: `warmupSeconds` unmeasured, then `seconds`
+ * measured. `step` calls `done()` after each completed operation; more than 50 failed steps end
+ * the run with the last error.
+ */
+export async function timedLoops(
+  conns: readonly Conn[],
+  step: (c: Conn, i: number, done: () => void) => Promise<void>,
+  warmupSeconds: number,
+  seconds: number,
+): Promise<LoopResult> {
+  let measuring = false;
+  let stop = false;
+  let ops = 0;
+  let errors = 0;
+  const done = (): void => {
+    if (measuring) ops++;
+  };
+  const loop = async (c: Conn, i: number): Promise<void> => {
+    while (!stop) {
+      try {
+        await step(c, i, done);
+      } catch (err) {
+        errors++;
+        if (errors > 50) throw err;
+      }
+    }
+  };
+  const loops = conns.map(loop);
+  await new Promise((r) => setTimeout(r, warmupSeconds * 1000));
+  measuring = true;
+  const t0 = process.hrtime.bigint();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  measuring = false;
+  const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
+  const counted = ops;
+  stop = true;
+  await Promise.allSettled(loops);
+  return { opsPerSec: counted / elapsed, ops: counted, errors };
+}

@@ -22,7 +22,7 @@ import { decodeEncryptResponse, encodeEncryptRequest } from '../src/kmip/payload
 import { decodeGetObjectResponse, encodeGetRequest } from '../src/kmip/payloads/get.js';
 import { decodeRegisterResponse, encodeRegisterObjectRequest } from '../src/kmip/payloads/register.js';
 import { decodeTtlv, encodeTtlv, type TtlvItem } from '../src/kmip/ttlv/index.js';
-import { Conn, freePort, initKms, startOurKms, startPykmip, stopChild, type Tls } from './kmip-bench-kit.js';
+import { Conn, freePort, initKms, startOurKms, startPykmip, stopChild, timedLoops, type LoopResult, type Tls } from './kmip-bench-kit.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const quick = process.env['BENCH_QUICK'] === '1';
@@ -72,40 +72,20 @@ async function registerGet(c: Conn): Promise<void> {
   if (got.objectType !== ObjectType.SecretData || !got.secretData.value.equals(value)) throw new Error('Get did not give the secret back');
 }
 
-interface Phase {
-  opsPerSec: number;
-  ops: number;
-  errors: number;
-}
+type Phase = LoopResult;
 
 /** Runs `step` (2 operations) in a loop on every connection; operations per second after the warm-up. */
-async function phase(conns: Conn[], step: (c: Conn, i: number) => Promise<void>): Promise<Phase> {
-  let measuring = false;
-  let stop = false;
-  let ops = 0;
-  let errors = 0;
-  const loop = async (c: Conn, i: number): Promise<void> => {
-    while (!stop) {
-      try {
-        await step(c, i);
-        if (measuring) ops += 2;
-      } catch (err) {
-        errors++;
-        if (errors > 50) throw err;
-      }
-    }
-  };
-  const loops = conns.map(loop);
-  await new Promise((r) => setTimeout(r, warmupSeconds * 1000));
-  measuring = true;
-  const t0 = process.hrtime.bigint();
-  await new Promise((r) => setTimeout(r, seconds * 1000));
-  measuring = false;
-  const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
-  const counted = ops;
-  stop = true;
-  await Promise.allSettled(loops);
-  return { opsPerSec: counted / elapsed, ops: counted, errors };
+function phase(conns: Conn[], step: (c: Conn, i: number) => Promise<void>): Promise<Phase> {
+  return timedLoops(
+    conns,
+    async (c, i, done) => {
+      await step(c, i);
+      done();
+      done();
+    },
+    warmupSeconds,
+    seconds,
+  );
 }
 
 async function workload(port: number, tls: Tls): Promise<{ crypto: Phase; secret: Phase; opsPerSec: number }> {

@@ -14,7 +14,7 @@ import { Operation } from '../src/kmip/operation-codes.js';
 import { decodeCreateResponse } from '../src/kmip/payloads/create.js';
 import { decodeGetResponse, encodeGetRequest } from '../src/kmip/payloads/get.js';
 import { decodeTtlv, encodeTtlv } from '../src/kmip/ttlv/index.js';
-import { Conn, freePort, initKms, startOurKms, startPykmip, stopChild, type Tls } from './kmip-bench-kit.js';
+import { Conn, freePort, initKms, startOurKms, startPykmip, stopChild, timedLoops, type LoopResult, type Tls } from './kmip-bench-kit.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const quick = process.env['BENCH_QUICK'] === '1';
@@ -35,39 +35,23 @@ function okPayload(resp: Buffer) {
 }
 
 /** Runs the Create+Get loop on N connections; returns completed operations per second. */
-async function workload(port: number, tls: Tls): Promise<{ opsPerSec: number; ops: number; errors: number }> {
+async function workload(port: number, tls: Tls): Promise<LoopResult> {
   const conns = await Promise.all(Array.from({ length: connections }, () => Conn.open(port, tls)));
-  let measuring = false;
-  let stop = false;
-  let ops = 0;
-  let errors = 0;
-  const loop = async (c: Conn): Promise<void> => {
-    while (!stop) {
-      try {
-        const id = decodeCreateResponse(okPayload(await c.call(createMsg))).uniqueIdentifier;
-        if (measuring) ops++;
-        const key = decodeGetResponse(okPayload(await c.call(message({ operation: Operation.Get, payload: encodeGetRequest({ uniqueIdentifier: id }) })))).symmetricKey;
-        if (key.material.length !== 32) throw new Error('bad key');
-        key.material.fill(0);
-        if (measuring) ops++;
-      } catch (err) {
-        errors++;
-        if (errors > 50) throw err;
-      }
-    }
-  };
-  const loops = conns.map(loop);
-  await new Promise((r) => setTimeout(r, warmupSeconds * 1000));
-  measuring = true;
-  const t0 = process.hrtime.bigint();
-  await new Promise((r) => setTimeout(r, seconds * 1000));
-  measuring = false;
-  const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
-  const counted = ops;
-  stop = true;
-  await Promise.allSettled(loops);
+  const r = await timedLoops(
+    conns,
+    async (c, _i, done) => {
+      const id = decodeCreateResponse(okPayload(await c.call(createMsg))).uniqueIdentifier;
+      done();
+      const key = decodeGetResponse(okPayload(await c.call(message({ operation: Operation.Get, payload: encodeGetRequest({ uniqueIdentifier: id }) })))).symmetricKey;
+      if (key.material.length !== 32) throw new Error('bad key');
+      key.material.fill(0);
+      done();
+    },
+    warmupSeconds,
+    seconds,
+  );
   conns.forEach((c) => c.close());
-  return { opsPerSec: counted / elapsed, ops: counted, errors };
+  return r;
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'vmcrypt-bench-kms-'));
