@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stopAll } from '../../helpers/process.js';
 import { scanForKeys, tempDir } from '../harness.js';
-import { fillRam, migrate, newMigration, ramDiff, readRam, sha256, startTwoHosts, type TwoHosts } from './migration-harness.js';
+import { runningEncryptedVm, fillRam, migrate, newMigration, ramDiff, readRam, sha256, startTwoHosts, type TwoHosts } from './migration-harness.js';
 
 interface Vm {
   uuid: string;
@@ -26,13 +26,7 @@ describe('live migration between two host agents', () => {
   beforeAll(async () => {
     dir = await tempDir('vmcrypt-mig-');
     h = await startTwoHosts(dir.path);
-    vm = await h.a.c.call<Vm>('POST', '/v1/vms', { name: 'm1', datastore: 'shared', memoryMiB: 64, disks: [{ sizeBytes: 4 << 20 }], encryption: { providerId: 'kp', keyId: 'kek' } });
-    await h.a.c.call('POST', `/v1/vms/${vm.uuid}/power`, { action: 'on' });
-    await h.a.c.call('POST', `/v1/vms/${vm.uuid}/qemu-io`, { disk: 0, command: 'write -P 0x3c 0 256k' });
-    await h.a.c.call('POST', `/v1/vms/${vm.uuid}/qemu-io`, { disk: 0, command: 'flush' });
-    ram = await fillRam(h.a, vm.uuid);
-    diskPath = join(h.shared, 'm1', 'm1-disk0.luks');
-    diskSum = await sha256(diskPath);
+    ({ vm, ram, diskPath, diskSum } = await runningEncryptedVm(h, 'm1', 4 << 20, 0x3c, '256k'));
   }, 120_000);
   afterAll(async () => {
     await stopAll();

@@ -108,3 +108,27 @@ export async function migrate(
   const endpoint = via === undefined ? inc.endpoint : await via(inc.endpoint);
   return { ...(await from.c.migrateVm(uuid, { migrationId: m.migrationId, endpoint, channel, ...keyPart })) };
 }
+
+export interface RunningVm {
+  readonly vm: { uuid: string; vmx: string; powerState: string };
+  /** The random bytes written into its guest RAM region. */
+  readonly ram: Buffer;
+  /** Its disk file on the shared datastore, and that file's sha256 once written and flushed. */
+  readonly diskPath: string;
+  readonly diskSum: string;
+}
+
+/**
+ * An encrypted VM (KEK `kek`) created on host A on the shared datastore, powered on, `written` (a
+ * qemu-io length such as 256k) bytes of `pattern` written to its disk and flushed, its RAM region
+ * filled with random bytes.
+ */
+export async function runningEncryptedVm(h: TwoHosts, name: string, diskBytes: number, pattern: number, written: string): Promise<RunningVm> {
+  const vm = await h.a.c.call<RunningVm['vm']>('POST', '/v1/vms', { name, datastore: 'shared', memoryMiB: 64, disks: [{ sizeBytes: diskBytes }], encryption: { providerId: 'kp', keyId: 'kek' } });
+  await h.a.c.call('POST', `/v1/vms/${vm.uuid}/power`, { action: 'on' });
+  await h.a.c.call('POST', `/v1/vms/${vm.uuid}/qemu-io`, { disk: 0, command: `write -P 0x${pattern.toString(16)} 0 ${written}` });
+  await h.a.c.call('POST', `/v1/vms/${vm.uuid}/qemu-io`, { disk: 0, command: 'flush' });
+  const ram = await fillRam(h.a, vm.uuid);
+  const diskPath = join(h.shared, name, `${name}-disk0.luks`);
+  return { vm, ram, diskPath, diskSum: await sha256(diskPath) };
+}

@@ -1,10 +1,9 @@
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stopAll } from '../../helpers/process.js';
 import { waitFor } from '../../helpers/wait.js';
 import { tempDir } from '../harness.js';
 import { FrameProxy, type Mutation } from './frame-proxy.js';
-import { fillRam, migrate, newMigration, ramDiff, readRam, sha256, startTwoHosts, type TwoHosts } from './migration-harness.js';
+import { runningEncryptedVm, migrate, newMigration, ramDiff, readRam, sha256, startTwoHosts, type TwoHosts } from './migration-harness.js';
 
 interface Vm {
   uuid: string;
@@ -26,13 +25,7 @@ describe('live migration over the tunnel: a tampered stream aborts it', () => {
   beforeAll(async () => {
     dir = await tempDir('vmcrypt-migt-');
     h = await startTwoHosts(dir.path);
-    vm = await h.a.c.call<Vm>('POST', '/v1/vms', { name: 't1', datastore: 'shared', memoryMiB: 64, disks: [{ sizeBytes: 2 << 20 }], encryption: { providerId: 'kp', keyId: 'kek' } });
-    await h.a.c.call('POST', `/v1/vms/${vm.uuid}/power`, { action: 'on' });
-    await h.a.c.call('POST', `/v1/vms/${vm.uuid}/qemu-io`, { disk: 0, command: 'write -P 0x5d 0 128k' });
-    await h.a.c.call('POST', `/v1/vms/${vm.uuid}/qemu-io`, { disk: 0, command: 'flush' });
-    ram = await fillRam(h.a, vm.uuid);
-    diskPath = join(h.shared, 't1', 't1-disk0.luks');
-    diskSum = await sha256(diskPath);
+    ({ vm, ram, diskPath, diskSum } = await runningEncryptedVm(h, 't1', 2 << 20, 0x5d, '128k'));
   }, 120_000);
   afterAll(async () => {
     await stopAll();
