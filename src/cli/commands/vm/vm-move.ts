@@ -83,7 +83,8 @@ export const vmMove: Verb = {
     const done: TaskInfo | undefined = await ctx.follow(t, `move ${vm.name}`);
     if (done === undefined) return 0;
     const to = [manager === undefined ? undefined : `manager ${manager.url}`, host === undefined ? undefined : `host ${host}`, datastore === undefined ? undefined : `datastore ${datastore}`].filter((x) => x !== undefined).join(', ');
-    ctx.emit({ task: done.id, state: done.state, result: done.result ?? null }, () => [moved(vm.name, to, (done.result ?? {}) as MoveResult)]);
+    // --json: the final task as the manager has it (bytes, rate, last message, result with the downtime)
+    ctx.emit({ task: done.id, ...done, result: done.result ?? null }, () => [moved(vm.name, to, (done.result ?? {}) as MoveResult)]);
     return 0;
   },
 };

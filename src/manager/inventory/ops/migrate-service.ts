@@ -23,10 +23,17 @@ export interface MigrateOutcome {
 
 export const distinctVmKeys = (keys: ReadonlyArray<{ key: KeyRef }>): KeyRef[] => [...new Map(keys.map((k) => [`${k.key.providerId}\u0000${k.key.keyId}`, k.key])).values()];
 
-/** Progress of a stream as the task shows it: bytes, rate and what remains. */
+/**
+ * Progress of a stream as the task shows it: bytes, rate and what remains. QEMU's totalBytes is
+ * the guest RAM and its bytes are what went on the wire (a zero page costs a few bytes), so the
+ * share done is the RAM no longer remaining, and the bytes expected are those sent plus those left.
+ */
 export function reportStream(progress: TaskProgress, p: MigrationProgress): void {
-  const total = p.totalBytes ?? (p.remainingBytes === undefined ? undefined : p.bytes + p.remainingBytes);
-  const pct = total === undefined || total === 0 ? undefined : Math.min(95, 10 + Math.floor((p.bytes / total) * 85));
+  const total = p.remainingBytes === undefined ? p.totalBytes : p.bytes + p.remainingBytes;
+  const share = p.totalBytes !== undefined && p.totalBytes > 0 && p.remainingBytes !== undefined
+    ? 1 - Math.min(p.remainingBytes, p.totalBytes) / p.totalBytes
+    : total === undefined || total === 0 ? undefined : p.bytes / total;
+  const pct = share === undefined ? undefined : Math.min(95, 10 + Math.floor(share * 85));
   const rate = p.mbPerSec === undefined ? '' : `, ${p.mbPerSec.toFixed(1)} MB/s`;
   const left = p.remainingBytes === undefined ? '' : `, ${Math.round(p.remainingBytes / 1048576)} MiB remaining`;
   progress.update({ ...(pct === undefined ? {} : { percent: pct }), bytesDone: p.bytes, ...(total === undefined ? {} : { bytesTotal: total }), message: `migrating memory${rate}${left}` });
@@ -102,6 +109,7 @@ export class MigrationService {
         encrypted: result?.encrypted ?? plan.live?.encrypted ?? false,
         bytes: bytes + (result?.bytes ?? 0), seconds: seconds + (result?.seconds ?? 0), mbPerSec: result?.mbPerSec ?? 0, downtimeMs: result?.downtimeMs ?? 0,
       };
+      if (result !== undefined) progress.update({ percent: 99, bytesDone: out.bytes, bytesTotal: out.bytes, message: `migrated ${Math.round(out.bytes / 1048576)} MiB at ${out.mbPerSec.toFixed(1)} MB/s, downtime ${out.downtimeMs} ms` });
       this.#d.events.post({
         type: 'vm.migrated', severity: 'info', entity, user: who.user,
         message: `VM ${vm.name} migrated to ${to} (${out.mode}${out.channel === undefined ? '' : `, ${out.encrypted ? 'encrypted' : 'plain'} over ${out.channel}`}${out.mode === 'live' ? `, downtime ${out.downtimeMs} ms` : ''})`,
