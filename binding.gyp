@@ -5,6 +5,13 @@
       "sources": ["native/xts.c", "native/xts-aesni.c", "native/xts-vaes.c"],
       "cflags": ["-O2", "-Wall", "-Wextra"],
       "defines": ["NAPI_VERSION=8"]
+    },
+    {
+      "target_name": "vmcrypt_relay",
+      "sources": ["native/relay.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-pthread"],
+      "ldflags": ["-pthread"],
+      "defines": ["NAPI_VERSION=8"]
     }
   ]
 }

@@ -1,6 +1,7 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { HostError } from '../errors.js';
 import { FrameOpener, FrameSealer, type MigrationKey } from './frames.js';
+import { nativeRelay, NativeRelay } from './relay-native.js';
 import { pump, type Verdict } from './tunnel-io.js';
 
 /** Destination end: one TCP connection accepted, its stream fed to QEMU's unix socket. */
@@ -17,9 +18,12 @@ export class DestinationTunnel {
   #settle: { ok(): void; fail(e: unknown): void } | undefined;
   #onConnect: (() => void) | undefined;
   #dead = false;
+  /** The native forward path (relay.c) with its key copy until it starts; undefined: Node's. */
+  #native: { key: MigrationKey; relay?: NativeRelay } | undefined;
 
-  private constructor(k: MigrationKey, server: Server, port: number, qemuPath: string) {
+  private constructor(k: MigrationKey, server: Server, port: number, qemuPath: string, native: boolean) {
     this.#sealer = new FrameSealer(k, 'reverse');
+    if (native) this.#native = { key: { key: Buffer.from(k.key), nonce: Buffer.from(k.nonce), migrationId: k.migrationId } };
     this.#opener = new FrameOpener(k, 'forward');
     this.#server = server;
     this.port = port;
@@ -30,14 +34,16 @@ export class DestinationTunnel {
   }
 
   static async listen(k: MigrationKey, host: string, qemuPath: string): Promise<DestinationTunnel> {
-    const srv = createServer();
+    // native: Node never reads the source's connection (the relay thread does)
+    const native = nativeRelay().addon !== undefined;
+    const srv = createServer({ pauseOnConnect: native });
     await new Promise<void>((resolve, reject) => {
       srv.once('error', reject);
       srv.listen(0, host, () => resolve());
     });
     const a = srv.address();
     const port = typeof a === 'object' && a !== null ? a.port : 0;
-    return new DestinationTunnel(k, srv, port, qemuPath);
+    return new DestinationTunnel(k, srv, port, qemuPath, native);
   }
 
   /** Called once when the source connected (the no-stream timer stops there). */
@@ -69,6 +75,25 @@ export class DestinationTunnel {
     }
     const q = this.#qemu;
     q.on('error', () => undefined);
+    pump(q, s, (c) => this.#sealer.seal(c), (err) => this.#fail(err));
+    const addon = nativeRelay().addon;
+    if (this.#native !== undefined && addon !== undefined) {
+      const k = this.#native.key;
+      try {
+        this.#native.relay = NativeRelay.start(addon, 'open', k, 'forward', s, q, {
+          onLast: () => {
+            this.#settle?.ok();
+            this.#settle = undefined;
+          },
+          onError: (err) => this.#fail(err),
+        });
+      } catch (err) {
+        this.#fail(err);
+      } finally {
+        k.key.fill(0);
+      }
+      return;
+    }
     pump(s, q, (c) => {
       if (this.#dead) return []; // after a failure the rest is drained, not parsed
       const { data, final } = this.#opener.push(c);
@@ -80,7 +105,6 @@ export class DestinationTunnel {
       }
       return data;
     }, (err) => this.#fail(err));
-    pump(q, s, (c) => this.#sealer.seal(c), (err) => this.#fail(err));
     s.resume();
   }
 
@@ -98,6 +122,8 @@ export class DestinationTunnel {
 
   #fail(err: unknown): void {
     this.#dead = true;
+    // stop reading frames (not a shutdown: the verdict below must still reach the source)
+    this.#native?.relay?.stop(false);
     const s = this.#settle;
     this.#settle = undefined;
     if (s === undefined) return;
@@ -109,6 +135,8 @@ export class DestinationTunnel {
   }
 
   close(): void {
+    this.#native?.relay?.stop(false);
+    this.#native?.key.key.fill(0);
     this.#fail(new HostError('HOST_MIGRATION_FAILED', 'incoming migration aborted'));
     this.#server.close();
     const tcp = this.#tcp;

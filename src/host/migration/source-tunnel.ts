@@ -3,6 +3,7 @@ import { rm } from 'node:fs/promises';
 import { HostError } from '../errors.js';
 import { FrameOpener, FrameSealer, MAX_FRAME_PLAIN, type MigrationKey } from './frames.js';
 import type { Endpoint } from './migration-spec.js';
+import { nativeRelay, NativeRelay } from './relay-native.js';
 import { connectTcp, listenUnix, parseVerdict, type Verdict } from './tunnel-io.js';
 
 /** Source end. */
@@ -18,11 +19,13 @@ export class SourceTunnel {
   #finish = false;
   #lastSent = false;
   #settle: { ok(v: Verdict): void; fail(e: unknown): void } | undefined;
-  /** Plain bytes QEMU sent into the tunnel. */
-  bytes = 0;
+  /** The native forward path (relay.c) with its key copy until it starts; undefined: Node's. */
+  #native: { key: MigrationKey; relay?: NativeRelay } | undefined;
+  #nodeBytes = 0;
 
-  private constructor(k: MigrationKey, tcp: Socket, server: Server, path: string) {
+  private constructor(k: MigrationKey, tcp: Socket, server: Server, path: string, native: boolean) {
     this.#sealer = new FrameSealer(k, 'forward');
+    if (native) this.#native = { key: { key: Buffer.from(k.key), nonce: Buffer.from(k.nonce), migrationId: k.migrationId } };
     this.#opener = new FrameOpener(k, 'reverse');
     this.#tcp = tcp;
     this.#server = server;
@@ -39,14 +42,26 @@ export class SourceTunnel {
   static async open(k: MigrationKey, path: string, endpoint: Endpoint): Promise<SourceTunnel> {
     const tcp = await connectTcp(endpoint, 10_000);
     await rm(path, { force: true });
+    const native = nativeRelay().addon !== undefined;
     let server: Server;
     try {
-      server = await listenUnix(path);
+      // native: Node never reads QEMU's socket (the relay thread does)
+      server = await listenUnix(path, native);
     } catch (err) {
       tcp.destroy();
       throw err;
     }
-    return new SourceTunnel(k, tcp, server, path);
+    return new SourceTunnel(k, tcp, server, path, native);
+  }
+
+  /** Plain bytes QEMU sent into the tunnel. */
+  get bytes(): number {
+    return this.#native?.relay?.bytes ?? this.#nodeBytes;
+  }
+
+  /** Which data path moves the forward stream. */
+  get dataPath(): 'native' | 'node' {
+    return this.#native === undefined ? 'node' : 'native';
   }
 
   #onQemu(q: Socket): void {
@@ -56,6 +71,25 @@ export class SourceTunnel {
     }
     this.#qemu = q;
     this.#server.close();
+    q.on('error', () => undefined);
+    const addon = nativeRelay().addon;
+    if (this.#native !== undefined && addon !== undefined) {
+      const k = this.#native.key;
+      try {
+        this.#native.relay = NativeRelay.start(addon, 'seal', k, 'forward', q, this.#tcp, {
+          onEof: () => {
+            this.#qemuEnded = true;
+            this.#maybeSendLast();
+          },
+          onError: (err) => this.#fail(err),
+        });
+      } catch (err) {
+        this.#fail(err);
+      } finally {
+        k.key.fill(0);
+      }
+      return;
+    }
     // QEMU's writes are gathered into frames of up to MAX_FRAME_PLAIN (fewer cipher set-ups),
     // flushed at the latest at the end of this turn of the event loop
     let held: Buffer[] = [];
@@ -88,7 +122,7 @@ export class SourceTunnel {
       }
     };
     q.on('data', (chunk: Buffer) => {
-      this.bytes += chunk.length;
+      this.#nodeBytes += chunk.length;
       let c = chunk;
       while (c.length > 0) {
         const part = c.subarray(0, MAX_FRAME_PLAIN - heldBytes);
@@ -107,7 +141,6 @@ export class SourceTunnel {
       this.#qemuEnded = true;
       this.#maybeSendLast();
     });
-    q.on('error', () => undefined);
   }
 
   #fromDestination(chunk: Buffer): void {
@@ -132,12 +165,18 @@ export class SourceTunnel {
   #maybeSendLast(): void {
     if (!this.#finish || !this.#qemuEnded || this.#lastSent) return;
     this.#lastSent = true;
+    if (this.#native !== undefined) {
+      this.#native.relay?.finish();
+      return;
+    }
     for (const f of this.#sealer.seal(Buffer.alloc(0), true)) this.#tcp.write(f);
   }
 
   #fail(err: unknown): void {
     this.#settle?.fail(err);
     this.#settle = undefined;
+    // the relay's fd copies go first (shut down), so both peers see the end now
+    this.#native?.relay?.stop(true);
     this.#qemu?.destroy();
     this.#tcp.destroy();
   }
@@ -148,6 +187,7 @@ export class SourceTunnel {
     this.#server.close();
     this.#sealer.destroy();
     this.#opener.destroy();
+    this.#native?.key.key.fill(0);
     await rm(this.#path, { force: true });
   }
 }

@@ -60,10 +60,10 @@ export function connectTcp(e: Endpoint, timeoutMs: number): Promise<Socket> {
   });
 }
 
-/** A unix socket server at `path` (for the source QEMU). */
-export function listenUnix(path: string): Promise<Server> {
+/** A unix socket server at `path` (for the source QEMU); `pauseOnConnect`: Node does not read its sockets. */
+export function listenUnix(path: string, pauseOnConnect = false): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const srv = createServer();
+    const srv = createServer({ pauseOnConnect });
     srv.once('error', reject);
     srv.listen(path, () => resolve(srv));
   });
