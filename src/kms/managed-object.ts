@@ -16,7 +16,12 @@ export interface ManagedObject {
   readonly attributes: Attribute[];
 }
 
-type StoredAttribute = { n: string; v: string; i?: number };
+/** One attribute instance as stored: its name, the hex of its TTLV-encoded value, its Attribute Index. */
+export interface StoredAttribute {
+  readonly n: string;
+  readonly v: string;
+  readonly i?: number;
+}
 
 /**
  * Largest stored attribute document of one object. Without it one client could store a
@@ -25,9 +30,33 @@ type StoredAttribute = { n: string; v: string; i?: number };
  */
 export const MAX_ATTRIBUTES_JSON = 64 * 1024;
 
+/**
+ * The stored hex of values decoded from a document (and of the server's constant values): a
+ * document written again after a small change (Fresh turning false, a new Last Change Date)
+ * encodes only the values that changed. Values are never edited in place (setSingle and the
+ * handlers replace them), so an entry stays right for the life of its value object.
+ */
+const encodedHex = new WeakMap<TtlvItem, string>();
+
+/** `value`'s TTLV encoding in hex, computed once per value object. */
+function hexOf(value: TtlvItem): string {
+  let hex = encodedHex.get(value);
+  if (hex === undefined) {
+    hex = encodeTtlv(value).toString('hex');
+    encodedHex.set(value, hex);
+  }
+  return hex;
+}
+
+/** A value that never changes (Fresh true, Lease Time…), frozen with its encoding computed once. */
+export function constantValue(value: TtlvItem): TtlvItem {
+  hexOf(value);
+  return Object.freeze(value);
+}
+
 /** JSON form kept in the store: attribute name + hex of the TTLV-encoded value. No key bytes. */
 export function serializeAttributes(attributes: readonly Attribute[]): string {
-  const out: StoredAttribute[] = indexed(attributes).map((a) => ({ n: a.name, v: encodeTtlv(a.value).toString('hex'), i: a.index }));
+  const out: StoredAttribute[] = indexed(attributes).map((a) => ({ n: a.name, v: hexOf(a.value), i: a.index }));
   const json = JSON.stringify(out);
   if (json.length > MAX_ATTRIBUTES_JSON) {
     throw new KmipError('KMIP_INVALID_FIELD', `the object's attributes would exceed ${MAX_ATTRIBUTES_JSON / 1024} KiB`);
@@ -35,16 +64,30 @@ export function serializeAttributes(attributes: readonly Attribute[]): string {
   return json;
 }
 
-export function parseAttributes(json: string): Attribute[] {
+const corrupt = (): KmipError => new KmipError('KMIP_GENERAL_FAILURE', 'stored attributes are corrupt');
+const HEX_RE = /^(?:[0-9a-f]{2})*$/;
+
+/** The stored instances of a document, checked for shape (values not decoded: see decodeStored). */
+export function readStoredAttributes(json: string): StoredAttribute[] {
   const raw = JSON.parse(json) as unknown;
-  if (!Array.isArray(raw)) throw new KmipError('KMIP_GENERAL_FAILURE', 'stored attributes are corrupt');
-  return raw.map((e: unknown) => {
-    const s = e as Partial<StoredAttribute>;
-    if (typeof s.n !== 'string' || typeof s.v !== 'string') throw new KmipError('KMIP_GENERAL_FAILURE', 'stored attributes are corrupt');
-    if (s.i !== undefined && (typeof s.i !== 'number' || !Number.isSafeInteger(s.i) || s.i < 0)) throw new KmipError('KMIP_GENERAL_FAILURE', 'stored attributes are corrupt');
-    const value = decodeTtlv(Buffer.from(s.v, 'hex'));
-    return s.i === undefined ? { name: s.n, value } : { name: s.n, index: s.i, value };
-  });
+  if (!Array.isArray(raw)) throw corrupt();
+  for (const e of raw as unknown[]) {
+    const s = e as Partial<StoredAttribute> | null;
+    if (typeof s !== 'object' || s === null || typeof s.n !== 'string' || typeof s.v !== 'string' || !HEX_RE.test(s.v)) throw corrupt();
+    if (s.i !== undefined && (typeof s.i !== 'number' || !Number.isSafeInteger(s.i) || s.i < 0)) throw corrupt();
+  }
+  return raw as StoredAttribute[];
+}
+
+/** One stored instance decoded (its hex kept for the next serializeAttributes). */
+export function decodeStored(s: StoredAttribute): Attribute {
+  const value = decodeTtlv(Buffer.from(s.v, 'hex'));
+  encodedHex.set(value, s.v);
+  return s.i === undefined ? { name: s.n, value } : { name: s.n, index: s.i, value };
+}
+
+export function parseAttributes(json: string): Attribute[] {
+  return readStoredAttributes(json).map(decodeStored);
 }
 
 export function toManagedObject(record: KeyRecord): ManagedObject {
@@ -73,7 +116,7 @@ export function stateOf(attrs: readonly Attribute[]): number {
 
 /** Replaces every instance of `name` by one with `value` (appended if absent). */
 export function setSingle(attrs: Attribute[], name: string, value: TtlvItem): void {
-  const v = { ...value, tag: Tag.AttributeValue } as TtlvItem;
+  const v = value.tag === Tag.AttributeValue ? value : ({ ...value, tag: Tag.AttributeValue } as TtlvItem);
   const i = attrs.findIndex((a) => a.name === name);
   if (i < 0) {
     attrs.push({ name, value: v });

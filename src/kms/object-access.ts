@@ -48,16 +48,18 @@ const MAX_RETRIES = 64;
  * Read-modify-write with optimistic concurrency: `change` edits the attributes (and may replace
  * the sealed key); on a concurrent update the object is reloaded and `change` runs again.
  * Last Change Date is set on every change (KMIP 1.1 §3.32). `read` access is for changes the server
- * makes on a reader's behalf (Fresh turning false when a grantee's Get is served).
+ * makes on a reader's behalf (Fresh turning false when a grantee's Get is served). `loaded`: the
+ * object as the caller just loaded it (with the same access), used for the first round.
  */
 export async function updateOwned(
   ctx: OpContext,
   uid: string | undefined,
   change: (obj: ManagedObject) => { sealedKey?: Buffer | null } | void,
   access: 'read' | 'write' = 'write',
+  loaded?: ManagedObject,
 ): Promise<ManagedObject> {
   for (let attempt = 0; ; attempt++) {
-    const obj = await loadOwned(ctx, uid, access);
+    const obj = attempt === 0 && loaded !== undefined ? loaded : await loadOwned(ctx, uid, access);
     const result = change(obj) ?? {};
     setSingle(obj.attributes, AttributeName.LastChangeDate, ttlv.date(Tag.AttributeValue, ctx.deps.now()));
     try {

@@ -3,7 +3,7 @@ import { CryptographicAlgorithm, ObjectType } from '../kmip/enums.js';
 import { KmipError } from '../kmip/errors.js';
 import { Tag } from '../kmip/tags.js';
 import { ttlv, type TtlvItem } from '../kmip/ttlv/index.js';
-import { firstValue, setSingle } from './managed-object.js';
+import { constantValue, firstValue, setSingle } from './managed-object.js';
 
 /**
  * The KMIP 1.4 attributes the server keeps on every cryptographic object it creates or registers
@@ -47,7 +47,12 @@ export function isCryptographicObject(objectType: number): boolean {
   return CRYPTOGRAPHIC_OBJECTS.has(objectType);
 }
 
-const bool = (b: boolean): TtlvItem => ttlv.bool(Tag.AttributeValue, b);
+// Shared, frozen values with their stored encoding computed once (managed-object.ts).
+const TRUE = constantValue(ttlv.bool(Tag.AttributeValue, true));
+const FALSE = constantValue(ttlv.bool(Tag.AttributeValue, false));
+const bool = (b: boolean): TtlvItem => (b ? TRUE : FALSE);
+const LEASE_TIME = constantValue(ttlv.interval(Tag.AttributeValue, LEASE_TIME_SECONDS));
+const OPENSSL_RNG = constantValue(openSslRng());
 
 function boolOf(attrs: readonly Attribute[], name: string): boolean | undefined {
   const v = firstValue(attrs, name);
@@ -65,12 +70,12 @@ export function addServerAttributes(attrs: Attribute[], objectType: number, gene
   const sensitive = boolOf(attrs, A.Sensitive) ?? false;
   const extractable = boolOf(attrs, A.Extractable) ?? true;
   setSingle(attrs, A.Fresh, bool(true));
-  setSingle(attrs, A.LeaseTime, ttlv.interval(Tag.AttributeValue, LEASE_TIME_SECONDS));
+  setSingle(attrs, A.LeaseTime, LEASE_TIME);
   setSingle(attrs, A.Sensitive, bool(sensitive));
   setSingle(attrs, A.AlwaysSensitive, bool(sensitive));
   setSingle(attrs, A.Extractable, bool(extractable));
   setSingle(attrs, A.NeverExtractable, bool(!extractable));
-  if (generated) setSingle(attrs, A.RandomNumberGenerator, openSslRng());
+  if (generated) setSingle(attrs, A.RandomNumberGenerator, OPENSSL_RNG);
 }
 
 /**

@@ -37,7 +37,7 @@ function makeGetHandler(wrapped: boolean): OperationHandler {
     try {
       const got = contentForGet(objectType, plain, obj.attributes, req.keyFormatType);
       secrets = got.secrets;
-      if (isFresh(obj.attributes)) await updateOwned(ctx, id, (o) => markServed(o.attributes), 'read');
+      if (isFresh(obj.attributes)) await updateOwned(ctx, id, (o) => markServed(o.attributes), 'read', obj);
       return { objectId: id, secrets, payload: encodeGetObjectResponse({ uniqueIdentifier: id, content: got.content }) };
     } catch (err) {
       for (const s of secrets) s.fill(0);

@@ -91,8 +91,27 @@ export class AuthenticatedKeyStore implements KeyStore {
   }
 
   async insert(record: NewKeyRecord): Promise<KeyRecord> {
-    const stored = await this.#inner.insert({ ...record, attributes: this.#wrap(record.id, record.owner, 1, record.attributes, record.sealedKey) });
-    return this.#open(stored);
+    const wrapped = this.#wrap(record.id, record.owner, 1, record.attributes, record.sealedKey);
+    const stored = await this.#inner.insert({ ...record, attributes: wrapped });
+    return this.#ownWrite(stored, { ...record, version: 1, attributes: wrapped }, record.attributes);
+  }
+
+  /**
+   * The record a write of ours resolved to. When the store answers with exactly what we wrote
+   * (the usual case), its tag is the one we just computed: no second MAC, no envelope parse.
+   * Anything else (an earlier attempt's record, another shape) is verified like a read.
+   */
+  #ownWrite(stored: KeyRecord, written: KeyRecord, bare: string): KeyRecord {
+    const same =
+      stored.id === written.id &&
+      stored.owner === written.owner &&
+      stored.version === written.version &&
+      stored.attributes === written.attributes &&
+      (stored.sealedKey === written.sealedKey || (stored.sealedKey !== null && written.sealedKey !== null && stored.sealedKey.equals(written.sealedKey)));
+    if (!same) return this.#open(stored);
+    const seen = this.#seen.get(stored.id)?.version;
+    if (seen === undefined || stored.version > seen) this.#seen.set(stored.id, { version: stored.version, owner: stored.owner });
+    return { ...stored, attributes: bare };
   }
 
   async get(id: string): Promise<KeyRecord | undefined> {
@@ -113,7 +132,8 @@ export class AuthenticatedKeyStore implements KeyStore {
       owner = current.owner;
     }
     const attributes = this.#wrap(id, owner, expectedVersion + 1, change.attributes, change.sealedKey);
-    return this.#open(await this.#inner.update(id, expectedVersion, { attributes, sealedKey: change.sealedKey }));
+    const stored = await this.#inner.update(id, expectedVersion, { attributes, sealedKey: change.sealedKey });
+    return this.#ownWrite(stored, { id, owner, version: expectedVersion + 1, attributes, sealedKey: change.sealedKey }, change.attributes);
   }
 
   async list(filter?: { readonly owner?: string }): Promise<KeyRecord[]> {

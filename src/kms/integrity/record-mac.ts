@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, type Hmac } from 'node:crypto';
 import { constantTimeEqual } from '../../crypto/guards.js';
 import { deriveKmsKey, KmsKeyLabel } from '../derived-keys.js';
 
@@ -14,11 +14,17 @@ export interface MacedFields {
 
 const DOMAIN = Buffer.from('vmcrypt-kms-record-v1\0', 'latin1');
 
-function lengthPrefixed(b: Buffer): Buffer[] {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(b.length);
-  return [len, b];
+/** Feeds `len(b) ‖ b` (4-byte big-endian length) of a UTF-8 string or bytes, without copying a string into a Buffer. */
+function updatePrefixed(h: Hmac, b: string | Buffer): void {
+  const len = Buffer.allocUnsafe(4);
+  len.writeUInt32BE(typeof b === 'string' ? Buffer.byteLength(b, 'utf8') : b.length);
+  h.update(len);
+  if (typeof b === 'string') h.update(b, 'utf8');
+  else h.update(b);
 }
+
+const NO_KEY = Buffer.from([0]);
+const HAS_KEY = Buffer.from([1]);
 
 /**
  * HMAC-SHA-256 over every field of a record under a key derived from the master key.
@@ -48,17 +54,18 @@ export class RecordMac {
   }
 
   #macWith(key: Buffer, f: MacedFields): Buffer {
-    const version = Buffer.alloc(8);
+    const version = Buffer.allocUnsafe(8);
     version.writeBigUInt64BE(BigInt(f.version));
     const h = createHmac('sha256', key).update(DOMAIN);
-    for (const part of [
-      ...lengthPrefixed(Buffer.from(f.id, 'utf8')),
-      ...lengthPrefixed(Buffer.from(f.owner, 'utf8')),
-      version,
-      ...lengthPrefixed(Buffer.from(f.attributes, 'utf8')),
-      f.sealedKey === null ? Buffer.from([0]) : Buffer.concat([Buffer.from([1]), ...lengthPrefixed(f.sealedKey)]),
-    ]) {
-      h.update(part);
+    updatePrefixed(h, f.id);
+    updatePrefixed(h, f.owner);
+    h.update(version);
+    updatePrefixed(h, f.attributes);
+    if (f.sealedKey === null) {
+      h.update(NO_KEY);
+    } else {
+      h.update(HAS_KEY);
+      updatePrefixed(h, f.sealedKey);
     }
     return h.digest();
   }

@@ -2,7 +2,7 @@ import { AttributeName, nameValueOf, type Attribute } from '../../kmip/attribute
 import { State } from '../../kmip/enums.js';
 import { Tag } from '../../kmip/tags.js';
 import { encodeTtlv, type TtlvItem } from '../../kmip/ttlv/index.js';
-import { enumValue, parseAttributes, withImplied } from '../managed-object.js';
+import { decodeStored, enumValue, readStoredAttributes, withImplied } from '../managed-object.js';
 import { GRANT_ATTRIBUTE } from '../object-access.js';
 import type { KeyRecord } from '../store/types.js';
 
@@ -39,8 +39,38 @@ export function lookupKey(a: Attribute): string {
   return `${a.name}\0${encodeTtlv({ ...a.value, tag: Tag.AttributeValue } as TtlvItem).toString('hex')}`;
 }
 
+const VALUE_TAG_HEX = Tag.AttributeValue.toString(16).padStart(6, '0');
+const DATE_TIME_HEX = '09';
+/** Attributes the entry needs decoded (beside DateTimes): the rest are keyed by their stored encoding. */
+const DECODED = new Set<string>([AttributeName.Name, AttributeName.State, AttributeName.CryptographicUsageMask, AttributeName.InitialDate, GRANT_ATTRIBUTE]);
+
+/**
+ * The stored instances as the index needs them: most are keyed by their stored hex as is (the
+ * same text lookupKey gives: the encoding under the Attribute Value tag); only DateTimes, Names,
+ * State, the usage mask and grants are decoded.
+ */
+function attributesForIndex(json: string): { readonly decoded: Attribute[]; readonly keys: string[] } {
+  const decoded: Attribute[] = [];
+  const keys: string[] = [];
+  for (const s of readStoredAttributes(json)) {
+    if (s.n === AttributeName.UniqueIdentifier) continue; // the entry's own key: not posted
+    const tagged = s.v.startsWith(VALUE_TAG_HEX);
+    if (tagged && s.v.slice(6, 8) !== DATE_TIME_HEX && !DECODED.has(s.n)) {
+      keys.push(`${s.n}\0${s.v}`);
+      continue;
+    }
+    const a = decodeStored(s);
+    decoded.push(a);
+    // Dates are nearly unique per object: kept in `dates` only (a posting set per date would cost
+    // more memory than it saves), matched there by range or equality.
+    if (a.value.type !== 'DateTime') keys.push(lookupKey(a));
+  }
+  return { decoded, keys };
+}
+
 export function entryOf(record: KeyRecord, seq: number): IndexEntry {
-  const attrs = withImplied(parseAttributes(record.attributes));
+  const { decoded, keys } = attributesForIndex(record.attributes);
+  const attrs = withImplied(decoded);
   const dates = new Map<string, bigint[]>();
   const grantees: string[] = [];
   for (const a of attrs) {
@@ -56,10 +86,7 @@ export function entryOf(record: KeyRecord, seq: number): IndexEntry {
     seq,
     grantees,
     destroyed: state === State.Destroyed || state === State.DestroyedCompromised,
-    // Dates are nearly unique per object: kept in `dates` only (a posting set per date would cost
-    // more memory than it saves), matched there by range or equality.
-    // The Unique Identifier is the entry's own key: not posted either.
-    keys: attrs.filter((a) => a.value.type !== 'DateTime' && a.name !== AttributeName.UniqueIdentifier).map(lookupKey),
+    keys,
     dates,
     usageMask: mask?.type === 'Integer' ? mask.value : undefined,
   };

@@ -58,8 +58,9 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<KeyStor
     'INSERT OR IGNORE INTO kms_objects (id, owner, version, attributes, sealed_key) VALUES (?, ?, 1, ?, ?)',
   );
   const hasSealedKey = db.prepare<[string], { had: number }>('SELECT sealed_key IS NOT NULL AS had FROM kms_objects WHERE id = ?');
-  const updateRow = db.prepare(
-    'UPDATE kms_objects SET version = version + 1, attributes = ?, sealed_key = ? WHERE id = ? AND version = ?',
+  // RETURNING the two fields we did not write: the new record is built without reading the row back.
+  const updateRow = db.prepare<[string, Buffer | null, string, number], { owner: string; version: number }>(
+    'UPDATE kms_objects SET version = version + 1, attributes = ?, sealed_key = ? WHERE id = ? AND version = ? RETURNING owner, version',
   );
 
   const selectMeta = db.prepare<[string], { value: string }>('SELECT value FROM kms_meta WHERE name = ?');
@@ -101,10 +102,9 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<KeyStor
         }
       } else {
         if (w.change.sealedKey === null && hasSealedKey.get(w.id)?.had === 1) removedKeys = true;
-        const info = updateRow.run(w.change.attributes, w.change.sealedKey, w.id, w.expectedVersion);
-        if (info.changes === 1) {
-          const row = selectOne.get(w.id);
-          results.push({ ok: true, record: toRecord(row as Row) });
+        const row = updateRow.get(w.change.attributes, w.change.sealedKey, w.id, w.expectedVersion);
+        if (row !== undefined) {
+          results.push({ ok: true, record: { id: w.id, owner: row.owner, version: row.version, attributes: w.change.attributes, sealedKey: w.change.sealedKey } });
         } else if (selectOne.get(w.id) === undefined) {
           results.push({ ok: false, error: new KmsError('STORE_NOT_FOUND', `no object ${w.id}`) });
         } else {
