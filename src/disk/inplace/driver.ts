@@ -118,7 +118,7 @@ export async function runInPlace(run: InPlaceRun): Promise<InPlaceResult> {
     let resumed = false;
     // The walk's threads boot (no keys yet) while this thread unlocks keyslots and stages the start.
     let walkers: WalkWorkers | undefined;
-    const workers = (): WalkWorkers => (walkers ??= new WalkWorkers());
+    const workers = (): WalkWorkers => (walkers ??= WalkWorkers.borrow());
     try {
       sc = await Sidecar.open(run.path);
       if (sc === undefined || sc.state.phase !== 'finalize') workers();
@@ -161,7 +161,7 @@ export async function runInPlace(run: InPlaceRun): Promise<InPlaceResult> {
       return { bytes, holeBytes: 0, seconds: (performance.now() - started) / 1000, resumed, aborted, payloadOffsetBytes };
     } finally {
       zero(keys.a, keys.b);
-      await walkers?.close();
+      await walkers?.release();
       await sc?.close().catch(() => undefined);
       await fh.close();
     }

@@ -21,12 +21,34 @@ export interface WalkKeys {
 export const walkThreads = (): number => Math.max(2, Math.min(4, availableParallelism()));
 
 /**
+ * Workers of a finished walk, kept for the next in-place operation of this process (a host agent
+ * runs many): booting a worker costs ~60 ms of CPU, on the cores the walk needs. They hold no key
+ * (each wipes its copies and cipher state when its walk ends) and are unref'd while idle, so they
+ * never keep the process alive.
+ */
+let idle: WalkWorkers | undefined;
+
+/**
  * The worker threads of an in-place walk. They start without keys, so the driver boots them
  * while the main thread unlocks keyslots (PBKDF2, AF merge); `run` hands each one the walk and
  * private copies of the keys, transferred (moved, not cloned) so no serialised copy is left.
  */
 export class WalkWorkers {
   readonly #slots: Slot[] = [];
+  /** False once a walk reported an error or a worker exited: such a set is closed, never kept. */
+  #healthy = true;
+
+  /** An idle set kept by release() if it is whole and the size asked for, else new workers. */
+  static borrow(threads = walkThreads()): WalkWorkers {
+    const kept = idle;
+    idle = undefined;
+    if (kept !== undefined && kept.#reusable() && kept.threads === threads) {
+      for (const s of kept.#slots) s.worker.ref();
+      return kept;
+    }
+    void kept?.close();
+    return new WalkWorkers(threads);
+  }
 
   constructor(threads = walkThreads()) {
     const { entry, eval: isEval } = workerEntry(new URL('./walk-worker.ts', import.meta.url));
@@ -35,6 +57,7 @@ export class WalkWorkers {
       const worker = new Worker(entry, { eval: isEval, execArgv: [] });
       const slot: Slot = { worker, exited: false };
       worker.on('message', (r: WalkDone) => {
+        if (r.error !== undefined) this.#healthy = false;
         const settle = slot.current;
         slot.current = undefined;
         settle?.(r);
@@ -42,6 +65,7 @@ export class WalkWorkers {
       worker.on('error', (err) => slot.current?.({ done: true, error: { message: `walk worker failed: ${err.message}`, code: 'DISK_WORKER_FAILED' } }));
       worker.on('exit', (code) => {
         slot.exited = true;
+        this.#healthy = false;
         slot.current?.({ done: true, error: { message: `walk worker exited with code ${code}`, code: 'DISK_WORKER_FAILED' } });
         slot.current = undefined;
       });
@@ -51,6 +75,25 @@ export class WalkWorkers {
 
   get threads(): number {
     return this.#slots.length;
+  }
+
+  #reusable(): boolean {
+    return this.#healthy && this.#slots.every((s) => !s.exited && s.current === undefined);
+  }
+
+  /**
+   * Done with these workers: keeps them for the next borrow() of this process when every walk
+   * went well (an earlier idle set is closed), closes them otherwise.
+   */
+  async release(): Promise<void> {
+    if (!this.#reusable() || idle === this) {
+      if (idle !== this) await this.close();
+      return;
+    }
+    const previous = idle;
+    for (const s of this.#slots) s.worker.unref();
+    idle = this;
+    await previous?.close();
   }
 
   /** Starts the walk in every worker; resolves with each worker's report once all have stopped. */
@@ -83,6 +126,8 @@ export class WalkWorkers {
 
   /** Lets every worker finish and exit; terminates any that does not within 2 s. */
   async close(): Promise<void> {
+    if (idle === this) idle = undefined;
+    this.#healthy = false;
     await Promise.all(
       this.#slots.map(async (s) => {
         if (s.exited) return;
