@@ -31,6 +31,12 @@ export interface OpResult {
   readonly objectId?: string;
   /** Buffers referenced by `payload` that hold key bytes: zeroed once the response is encoded. */
   readonly secrets?: readonly Buffer[];
+  /**
+   * A store write the operation started and did not wait for (the Fresh flip of a Get): the
+   * message layer waits for it, alongside the audit log's fsync, before the response leaves,
+   * and answers General Failure if it fails. Later items of the batch run once it is done.
+   */
+  readonly durable?: Promise<void>;
 }
 
 export type OperationHandler = (ctx: OpContext, payload: TtlvItem | undefined) => Promise<OpResult>;

@@ -43,11 +43,22 @@ export class KeyServer implements KmipMessageHandler {
   /**
    * The response is released only once the audit entries of this message are durable: if the
    * audit log cannot be written, the client gets General Failure instead (no key leaves unaudited).
+   * So are the store writes the operations left running (OpResult.durable): their fsync and the
+   * audit log's run together; if one fails, the client gets General Failure (audited too).
    */
   async handleMessage(identity: string, request: Buffer, peer?: string): Promise<Buffer> {
-    const out = await this.#handle(identity, request, peer);
+    const writes: Promise<void>[] = [];
+    let out = await this.#handle(identity, request, peer, writes);
+    const audited = this.#deps.audit.flush();
+    audited.catch(() => {}); // awaited below, after the writes
+    const failed = await firstFailure(writes);
+    if (failed !== undefined) {
+      out.fill(0);
+      out = this.#failure(identity, FALLBACK_VERSION, failed, peer);
+    }
     try {
-      await this.#deps.audit.flush();
+      await audited;
+      if (failed !== undefined) await this.#deps.audit.flush();
       return out;
     } catch (err) {
       out.fill(0);
@@ -57,7 +68,7 @@ export class KeyServer implements KmipMessageHandler {
     }
   }
 
-  async #handle(identity: string, request: Buffer, peer: string | undefined): Promise<Buffer> {
+  async #handle(identity: string, request: Buffer, peer: string | undefined, writes: Promise<void>[]): Promise<Buffer> {
     let root: TtlvItem;
     try {
       root = decodeTtlv(request, this.#limits);
@@ -65,13 +76,13 @@ export class KeyServer implements KmipMessageHandler {
       return this.#failure(identity, FALLBACK_VERSION, err, peer);
     }
     try {
-      return await this.#handleDecoded(identity, root, peer);
+      return await this.#handleDecoded(identity, root, peer, writes);
     } finally {
       wipeTtlv(root); // a Register's key bytes, also when its item failed or never ran
     }
   }
 
-  async #handleDecoded(identity: string, root: TtlvItem, peer: string | undefined): Promise<Buffer> {
+  async #handleDecoded(identity: string, root: TtlvItem, peer: string | undefined, writes: Promise<void>[]): Promise<Buffer> {
     let version = FALLBACK_VERSION;
     try {
       if (root.tag !== Tag.RequestMessage || root.type !== 'Structure') {
@@ -103,7 +114,9 @@ export class KeyServer implements KmipMessageHandler {
     const secrets: Buffer[] = [];
     try {
       for (const item of message.batchItems) {
-        const r = await this.#runItem({ deps: this.#deps, identity, version, batch }, item, secrets, peer);
+        // A later item sees what the earlier ones wrote (a Get Attributes after a Get: Fresh false).
+        if (writes.length > 0) await firstFailure(writes);
+        const r = await this.#runItem({ deps: this.#deps, identity, version, batch }, item, secrets, writes, peer);
         items.push(r);
         if (r.resultStatus !== ResultStatus.Success && stopOnError) break;
       }
@@ -122,7 +135,7 @@ export class KeyServer implements KmipMessageHandler {
     }
   }
 
-  async #runItem(ctx: OpContext, item: RequestBatchItem, secrets: Buffer[], peer: string | undefined): Promise<ResponseBatchItem> {
+  async #runItem(ctx: OpContext, item: RequestBatchItem, secrets: Buffer[], writes: Promise<void>[], peer: string | undefined): Promise<ResponseBatchItem> {
     const opName = operationName(item.operation);
     const handler = operationHandlers.get(item.operation);
     try {
@@ -130,6 +143,7 @@ export class KeyServer implements KmipMessageHandler {
       if (handler === undefined) throw new KmipError('KMIP_OPERATION_NOT_SUPPORTED', `operation ${opName} is not supported`);
       const result = await handler(ctx, item.payload);
       if (result.secrets !== undefined) secrets.push(...result.secrets);
+      if (result.durable !== undefined) writes.push(result.durable);
       this.#deps.audit.record({
         time: this.#deps.now().toISOString(),
         identity: ctx.identity,
@@ -177,6 +191,19 @@ export class KeyServer implements KmipMessageHandler {
   #header(version: ProtocolVersion, batchCount: number) {
     return { protocolVersion: version, timeStamp: BigInt(Math.floor(this.#deps.now().getTime() / 1000)), batchCount };
   }
+}
+
+/** Waits for every write; the first failure, or undefined. */
+async function firstFailure(writes: readonly Promise<void>[]): Promise<unknown> {
+  let failed: unknown;
+  for (const w of writes) {
+    try {
+      await w;
+    } catch (err) {
+      failed ??= err ?? new Error('write failed');
+    }
+  }
+  return failed;
 }
 
 const MAX_AUDIT_MESSAGE = 512;

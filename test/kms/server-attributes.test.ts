@@ -13,6 +13,7 @@ import { encodeKeyWrappingSpecification } from '../../src/kmip/payloads/key-wrap
 import { encodeModifyAttributeRequest } from '../../src/kmip/payloads/modify-attribute.js';
 import { Tag } from '../../src/kmip/tags.js';
 import { Fields } from '../../src/kmip/ttlv/index.js';
+import { KmsError } from '../../src/kms/errors.js';
 import { cryptoDriver } from './crypto-services/kms-driver.js';
 import { openHarness } from './harness.js';
 
@@ -81,6 +82,40 @@ describe('server-kept attributes (KMIP 1.4 §3.15, §3.34, §3.44–3.48)', () =
     const id = await create();
     await kms.ok(Operation.Get, encodeGetRequest({ uniqueIdentifier: id }));
     expect(valueOf(await attrs(id), A.Fresh)).toBe(false);
+    await kms.ok(Operation.Get, encodeGetRequest({ uniqueIdentifier: id }));
+    expect(valueOf(await attrs(id), A.Fresh)).toBe(false);
+  });
+
+  it('a Get Attributes after a Get in the same batch reads Fresh false (the flip is done before the next item runs)', async () => {
+    const id = await create();
+    const r = await h.send(
+      'alice',
+      [
+        { operation: Operation.Get, payload: encodeGetRequest({ uniqueIdentifier: id }) },
+        { operation: Operation.GetAttributes, payload: encodeGetAttributesRequest({ uniqueIdentifier: id, attributeNames: [A.Fresh] }) },
+      ],
+      { version: { major: 1, minor: 4 } },
+    );
+    expect(r.batchItems.map((i) => i.resultStatus)).toEqual([ResultStatus.Success, ResultStatus.Success]);
+    expect(decodeGetAttributesResponse(r.batchItems[1]?.payload).attributes.find((a) => a.name === A.Fresh)?.value.value).toBe(false);
+  });
+
+  it('a Get whose Fresh flip cannot be stored answers General Failure, without the key, audited', async () => {
+    const id = await create();
+    const store = h.store as { update: typeof h.store.update };
+    const update = store.update;
+    store.update = async () => {
+      throw new KmsError('STORE_UNAVAILABLE', 'disk gone');
+    };
+    try {
+      const r = await h.send('alice', [{ operation: Operation.Get, payload: encodeGetRequest({ uniqueIdentifier: id }) }]);
+      expect(r.batchItems.map((i) => [i.resultStatus, i.resultReason])).toEqual([[ResultStatus.OperationFailed, ResultReason.GeneralFailure]]);
+      expect(r.batchItems[0]?.payload).toBeUndefined();
+      expect(h.audit.entries.at(-1)).toMatchObject({ identity: 'alice', operation: 'message', result: 'failure', message: 'key store: STORE_UNAVAILABLE' });
+    } finally {
+      store.update = update;
+    }
+    expect(valueOf(await attrs(id), A.Fresh)).toBe(true);
     await kms.ok(Operation.Get, encodeGetRequest({ uniqueIdentifier: id }));
     expect(valueOf(await attrs(id), A.Fresh)).toBe(false);
   });

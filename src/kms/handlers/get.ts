@@ -13,7 +13,8 @@ import { contentForGet } from './get-content.js';
  * (get-content.ts). The unsealed bytes and every converted form are listed in `secrets`: the
  * dispatcher zeroes them once the response is encoded. A Sensitive or non-Extractable object's
  * material is refused in clear (§3.45, §3.47) and served only to the wrapping Get
- * (key-wrap/wrap-on-get.ts). Once served, the object is no longer Fresh (§3.34).
+ * (key-wrap/wrap-on-get.ts). Once served, the object is no longer Fresh (§3.34): that write is
+ * durable before the response leaves (OpResult.durable).
  */
 function makeGetHandler(wrapped: boolean): OperationHandler {
   return async (ctx, payload) => {
@@ -37,8 +38,11 @@ function makeGetHandler(wrapped: boolean): OperationHandler {
     try {
       const got = contentForGet(objectType, plain, obj.attributes, req.keyFormatType);
       secrets = got.secrets;
-      if (isFresh(obj.attributes)) await updateOwned(ctx, id, (o) => markServed(o.attributes), 'read', obj);
-      return { objectId: id, secrets, payload: encodeGetObjectResponse({ uniqueIdentifier: id, content: got.content }) };
+      const payload = encodeGetObjectResponse({ uniqueIdentifier: id, content: got.content });
+      // The flip's fsync runs alongside the audit log's: the message layer waits for both.
+      const durable = isFresh(obj.attributes) ? updateOwned(ctx, id, (o) => markServed(o.attributes), 'read', obj).then(() => {}) : undefined;
+      durable?.catch(() => {}); // observed by the message layer; never an unhandled rejection
+      return { objectId: id, secrets, payload, ...(durable === undefined ? {} : { durable }) };
     } catch (err) {
       for (const s of secrets) s.fill(0);
       throw err;

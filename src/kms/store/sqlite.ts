@@ -1,9 +1,11 @@
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
+import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { KmsError } from '../errors.js';
 import { checkMeta, type KeyRecord, type KeyRecordChange, type KeyStore, type NewKeyRecord } from './types.js';
 import { fsyncDir } from '../../fs/fsync-dir.js';
+import { coalescedSync } from './coalesced-sync.js';
 
 type Row = { id: string; owner: string; version: number; attributes: string; sealed_key: Buffer | null };
 
@@ -24,15 +26,23 @@ export interface SqliteStoreOptions {
 }
 
 /**
- * KeyStore on SQLite (better-sqlite3). WAL journal with synchronous=FULL: a commit returns only
- * after the WAL is fsync'd. Group commit: writes issued in the same event-loop turn are applied in
- * ONE transaction (one fsync), and each promise resolves only after that commit. Compare-and-set
- * is checked row by row inside the transaction, so one conflicting write never fails the others.
+ * KeyStore on SQLite (better-sqlite3). WAL journal; group commit: writes issued in the same
+ * event-loop turn are applied in ONE transaction, and each promise resolves only once that
+ * transaction is on stable storage. Compare-and-set is checked row by row inside the
+ * transaction, so one conflicting write never fails the others.
+ *
+ * The fsync is ours, off the event loop: SQLite commits with synchronous=NORMAL (it writes the
+ * WAL frames, does not sync them; checkpoints still sync), then an fdatasync of the -wal file on
+ * the thread pool makes the commit durable, shared by every commit made while the one before
+ * ran (coalesced-sync.ts). Meanwhile the event loop serves other requests (with synchronous=FULL
+ * the whole process waited for each fsync). WAL frames carry cumulative checksums, so a crash
+ * keeps a prefix of the commits: never a later one without an earlier one. A read of an object
+ * whose last write is not yet durable waits for it, so nothing not durable is ever answered.
  */
 export async function openSqliteStore(opts: SqliteStoreOptions): Promise<KeyStore> {
   const db = new Database(opts.path);
   db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
+  db.pragma('synchronous = NORMAL');
   // Freed pages are overwritten: sealed blobs of destroyed keys do not linger in free pages.
   db.pragma('secure_delete = ON');
   db.pragma('foreign_keys = ON');
@@ -46,8 +56,11 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<KeyStor
   );
   CREATE INDEX IF NOT EXISTS kms_objects_owner ON kms_objects(owner);
   CREATE TABLE IF NOT EXISTS kms_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);`);
+  // The -wal exists from here on while this connection is open (checkpoints truncate it, never remove it).
+  const wal = await open(`${opts.path}-wal`, 'r');
   // A new database (and its -wal) must not lose its directory entry in a crash after keys went in.
   await fsyncDir(dirname(opts.path));
+  const syncWal = coalescedSync(() => wal.datasync());
 
   const selectOne = db.prepare<[string], Row>('SELECT id, owner, version, attributes, sealed_key FROM kms_objects WHERE id = ?');
   const selectAll = db.prepare<[], Row>('SELECT id, owner, version, attributes, sealed_key FROM kms_objects ORDER BY seq');
@@ -71,6 +84,22 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<KeyStor
   let closed = false;
   let idle: Promise<void> = Promise.resolve();
   let markIdle: () => void = () => {};
+  /** Committed batches whose fsync has not finished; per object, the sync its last write waits for. */
+  let syncing = 0;
+  const unsynced = new Map<string, Promise<void>>();
+  let lastSync: Promise<void> = Promise.resolve();
+  /** Set once an fsync failed: what was committed may not be on disk, so the store refuses all work. */
+  let broken: KmsError | undefined;
+  const usable = (): void => {
+    if (closed) throw new KmsError('STORE_UNAVAILABLE', 'store is closed');
+    if (broken !== undefined) throw broken;
+  };
+  /** Before answering a read of `id`: its last write must be durable. */
+  const durable = async (id?: string): Promise<void> => {
+    const pending = id === undefined ? (syncing > 0 ? lastSync : undefined) : unsynced.get(id);
+    if (pending !== undefined) await pending.catch(() => {});
+    usable();
+  };
 
   /**
    * Destroy sets sealed_key to NULL: secure_delete zeroes the old bytes in the new page image, but
@@ -131,22 +160,42 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<KeyStor
       finishIfIdle();
       return;
     }
+    // Refusals (conflict, id taken) changed nothing: they are answered at once.
+    const done: Array<{ w: Write; record: KeyRecord }> = [];
     writes.forEach((w, i) => {
       const r = results[i];
-      if (r?.ok === true) w.resolve(r.record);
+      if (r?.ok === true) done.push({ w, record: r.record });
       else w.reject(r?.error ?? new KmsError('STORE_UNAVAILABLE', 'write lost'));
     });
-    finishIfIdle();
+    if (done.length === 0) return finishIfIdle();
+    const sync = syncWal();
+    lastSync = sync;
+    syncing++;
+    for (const d of done) unsynced.set(d.record.id, sync);
+    sync.then(
+      () => {
+        for (const d of done) d.w.resolve(d.record);
+      },
+      (err: unknown) => {
+        broken ??= new KmsError('STORE_UNAVAILABLE', `SQLite WAL fsync failed: ${(err as Error).message}`, { cause: err });
+        for (const d of done) d.w.reject(broken);
+      },
+    ).finally(() => {
+      syncing--;
+      for (const d of done) if (unsynced.get(d.record.id) === sync) unsynced.delete(d.record.id);
+      finishIfIdle();
+    });
   };
 
   const finishIfIdle = (): void => {
-    if (queue.length === 0 && !scheduled) markIdle();
+    if (queue.length === 0 && !scheduled && syncing === 0) markIdle();
   };
 
   const enqueue = <T>(make: (resolve: (r: KeyRecord) => void, reject: (e: unknown) => void) => Write): Promise<T> => {
     if (closed) return Promise.reject(new KmsError('STORE_UNAVAILABLE', 'store is closed'));
+    if (broken !== undefined) return Promise.reject(broken);
     return new Promise<T>((resolve, reject) => {
-      if (queue.length === 0 && !scheduled) idle = new Promise((r) => (markIdle = r));
+      if (queue.length === 0 && !scheduled && syncing === 0) idle = new Promise((r) => (markIdle = r));
       queue.push(make(resolve as (r: KeyRecord) => void, reject));
       if (!scheduled) {
         scheduled = true;
@@ -162,32 +211,39 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<KeyStor
     update: (id, expectedVersion, change) =>
       enqueue<KeyRecord>((resolve, reject) => ({ kind: 'update', id, expectedVersion, change, resolve, reject })),
     async get(id) {
-      if (closed) throw new KmsError('STORE_UNAVAILABLE', 'store is closed');
+      usable();
+      await durable(id);
       const row = selectOne.get(id);
       return row === undefined ? undefined : toRecord(row);
     },
     async list(filter) {
-      if (closed) throw new KmsError('STORE_UNAVAILABLE', 'store is closed');
+      usable();
+      await durable();
       const rows = filter?.owner === undefined ? selectAll.all() : selectOwner.all(filter.owner);
       return rows.map(toRecord);
     },
     async readMeta(name) {
       checkMeta(name);
-      if (closed) throw new KmsError('STORE_UNAVAILABLE', 'store is closed');
+      usable();
       return selectMeta.get(name)?.value;
     },
     async writeMeta(name, value) {
       checkMeta(name, value);
-      if (closed) throw new KmsError('STORE_UNAVAILABLE', 'store is closed');
-      // A separate (synchronous=FULL) transaction: meta writes are rare format markers.
+      usable();
+      // A transaction of its own (meta writes are rare format markers), durable before it resolves.
       upsertMeta.run(name, value);
+      await syncWal();
     },
     async close() {
       if (closed) return;
       closed = true;
       await idle;
-      db.pragma('wal_checkpoint(TRUNCATE)');
-      db.close();
+      try {
+        db.pragma('wal_checkpoint(TRUNCATE)');
+        db.close();
+      } finally {
+        await wal.close();
+      }
     },
   };
 }
