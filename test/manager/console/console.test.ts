@@ -10,6 +10,7 @@ import { kmsNode, makeKmsDataDir, type KmsDataDir, type KmsNode } from '../../ke
 import { addHostToManager, startAgent, type AgentProcess, type AddedHost } from '../helpers/host-agents.js';
 import { startManagerProcess, type ManagerProcess } from '../helpers/manager-process.js';
 import { launchConsoleBrowser, type ConsoleBrowser } from './chromium.js';
+import { createLocalVm, logInAs } from './console-helpers.js';
 
 /**
  * The web console in Debian's Chromium against real processes: `vmcrypt kms serve`,
@@ -19,6 +20,7 @@ import { launchConsoleBrowser, type ConsoleBrowser } from './chromium.js';
  */
 const shotsDir = (): string => (process.env['VMCRYPT_UPDATE_SCREENSHOTS'] === '1' ? join(repoRoot, 'docs', 'screenshots') : join(root, 'screenshots'));
 const CAROL_PASSWORD = 'carol-console-pass-1';
+const DAVE_PASSWORD = 'dave-console-pass-1';
 
 let root: string;
 let kmsData: KmsDataDir;
@@ -31,25 +33,13 @@ const hosts: AddedHost[] = [];
 let plainVmId = '';
 let carolVmId = '';
 let encryptedVmId = '';
+let sharedDsId = '';
 
 const api = () => manager.admin;
-const shot = (page: Page, name: string) => page.screenshot({ path: join(shotsDir(), `${name}.png`), fullPage: true });
+const shot = (page: Page, name: string) => page.screenshot({ path: join(shotsDir(), `${name}.png`), fullPage: true, animations: 'disabled' });
 
-async function createVm(name: string, policyId: string, host: AddedHost): Promise<string> {
-  const ds = (await api().get<{ datastores: Array<{ id: string; name: string }> }>('/api/datastores')).datastores.find((d) => d.name === `${host.name}-local`);
-  const r = await api().post<{ task: { id: string } }>('/api/vms', { name, hostId: host.id, datastoreId: ds?.id, policyId, disks: [{ sizeBytes: 4 << 20 }] });
-  const t = await api().waitTask<{ result?: { vmId: string }; error?: unknown }>(r.task.id);
-  expect(t.state, JSON.stringify(t.error)).toBe('success');
-  return t.result?.vmId ?? '';
-}
-
-async function logIn(page: Page, user: string, password: string): Promise<void> {
-  await page.goto(`${manager.url}/#/login`);
-  await page.fill('#login-user', user);
-  await page.fill('#login-password', password);
-  await page.click('#login-submit');
-  await page.waitForSelector('header.top #who');
-}
+const createVm = (name: string, policyId: string, host: AddedHost): Promise<string> => createLocalVm(api(), name, policyId, host);
+const logIn = (page: Page, user: string, password: string): Promise<void> => logInAs(page, manager.url, user, password);
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'vmcrypt-console-'));
@@ -73,10 +63,14 @@ beforeAll(async () => {
   await api().post('/api/key-providers/kp1/health');
   const cluster = await api().post<{ id: string }>('/api/clusters', { name: 'prod', ha: true });
   for (const a of agents) hosts.push(await addHostToManager(api(), a, cluster.id));
+  await mkdir(join(root, 'shared'));
+  sharedDsId = (await api().post<{ id: string }>('/api/datastores', { name: 'shared', path: join(root, 'shared'), hostIds: hosts.map((x) => x.id) })).id;
   plainVmId = await createVm('web-01', 'datastore-default', hosts[0] as AddedHost);
   carolVmId = await createVm('app-01', 'datastore-default', hosts[1] as AddedHost);
   await api().post('/api/users', { name: 'carol', password: CAROL_PASSWORD });
   await api().call('PUT', '/api/permissions', { principal: 'carol', entity: { kind: 'root', id: 'root' }, role: 'No Cryptography Administrator' });
+  await api().post('/api/users', { name: 'dave', password: DAVE_PASSWORD });
+  await api().call('PUT', '/api/permissions', { principal: 'dave', entity: { kind: 'root', id: 'root' }, role: 'Read-only' });
 
   browser = await launchConsoleBrowser(manager.url, manager.dataDir);
   admin = await browser.newPage();
@@ -231,7 +225,7 @@ describe('web console in Chromium', () => {
     await shot(carol, 'no-crypto-admin');
     await carol.goto(`${manager.url}/#/vm/${encryptedVmId}`);
     await carol.locator('[data-reason-for=decrypt]').waitFor();
-    for (const [action, privilege] of [['decrypt', 'Cryptographer.Decrypt'], ['rekey', 'Cryptographer.Recrypt'], ['deep-rekey', 'Cryptographer.Recrypt'], ['clone', 'Cryptographer.Clone']]) {
+    for (const [action, privilege] of [['decrypt', 'Cryptographer.Decrypt'], ['rekey', 'Cryptographer.Recrypt'], ['deep-rekey', 'Cryptographer.Recrypt'], ['clone', 'Cryptographer.Clone'], ['migrate', 'Cryptographer.Migrate']]) {
       expect(await carol.locator(`button[data-action=${action}]`).isDisabled()).toBe(true);
       expect(await carol.textContent(`[data-reason-for=${action}]`)).toContain(privilege);
     }
@@ -240,6 +234,58 @@ describe('web console in Chromium', () => {
       headers: { authorization: 'Bearer ' + sessionStorage.getItem('vmcrypt.session'), 'content-type': 'application/json' } }).then((res) => res.status)`);
     expect(r).toBe(403);
     await carol.close();
+  });
+
+  it('migrates from the VM page: host and/or datastore, its migrateEncryption and whether the move is encrypted shown, the task in the task lists', async () => {
+    // a Read-only user sees the action disabled, the missing privilege named
+    const dave = await browser.newPage();
+    await logIn(dave, 'dave', DAVE_PASSWORD);
+    await dave.goto(`${manager.url}/#/vm/${carolVmId}`);
+    await dave.locator('[data-reason-for=migrate]').waitFor();
+    expect(await dave.locator('button[data-action=migrate]').isDisabled()).toBe(true);
+    expect(await dave.textContent('[data-reason-for=migrate]')).toContain('You lack Resource.HotMigrate on this VM (your role: Read-only)');
+    await dave.close();
+
+    const moveWith = async (hostName: string) => {
+      await admin.click('button[data-action=migrate]:not([disabled])');
+      await admin.waitForSelector('#migrate-form');
+      expect(await admin.textContent('#migrate-setting')).toBe('opportunistic');
+      await admin.selectOption('#migrate-host', { label: hostName });
+    };
+    const followed = async () => {
+      await admin.click('#migrate-submit');
+      const id = await admin.locator('#vm-action-msg[data-task-id]').getAttribute('data-task-id');
+      const task = admin.locator(`#vm-tasks .task[data-task-id="${id}"]`);
+      await task.waitFor();
+      await expect.poll(() => task.getAttribute('data-state'), { timeout: 120_000 }).toBe('success');
+      return task;
+    };
+    // powered off, on esx2's local datastore: to esx1 through the shared one (its files move first)
+    await admin.goto(`${manager.url}/#/vm/${carolVmId}`);
+    await moveWith('esx1');
+    expect(await admin.inputValue('#migrate-datastore')).toBe(sharedDsId);
+    expect(await admin.textContent('#migrate-encrypted')).toBe('no memory stream');
+    expect(await admin.textContent('#migrate-verdict')).toContain('Powered off');
+    await followed();
+    await expect.poll(async () => (await api().get<{ hostId: string; datastoreId: string }>(`/api/vms/${carolVmId}`)), { timeout: 30_000 })
+      .toMatchObject({ hostId: hosts[0]?.id, datastoreId: sharedDsId });
+
+    // running: live back to esx2 on the same datastore, encrypted when both hosts can
+    await api().post(`/api/vms/${carolVmId}/power-on`);
+    await admin.goto(`${manager.url}/#/vm/${carolVmId}`);
+    await admin.locator('table.facts', { hasText: 'powered on' }).waitFor();
+    await moveWith('esx2');
+    expect(await admin.inputValue('#migrate-datastore')).toBe('');
+    expect(await admin.textContent('#migrate-encrypted')).toBe('encrypted when both hosts can');
+    await shot(admin, 'migrate');
+    const task = await followed();
+    expect(await task.locator('.msg').textContent()).toMatch(/^done · live, encrypted over (qemu-psk|tunnel), downtime \d+ ms$/);
+    await admin.locator('table.facts tr', { hasText: 'Host' }).filter({ hasText: 'esx2' }).waitFor();
+    await shot(admin, 'migrate-task');
+    const id = await task.getAttribute('data-task-id');
+    await admin.goto(`${manager.url}/#/tasks`);
+    await admin.waitForSelector(`#task-list .task[data-task-id="${id}"][data-state=success]`);
+    await api().post(`/api/vms/${carolVmId}/power-off`);
   });
 
   it('fetched nothing outside the manager and broke no CSP rule', () => {

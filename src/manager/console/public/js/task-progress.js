@@ -2,7 +2,7 @@
 import { badge, h, replace } from './dom.js';
 import { followSse } from './sse.js';
 
-/** @typedef {{ id: string, kind: string, state: string, percent: number, rate?: number, message?: string, entity?: { kind: string, id: string }, user?: string, startedAt: string, endedAt?: string, error?: { code: string, message: string } }} Task */
+/** @typedef {{ id: string, kind: string, state: string, percent: number, rate?: number, message?: string, entity?: { kind: string, id: string }, user?: string, startedAt: string, endedAt?: string, error?: { code: string, message: string }, result?: any }} Task */
 
 const STATE_BADGE = /** @type {Record<string, string>} */ ({ success: 'ok', error: 'bad', running: 'info', queued: 'muted' });
 
@@ -10,6 +10,19 @@ const STATE_BADGE = /** @type {Record<string, string>} */ ({ success: 'ok', erro
 function rate(bytesPerSecond) {
   const mb = bytesPerSecond / 1e6;
   return mb >= 1 ? `${mb.toFixed(1)} MB/s` : `${(bytesPerSecond / 1e3).toFixed(0)} kB/s`;
+}
+
+/**
+ * What a finished task says beyond "done": how a migration went (mode, channel, downtime).
+ * @param {Task} t
+ */
+function outcome(t) {
+  const r = t.result;
+  if (t.kind !== 'vm.migrate' || typeof r !== 'object' || r === null) return 'done';
+  const how = typeof r.channel === 'string' ? `, ${r.encrypted === true ? 'encrypted' : 'NOT encrypted'} over ${r.channel}` : '';
+  const downtime = r.mode === 'live' && typeof r.downtimeMs === 'number' ? `, downtime ${r.downtimeMs} ms` : '';
+  const mode = /** @type {Record<string, string>} */ ({ live: 'live', cold: 'powered off: re-registered', storage: 'storage migration' })[r.mode] ?? String(r.mode);
+  return `done · ${mode}${how}${downtime}`;
 }
 
 /**
@@ -40,7 +53,7 @@ export function taskProgress(task, signal, onEnd) {
     el.dataset['percent'] = String(percent);
     replace(pct, `${percent} %`);
     replace(state, badge(t.state, STATE_BADGE[t.state] ?? 'muted'));
-    const detail = t.error !== undefined ? `${t.error.code}: ${t.error.message}` : t.state === 'success' ? 'done' : [t.message, t.rate === undefined ? '' : rate(t.rate)].filter(Boolean).join(' · ');
+    const detail = t.error !== undefined ? `${t.error.code}: ${t.error.message}` : t.state === 'success' ? outcome(t) : [t.message, t.rate === undefined ? '' : rate(t.rate)].filter(Boolean).join(' · ');
     replace(msg, detail);
   };
   render(task);

@@ -10,7 +10,7 @@
 /** @typedef {import('./vm-state.js').Vm} Vm */
 /**
  * @typedef {{ id: string, label: string, method: string, route: string, needs: (vm: Vm) => string[],
- *   state: (vm: Vm) => string | null, body?: (vm: Vm, ctx: ActionContext) => unknown, confirm?: string, prompt?: string }} VmAction
+ *   state: (vm: Vm) => string | null, body?: (vm: Vm, ctx: ActionContext) => unknown, confirm?: string, prompt?: string, form?: boolean }} VmAction
  * @typedef {{ encryptionPolicyId?: string, defaultPolicyId?: string, cloneName?: string }} ActionContext
  */
 
@@ -53,6 +53,13 @@ export const VM_ACTIONS = [
     state: (vm) => (vm.observed.encrypted ? unlocked(vm) : null),
     body: (_vm, c) => ({ name: c.cloneName }),
     prompt: 'Name of the clone',
+  },
+  {
+    // opens the migrate form (js/migrate-form.js), which makes the call
+    id: 'migrate', label: 'Migrate…', method: 'POST', route: '/api/vms/{id}/migrate',
+    needs: (vm) => (vm.observed.encrypted ? ['Cryptographer.Migrate'] : []),
+    state: (vm) => first(vm.observed.provisioned ? null : 'the VM is not created on its host yet (rule: vm-provisioned)', unlocked(vm)),
+    form: true,
   },
   {
     id: 'unlock', label: 'Unlock', method: 'POST', route: '/api/vms/{id}/unlock',

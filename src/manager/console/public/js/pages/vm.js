@@ -3,6 +3,7 @@ import { api, get, query } from '../api.js';
 import { h, keyId, replace, when } from '../dom.js';
 import { keyHierarchySvg } from '../key-hierarchy.js';
 import { privilegesOn, routeTable } from '../session.js';
+import { migrateForm } from '../migrate-form.js';
 import { taskProgress } from '../task-progress.js';
 import { VM_ACTIONS, judge } from '../vm-actions.js';
 import { complianceBadge, disksOf, encryptionBadge, lockBadge, powerText, providerOf } from '../vm-state.js';
@@ -20,6 +21,7 @@ export async function renderVm(main, vmId, ctx) {
   const badges = h('div', { class: 'badges', id: 'vm-badges' });
   const actions = h('div', { class: 'actions', id: 'vm-actions' });
   const actionMsg = h('p', { class: 'action-msg', id: 'vm-action-msg', role: 'status' });
+  const formSlot = h('div', { id: 'vm-form' });
   const facts = h('tbody');
   const disks = h('tbody');
   const picture = h('div', { class: 'picture' });
@@ -27,7 +29,7 @@ export async function renderVm(main, vmId, ctx) {
   replace(main,
     h('p', null, h('a', { href: '#/inventory' }, '← Inventory')),
     h('div', { class: 'row' }, title, badges),
-    actions, actionMsg,
+    actions, actionMsg, formSlot,
     h('div', { class: 'split' },
       h('section', { class: 'card' }, h('h2', null, 'Summary'), h('table', { class: 'facts' }, facts)),
       h('section', { class: 'card grow' }, h('h2', null, 'Key hierarchy'), picture)),
@@ -95,6 +97,18 @@ export async function renderVm(main, vmId, ctx) {
   /** @param {import('../vm-actions.js').VmAction} a */
   const run = async (a) => {
     if (vm === null) return;
+    if (a.form === true) {
+      replace(actionMsg);
+      delete actionMsg.dataset['taskId'];
+      const started = (/** @type {string} */ taskId) => {
+        replace(formSlot);
+        replace(actionMsg, `${a.label.replace('…', '')}: task ${taskId} started`);
+        actionMsg.dataset['taskId'] = taskId;
+        void refresh();
+      };
+      replace(formSlot, await migrateForm(vm, { started, close: () => replace(formSlot) }).catch((err) => h('p', { class: 'error' }, `${a.label} ${err.message}`)));
+      return;
+    }
     if (a.confirm !== undefined && !window.confirm(a.confirm)) return;
     /** @type {import('../vm-actions.js').ActionContext} */
     const c = actionContext();
