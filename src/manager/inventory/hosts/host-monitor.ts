@@ -132,8 +132,10 @@ export class HostMonitor {
     let info: HostInfoReply;
     let vms: HostVm[];
     let restarted: boolean;
+    let mark: number;
     try {
       info = parseHostInfo(await this.#d.gateway.call(hostId, 'GET', '/v1/host'));
+      mark = this.#d.observer.observationMark();
       vms = parseHostVms(await this.#d.gateway.call(hostId, 'GET', '/v1/vms'));
       const feed = await readHostEvents(this.#d.gateway, hostId, this.#d.hosts.eventCursor(hostId));
       restarted = feed.restarted;
@@ -154,7 +156,7 @@ export class HostMonitor {
     const before = this.setState(hostId, 'connected');
     if (before !== 'connected' || restarted) w.unlockDue = true;
     if (info.cryptoMode !== host.cryptoMode) this.#d.hosts.setCrypto(hostId, info.cryptoMode);
-    this.#d.observer.observeHost(hostId, vms);
+    this.#d.observer.observeHost(hostId, vms, mark);
     const needsKeys = info.lockedVms.length > 0 || (info.hostKeyId !== undefined && info.hostKeyPresent !== true);
     if (needsKeys || w.unlockDue) this.#maybeUnlock(hostId, w);
   }

@@ -32,7 +32,18 @@ export class VmObserver {
     return this.#vms.vm(uuid) !== undefined;
   }
 
-  observeHost(hostId: string, reported: readonly HostVm[]): void {
+  /** Taken right before a host's VM listing is asked for (see observeHost). */
+  observationMark(): number {
+    return this.#vms.observationMark();
+  }
+
+  /**
+   * `mark`: VmStore.observationMark() taken before the listing was asked for. A VM observed
+   * since (a task recorded what the host replied when it made or changed it) keeps that newer
+   * observation: this listing may predate it, even predate the VM.
+   */
+  observeHost(hostId: string, reported: readonly HostVm[], mark: number): void {
+    const newer = (id: string): boolean => this.#vms.observedSince(id, mark);
     const mine = this.#vms.onHost(hostId);
     // a VM being created has a provisional id until its step completes; its files may already be listed
     // (a clone for another host is written by this one: its provisional row names the other host)
@@ -42,7 +53,7 @@ export class VmObserver {
       seen.add(hv.uuid);
       const known = this.#vms.vm(hv.uuid);
       if (known !== undefined) {
-        if (known.hostId === hostId) this.#vms.recordObserved(hv.uuid, hv.observation);
+        if (known.hostId === hostId && !newer(hv.uuid)) this.#vms.recordObserved(hv.uuid, hv.observation);
         continue;
       }
       const ds = this.#datastoreOf(hostId, hv.vmx);
@@ -54,7 +65,7 @@ export class VmObserver {
       this.import(hostId, ds, hv);
     }
     for (const v of mine) {
-      if (v.provisioned && !seen.has(v.id) && v.observedError === undefined) {
+      if (v.provisioned && !seen.has(v.id) && v.observedError === undefined && !newer(v.id)) {
         this.#vms.recordObserved(v.id, {
           encrypted: v.encrypted, keys: v.keys, powerState: 'poweredOff', locked: v.locked,
           ...(v.lockReason === undefined ? {} : { lockReason: v.lockReason }),

@@ -39,6 +39,13 @@ const VM_COLUMNS = 'id, name, host_id, datastore_id, folder_id, policy_id, vmx_p
 
 export class VmStore {
   readonly #db: Database;
+  /**
+   * In-process order of observations. A host listing is asked for at one point and folded in
+   * later; a VM observed meanwhile (e.g. by the task that just made it) is newer than that
+   * listing, which must not overwrite it or flag the VM as no longer listed.
+   */
+  #seq = 0;
+  readonly #observedSeq = new Map<string, number>();
 
   constructor(db: Database) {
     this.#db = db;
@@ -116,6 +123,18 @@ export class VmStore {
   rename(fromId: string, toId: string): void {
     if (fromId === toId) return;
     this.#db.prepare('UPDATE inv_vms SET id = ? WHERE id = ?').run(toId, fromId);
+    this.#observedSeq.delete(fromId);
+    this.#observedSeq.set(toId, ++this.#seq);
+  }
+
+  /** Taken right before a host listing is asked for; see observedSince. */
+  observationMark(): number {
+    return this.#seq;
+  }
+
+  /** True when the VM was observed (or took its id) after `mark`: a listing asked for before is stale for it. */
+  observedSince(id: string, mark: number): boolean {
+    return (this.#observedSeq.get(id) ?? 0) > mark;
   }
 
   setPolicy(id: string, policyId: string): void {
@@ -134,6 +153,7 @@ export class VmStore {
   recordObserved(id: string, o: VmObservation): boolean {
     const before = this.vm(id);
     if (before === undefined) return false;
+    this.#observedSeq.set(id, ++this.#seq);
     this.#db.transaction(() => {
       this.#db
         .prepare('UPDATE inv_vms SET provisioned = 1, encrypted = ?, power_state = ?, locked = ?, lock_reason = ?, observed_error = ?, vmx_path = COALESCE(?, vmx_path), observed_at = ? WHERE id = ?')
@@ -157,5 +177,6 @@ export class VmStore {
 
   delete(id: string): void {
     this.#db.prepare('DELETE FROM inv_vms WHERE id = ?').run(id);
+    this.#observedSeq.delete(id);
   }
 }
