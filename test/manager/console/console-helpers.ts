@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import type { AddedHost } from '../helpers/host-agents.js';
 import type { ManagerApi } from '../helpers/manager-api.js';
 
@@ -19,4 +19,21 @@ export async function logInAs(page: Page, managerUrl: string, user: string, pass
   await page.fill('#login-password', password);
   await page.click('#login-submit');
   await page.waitForSelector('header.top #who');
+}
+
+/** On a VM page: Migrate…, the form shows the VM's migrateEncryption (the default here), the host chosen. */
+export async function openMigrateForm(page: Page, hostName: string): Promise<void> {
+  await page.click('button[data-action=migrate]:not([disabled])');
+  await page.waitForSelector('#migrate-form');
+  expect(await page.textContent('#migrate-setting')).toBe('opportunistic');
+  await page.selectOption('#migrate-host', { label: hostName });
+}
+
+/** Sends the migrate form; the task it started, as the VM page's task list shows it. */
+export async function submitMigrate(page: Page): Promise<Locator> {
+  await page.click('#migrate-submit');
+  const id = await page.locator('#vm-action-msg[data-task-id]').getAttribute('data-task-id');
+  const task = page.locator(`#vm-tasks .task[data-task-id="${id}"]`);
+  await task.waitFor();
+  return task;
 }

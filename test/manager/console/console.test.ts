@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { kmsPaths } from '../../../src/kms/data-dir.js';
 import { repoRoot } from '../../helpers/cli.js';
 import { stopAll } from '../../helpers/process.js';
@@ -10,7 +10,8 @@ import { kmsNode, makeKmsDataDir, type KmsDataDir, type KmsNode } from '../../ke
 import { addHostToManager, startAgent, type AgentProcess, type AddedHost } from '../helpers/host-agents.js';
 import { startManagerProcess, type ManagerProcess } from '../helpers/manager-process.js';
 import { launchConsoleBrowser, type ConsoleBrowser } from './chromium.js';
-import { createLocalVm, logInAs } from './console-helpers.js';
+import { capNextMigration, sideMonitorQemu } from '../migration/migration-throttle.js';
+import { createLocalVm, logInAs, openMigrateForm, submitMigrate } from './console-helpers.js';
 
 /**
  * The web console in Debian's Chromium against real processes: `vmcrypt kms serve`,
@@ -36,6 +37,7 @@ let encryptedVmId = '';
 let sharedDsId = '';
 
 const api = () => manager.admin;
+const qmpDir = (): string => join(root, 'qmp');
 const shot = (page: Page, name: string) => page.screenshot({ path: join(shotsDir(), `${name}.png`), fullPage: true, animations: 'disabled' });
 
 const createVm = (name: string, policyId: string, host: AddedHost): Promise<string> => createLocalVm(api(), name, policyId, host);
@@ -43,6 +45,8 @@ const logIn = (page: Page, user: string, password: string): Promise<void> => log
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'vmcrypt-console-'));
+  // every QEMU the agents start gets a second QMP monitor of the test's (a migration can be slowed)
+  process.env['VMCRYPT_QEMU'] = await sideMonitorQemu(qmpDir());
   await mkdir(shotsDir(), { recursive: true });
   kmsData = await makeKmsDataDir();
   kms = await kmsNode('kms1', kmsData);
@@ -77,6 +81,7 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
+  delete process.env['VMCRYPT_QEMU'];
   await browser?.close();
   await stopAll();
   await kms?.stop();
@@ -246,45 +251,45 @@ describe('web console in Chromium', () => {
     expect(await dave.textContent('[data-reason-for=migrate]')).toContain('You lack Resource.HotMigrate on this VM (your role: Read-only)');
     await dave.close();
 
-    const moveWith = async (hostName: string) => {
-      await admin.click('button[data-action=migrate]:not([disabled])');
-      await admin.waitForSelector('#migrate-form');
-      expect(await admin.textContent('#migrate-setting')).toBe('opportunistic');
-      await admin.selectOption('#migrate-host', { label: hostName });
-    };
-    const followed = async () => {
-      await admin.click('#migrate-submit');
-      const id = await admin.locator('#vm-action-msg[data-task-id]').getAttribute('data-task-id');
-      const task = admin.locator(`#vm-tasks .task[data-task-id="${id}"]`);
-      await task.waitFor();
+    const succeeded = async (task: Locator) => {
       await expect.poll(() => task.getAttribute('data-state'), { timeout: 120_000 }).toBe('success');
       return task;
     };
     // powered off, on esx2's local datastore: to esx1 through the shared one (its files move first)
     await admin.goto(`${manager.url}/#/vm/${carolVmId}`);
-    await moveWith('esx1');
+    await openMigrateForm(admin, 'esx1');
     expect(await admin.inputValue('#migrate-datastore')).toBe(sharedDsId);
     expect(await admin.textContent('#migrate-encrypted')).toBe('no memory stream');
     expect(await admin.textContent('#migrate-verdict')).toContain('Powered off');
-    await followed();
+    await succeeded(await submitMigrate(admin));
     await expect.poll(async () => (await api().get<{ hostId: string; datastoreId: string }>(`/api/vms/${carolVmId}`)), { timeout: 30_000 })
       .toMatchObject({ hostId: hosts[0]?.id, datastoreId: sharedDsId });
 
-    // running: live back to esx2 on the same datastore, encrypted when both hosts can
+    // running: live back to esx2 on the same datastore, encrypted when both hosts can; the source
+    // QEMU's bandwidth capped (its side monitor) so the running task is seen with its figures
     await api().post(`/api/vms/${carolVmId}/power-on`);
     await admin.goto(`${manager.url}/#/vm/${carolVmId}`);
     await admin.locator('table.facts', { hasText: 'powered on' }).waitFor();
-    await moveWith('esx2');
+    await openMigrateForm(admin, 'esx2');
     expect(await admin.inputValue('#migrate-datastore')).toBe('');
     expect(await admin.textContent('#migrate-encrypted')).toBe('encrypted when both hosts can');
     await shot(admin, 'migrate');
-    const task = await followed();
-    expect(await task.locator('.msg').textContent()).toMatch(/^done · live, encrypted over (qemu-psk|tunnel), downtime \d+ ms$/);
-    await admin.locator('table.facts tr', { hasText: 'Host' }).filter({ hasText: 'esx2' }).waitFor();
-    await shot(admin, 'migrate-task');
-    const id = await task.getAttribute('data-task-id');
-    await admin.goto(`${manager.url}/#/tasks`);
-    await admin.waitForSelector(`#task-list .task[data-task-id="${id}"][data-state=success]`);
+    const cap = await capNextMigration(qmpDir(), carolVmId, 384 << 10);
+    try {
+      const task = await submitMigrate(admin);
+      await expect.poll(() => task.locator('.msg').textContent(), { timeout: 60_000 }).toMatch(/^migrating memory, \d+\.\d MB\/s, \d+ MiB remaining · /);
+      expect(Number(await task.getAttribute('data-percent'))).toBeGreaterThanOrEqual(10);
+      await shot(admin, 'migrate-progress');
+      await succeeded(task);
+      expect(await task.locator('.msg').textContent()).toMatch(/^done · live, encrypted over (qemu-psk|tunnel), downtime \d+ ms$/);
+      await admin.locator('table.facts tr', { hasText: 'Host' }).filter({ hasText: 'esx2' }).waitFor();
+      await shot(admin, 'migrate-task');
+      const id = await task.getAttribute('data-task-id');
+      await admin.goto(`${manager.url}/#/tasks`);
+      await admin.waitForSelector(`#task-list .task[data-task-id="${id}"][data-state=success]`);
+    } finally {
+      cap.close();
+    }
     await api().post(`/api/vms/${carolVmId}/power-off`);
   });
 
