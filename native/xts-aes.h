@@ -40,11 +40,11 @@ int xts_vaes_usable(void);
 void xts_aesni_expand(xts_keys *k, const uint8_t key[64]);
 
 /*
- * En/decrypts len bytes in place: len / unit data units numbered first, first + 1, …
- * unit is a multiple of 16; len a multiple of unit.
+ * En/decrypts len bytes from in to out (in == out: in place; otherwise the two must not overlap):
+ * len / unit data units numbered first, first + 1, … unit is a multiple of 16; len a multiple of unit.
  */
-void xts_aesni_crypt(const xts_keys *k, uint8_t *data, size_t len, size_t unit, uint64_t first, int enc);
-void xts_vaes_crypt(const xts_keys *k, uint8_t *data, size_t len, size_t unit, uint64_t first, int enc);
+void xts_aesni_crypt(const xts_keys *k, const uint8_t *in, uint8_t *out, size_t len, size_t unit, uint64_t first, int enc);
+void xts_vaes_crypt(const xts_keys *k, const uint8_t *in, uint8_t *out, size_t len, size_t unit, uint64_t first, int enc);
 #endif
 
 #endif

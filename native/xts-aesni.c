@@ -80,12 +80,12 @@ static inline AESNI __m128i first_tweak(const xts_keys *k, uint64_t n) {
   return _mm_aesenclast_si128(t, _mm_load_si128((const __m128i *)k->enc2[XTS_ROUNDS]));
 }
 
-/* n ≤ 8 blocks at p with tweaks tw[0..n-1]; the loops have constant bounds when n is 8. */
-static inline AESNI void blocks(const xts_keys *k, uint8_t *p, const __m128i *tw, int n, int enc) {
+/* n ≤ 8 blocks from in to out (may be equal) with tweaks tw[0..n-1]; constant bounds when n is 8. */
+static inline AESNI void blocks(const xts_keys *k, const uint8_t *in, uint8_t *out, const __m128i *tw, int n, int enc) {
   __m128i x[8];
   const uint8_t(*rk)[16] = enc ? k->enc1 : k->dec1;
   __m128i key = _mm_load_si128((const __m128i *)rk[0]);
-  for (int i = 0; i < n; i++) x[i] = _mm_xor_si128(_mm_xor_si128(_mm_loadu_si128((const __m128i *)(p + 16 * i)), tw[i]), key);
+  for (int i = 0; i < n; i++) x[i] = _mm_xor_si128(_mm_xor_si128(_mm_loadu_si128((const __m128i *)(in + 16 * i)), tw[i]), key);
   if (enc) {
     for (int r = 1; r < XTS_ROUNDS; r++) {
       key = _mm_load_si128((const __m128i *)rk[r]);
@@ -101,23 +101,25 @@ static inline AESNI void blocks(const xts_keys *k, uint8_t *p, const __m128i *tw
     key = _mm_load_si128((const __m128i *)rk[XTS_ROUNDS]);
     for (int i = 0; i < n; i++) x[i] = _mm_aesdeclast_si128(x[i], key);
   }
-  for (int i = 0; i < n; i++) _mm_storeu_si128((__m128i *)(p + 16 * i), _mm_xor_si128(x[i], tw[i]));
+  for (int i = 0; i < n; i++) _mm_storeu_si128((__m128i *)(out + 16 * i), _mm_xor_si128(x[i], tw[i]));
 }
 
-AESNI void xts_aesni_crypt(const xts_keys *k, uint8_t *data, size_t len, size_t unit, uint64_t first, int enc) {
+AESNI void xts_aesni_crypt(const xts_keys *k, const uint8_t *in, uint8_t *out, size_t len, size_t unit, uint64_t first, int enc) {
   __m128i tw[8];
   for (size_t off = 0; off < len; off += unit, first++) {
     __m128i t = first_tweak(k, first);
-    uint8_t *p = data + off;
+    const uint8_t *p = in + off;
+    uint8_t *q = out + off;
     size_t left = unit / 16;
     while (left >= 8) {
       for (int i = 0; i < 8; i++) {
         tw[i] = t;
         t = mul_alpha(t);
       }
-      if (enc) blocks(k, p, tw, 8, 1);
-      else blocks(k, p, tw, 8, 0);
+      if (enc) blocks(k, p, q, tw, 8, 1);
+      else blocks(k, p, q, tw, 8, 0);
       p += 128;
+      q += 128;
       left -= 8;
     }
     if (left > 0) {
@@ -125,7 +127,7 @@ AESNI void xts_aesni_crypt(const xts_keys *k, uint8_t *data, size_t len, size_t 
         tw[i] = t;
         t = mul_alpha(t);
       }
-      blocks(k, p, tw, (int)left, enc);
+      blocks(k, p, q, tw, (int)left, enc);
     }
   }
   /* Tweaks are derived from K2 and public sector numbers; cleared anyway, cheaply. */

@@ -46,11 +46,11 @@ static inline VAES void sector_tweaks(__m128i t, __m512i tw[8]) {
   }
 }
 
-/* One 512-byte sector in place, its 32 tweaks in tw. */
-static inline VAES void sector(const uint8_t (*rk)[16], uint8_t *p, const __m512i tw[8], int enc) {
+/* One 512-byte sector from in to out (may be equal), its 32 tweaks in tw. */
+static inline VAES void sector(const uint8_t (*rk)[16], const uint8_t *in, uint8_t *out, const __m512i tw[8], int enc) {
   __m512i x[8];
   __m512i key = key512(rk[0]);
-  for (int k = 0; k < 8; k++) x[k] = _mm512_ternarylogic_epi64(_mm512_loadu_si512(p + 64 * k), tw[k], key, 0x96);
+  for (int k = 0; k < 8; k++) x[k] = _mm512_ternarylogic_epi64(_mm512_loadu_si512(in + 64 * k), tw[k], key, 0x96);
   if (enc) {
     for (int r = 1; r < XTS_ROUNDS; r++) {
       key = key512(rk[r]);
@@ -66,7 +66,7 @@ static inline VAES void sector(const uint8_t (*rk)[16], uint8_t *p, const __m512
     key = key512(rk[XTS_ROUNDS]);
     for (int k = 0; k < 8; k++) x[k] = _mm512_aesdeclast_epi128(x[k], key);
   }
-  for (int k = 0; k < 8; k++) _mm512_storeu_si512(p + 64 * k, _mm512_xor_si512(x[k], tw[k]));
+  for (int k = 0; k < 8; k++) _mm512_storeu_si512(out + 64 * k, _mm512_xor_si512(x[k], tw[k]));
 }
 
 /* AES-256-Enc(K2, le128(n + i)) for the 4 lanes i = 0..3. */
@@ -77,7 +77,7 @@ static inline VAES __m512i first_tweaks4(const xts_keys *k, uint64_t n) {
   return _mm512_aesenclast_epi128(t, key512(k->enc2[XTS_ROUNDS]));
 }
 
-static inline VAES void run(const xts_keys *k, uint8_t *data, size_t nsect, uint64_t first, int enc) {
+static inline VAES void run(const xts_keys *k, const uint8_t *in, uint8_t *out, size_t nsect, uint64_t first, int enc) {
   const uint8_t(*rk)[16] = enc ? k->enc1 : k->dec1;
   __m128i t0[4] __attribute__((aligned(64)));
   __m512i tw[8];
@@ -92,7 +92,7 @@ static inline VAES void run(const xts_keys *k, uint8_t *data, size_t nsect, uint
     size_t m = nsect - s < 4 ? nsect - s : 4;
     for (size_t i = 0; i < m; i++) {
       sector_tweaks(t0[i], tw);
-      sector(rk, data + (s + i) * SECTOR, tw, enc);
+      sector(rk, in + (s + i) * SECTOR, out + (s + i) * SECTOR, tw, enc);
     }
   }
   next = _mm512_setzero_si512();
@@ -100,13 +100,13 @@ static inline VAES void run(const xts_keys *k, uint8_t *data, size_t nsect, uint
   __asm__ __volatile__("" : : "r"(t0) : "memory");
 }
 
-VAES void xts_vaes_crypt(const xts_keys *k, uint8_t *data, size_t len, size_t unit, uint64_t first, int enc) {
+VAES void xts_vaes_crypt(const xts_keys *k, const uint8_t *in, uint8_t *out, size_t len, size_t unit, uint64_t first, int enc) {
   if (unit != SECTOR) {
-    xts_aesni_crypt(k, data, len, unit, first, enc);
+    xts_aesni_crypt(k, in, out, len, unit, first, enc);
     return;
   }
   /* Two call sites with a constant direction, so each inlined copy has no branch in its rounds. */
-  if (enc) run(k, data, len / SECTOR, first, 1);
-  else run(k, data, len / SECTOR, first, 0);
+  if (enc) run(k, in, out, len / SECTOR, first, 1);
+  else run(k, in, out, len / SECTOR, first, 0);
 }
 #endif

@@ -22,18 +22,9 @@
 #include <string.h>
 
 #include "xts-aes.h"
+#include "xts-state.h"
 
-enum { IMPL_OPENSSL = 0, IMPL_AESNI = 1, IMPL_VAES = 2 };
 static const char *const impl_names[] = {"openssl", "aesni", "vaes"};
-
-typedef struct {
-  int impl;
-  int enc;
-  EVP_CIPHER_CTX *ctx; /* IMPL_OPENSSL */
-#ifdef VMCRYPT_XTS_X86
-  xts_keys *keys; /* IMPL_AESNI, IMPL_VAES: 64-byte aligned, wiped before free */
-#endif
-} xts_state;
 
 static void free_state(xts_state *st) {
   if (st->ctx != NULL) {
@@ -104,6 +95,7 @@ static napi_value create(napi_env env, napi_callback_info info) {
   if (CRYPTO_memcmp(key, (const unsigned char *)key + 32, 32) == 0) return throw_error(env, "the two halves of the XTS key must differ");
   xts_state *st = (xts_state *)calloc(1, sizeof(xts_state));
   if (st == NULL) return throw_error(env, "out of memory");
+  st->magic = XTS_STATE_MAGIC;
   st->impl = impl;
   st->enc = enc ? 1 : 0;
 #ifdef VMCRYPT_XTS_X86
@@ -140,8 +132,8 @@ static napi_value crypt(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 4) return throw_error(env, "crypt(state, data, firstSector, unit)");
-  xts_state *st;
-  if (napi_get_value_external(env, argv[0], (void **)&st) != napi_ok) return throw_error(env, "not a cipher");
+  xts_state *st = xts_state_of(env, argv[0]);
+  if (st == NULL) return throw_error(env, "not a cipher");
   unsigned char *data;
   size_t len;
   if (napi_get_buffer_info(env, argv[1], (void **)&data, &len) != napi_ok) return throw_error(env, "data must be a Buffer");
@@ -150,26 +142,38 @@ static napi_value crypt(napi_env env, napi_callback_info info) {
   uint32_t unit;
   if (napi_get_value_uint32(env, argv[3], &unit) != napi_ok || unit < 16 || unit % 16 != 0) return throw_error(env, "bad data unit");
   if (len % unit != 0) return throw_error(env, "data is not a whole number of data units");
-  uint64_t sector = (uint64_t)first_d;
+  int r = xts_state_crypt(st, data, data, len, unit, (uint64_t)first_d);
+  if (r == XTS_DESTROYED) return throw_error(env, "cipher destroyed");
+  if (r != 0) return throw_error(env, "OpenSSL XTS failed");
+  return NULL;
+}
+
+int xts_state_crypt(xts_state *st, const uint8_t *in, uint8_t *out, size_t len, size_t unit, uint64_t sector) {
 #ifdef VMCRYPT_XTS_X86
   if (st->keys != NULL) {
-    if (st->impl == IMPL_VAES) xts_vaes_crypt(st->keys, data, len, unit, sector, st->enc);
-    else xts_aesni_crypt(st->keys, data, len, unit, sector, st->enc);
-    return NULL;
+    if (st->impl == IMPL_VAES) xts_vaes_crypt(st->keys, in, out, len, unit, sector, st->enc);
+    else xts_aesni_crypt(st->keys, in, out, len, unit, sector, st->enc);
+    return 0;
   }
 #endif
-  if (st->ctx == NULL) return throw_error(env, "cipher destroyed");
+  if (st->ctx == NULL) return XTS_DESTROYED;
   unsigned char iv[16];
   memset(iv, 0, sizeof iv);
   for (size_t off = 0; off < len; off += unit, sector++) {
     for (int i = 0; i < 8; i++) iv[i] = (unsigned char)(sector >> (8 * i));
     int out_len = 0;
     if (EVP_CipherInit_ex(st->ctx, NULL, NULL, NULL, iv, -1) != 1 ||
-        EVP_CipherUpdate(st->ctx, data + off, &out_len, data + off, (int)unit) != 1 || out_len != (int)unit) {
-      return throw_error(env, "OpenSSL XTS failed");
+        EVP_CipherUpdate(st->ctx, out + off, &out_len, in + off, (int)unit) != 1 || out_len != (int)unit) {
+      return XTS_FAILED;
     }
   }
-  return NULL;
+  return 0;
+}
+
+xts_state *xts_state_of(napi_env env, napi_value v) {
+  xts_state *st;
+  if (napi_get_value_external(env, v, (void **)&st) != napi_ok || st == NULL || st->magic != XTS_STATE_MAGIC) return NULL;
+  return st;
 }
 
 /* destroy(state): frees the context (and its key schedule) now. */
@@ -177,8 +181,8 @@ static napi_value destroy(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1) return throw_error(env, "destroy(state)");
-  xts_state *st;
-  if (napi_get_value_external(env, argv[0], (void **)&st) != napi_ok) return throw_error(env, "not a cipher");
+  xts_state *st = xts_state_of(env, argv[0]);
+  if (st == NULL) return throw_error(env, "not a cipher");
   free_state(st);
   return NULL;
 }
@@ -188,8 +192,9 @@ static napi_value impl_of(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   xts_state *st;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1 ||
-      napi_get_value_external(env, argv[0], (void **)&st) != napi_ok) return throw_error(env, "implOf(state)");
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1 || (st = xts_state_of(env, argv[0])) == NULL) {
+    return throw_error(env, "implOf(state)");
+  }
   napi_value out;
   napi_create_string_utf8(env, impl_names[st->impl], NAPI_AUTO_LENGTH, &out);
   return out;
@@ -219,6 +224,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"impls", NULL, impls, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  xts_map_register(env, exports);
   return exports;
 }
 

@@ -32,7 +32,7 @@ const cases = [
 ] as const;
 
 describe('the in-place walk keeps its slack (every write lands where a rerun no longer needs the source)', () => {
-  for (const [name, srcBase, dstBase] of cases) {
+  for (const [name, srcBase, dstBase, io] of cases.flatMap(([n, s, d]) => [[n, s, d, undefined], [`${n}, pread/pwrite path`, s, d, 'pread']] as const)) {
     it(name, async () => {
       const size = 13 * MiB + 7 * 512;
       const path = join(dir, `walk-${srcBase}-${dstBase}.img`);
@@ -50,7 +50,7 @@ describe('the in-place walk keeps its slack (every write lands where a rerun no 
       const fh = await open(path, 'r+');
       try {
         await runShift({
-          ...walk, fh, workers, keys: { dstKey: key }, from: plan.from, sourceHoles: false,
+          ...walk, fh, workers, keys: { dstKey: key }, from: plan.from, sourceHoles: false, ...(io === undefined ? {} : { io }),
           persist: (b) => {
             const prev = recorded[recorded.length - 1]!;
             expect(back ? b < prev : b > prev).toBe(true); // boundaries only move forward

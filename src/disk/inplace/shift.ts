@@ -42,6 +42,8 @@ export interface ShiftJob extends Walk {
   readonly onChunk?: (boundary: number) => void;
   /** Tests: every write with the durable window count its worker saw, and every recorded boundary. */
   readonly onTrace?: (writes: TraceEntry[]) => void;
+  /** Tests: force the workers' pread/pwrite path instead of mapped I/O. */
+  readonly io?: 'pread';
 }
 
 export const isBackward = (w: Walk): boolean => w.dstBase > w.srcBase;
@@ -70,7 +72,7 @@ export async function runShift(job: ShiftJob): Promise<void> {
     Atomics.notify(s, SLOT.durable);
   };
   const trace = job.onTrace !== undefined;
-  const stopped = job.workers.run({ fd: job.fh.fd, plan, op: job.op, sourceHoles: job.sourceHoles, shared, trace }, job.keys).then((done) => {
+  const stopped = job.workers.run({ fd: job.fh.fd, plan, op: job.op, sourceHoles: job.sourceHoles, shared, trace, ...(job.io === undefined ? {} : { io: job.io }) }, job.keys).then((done) => {
     const bad = done.find((d) => d.error !== undefined);
     if (bad?.error !== undefined) fail(walkError(bad.error));
     return done;

@@ -17,6 +17,8 @@ export interface WalkStart {
   readonly dstKey?: Uint8Array;
   /** Tests: record every write with the durable count the worker saw before it. */
   readonly trace?: boolean;
+  /** 'pread': no mapped I/O (tests of that path; also VMCRYPT_WALK_IO=pread). */
+  readonly io?: 'pread';
 }
 
 export interface WalkClose {

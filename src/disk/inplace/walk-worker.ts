@@ -1,10 +1,13 @@
-// Worker thread of the in-place walk: reads a window, converts it, waits for the slack gate,
-// writes it back — synchronous I/O on the shared descriptor, so a window's bytes stay in this
-// core's cache from read to write and no thread hop sits between the steps. Keys only here.
+// Worker thread of the in-place walk: per window, waits for the slack gate and converts it from
+// its source to its destination through a shared mapping of the file (walk-map.ts); without the
+// native addon, reads it, converts it, waits, writes it back — synchronous I/O on the shared
+// descriptor, so a window's bytes stay in this core's cache and no thread hop sits between the
+// steps. Keys only here.
 import { parentPort } from 'node:worker_threads';
 import { readSync, writeSync } from 'node:fs';
 import { XtsCipher } from '../../crypto/xts.js';
 import { DiskError } from '../errors.js';
+import { MappedWindows } from './walk-map.js';
 import { BATCH, SLOT, RING, gateOf, windowRange } from './walk-plan.js';
 import type { TraceEntry, WalkClose, WalkDone, WalkStart } from './walk-protocol.js';
 
@@ -47,9 +50,59 @@ function batchReady(s: Int32Array, windows: number): boolean {
   return true;
 }
 
+/** Waits at the slack gate: windows 0 … k − LAG durable. The timeout only re-checks `failed`. Undefined: stop. */
+function passGate(s: Int32Array, k: number): number | undefined {
+  let seen = Atomics.load(s, SLOT.durable);
+  while (seen < gateOf(k) && Atomics.load(s, SLOT.failed) === 0) {
+    Atomics.wait(s, SLOT.durable, seen, 100);
+    seen = Atomics.load(s, SLOT.durable);
+  }
+  return Atomics.load(s, SLOT.failed) !== 0 ? undefined : seen;
+}
+
+/** Flags window k written and wakes the main thread when a batch is ready. */
+function markWritten(s: Int32Array, k: number, windows: number): void {
+  Atomics.store(s, SLOT.ring + (k % RING), 1);
+  if (batchReady(s, windows)) {
+    Atomics.add(s, SLOT.written, 1);
+    Atomics.notify(s, SLOT.written);
+  }
+}
+
+/**
+ * The walk through a shared mapping of its file range (walk-map.ts): after the gate, each window
+ * goes from its source bytes to its destination bytes in one native call. Reading the source only
+ * after the gate is safe: a write that could land on window k's source belongs to a window at
+ * least LAG later, which waits for window k to be durable, i.e. written.
+ */
+function walkMapped(job: WalkStart, m: MappedWindows, trace: TraceEntry[] | undefined): void {
+  const { plan } = job;
+  const s = new Int32Array(job.shared);
+  for (let k = Atomics.add(s, SLOT.next, 1); k < plan.windows && Atomics.load(s, SLOT.failed) === 0; k = Atomics.add(s, SLOT.next, 1)) {
+    const [a, b] = windowRange(plan, k);
+    const seen = passGate(s, k);
+    if (seen === undefined) return;
+    trace?.push([plan.dstBase + a, b - a, seen]);
+    m.convert(plan.srcBase + a, plan.dstBase + a, b - a, a / SECTOR, job.sourceHoles);
+    markWritten(s, k, plan.windows);
+  }
+}
+
 function walk(job: WalkStart, trace: TraceEntry[] | undefined): void {
   const { fd, plan, op } = job;
   const s = new Int32Array(job.shared);
+  const mapped = job.io === 'pread' ? undefined : MappedWindows.open(
+    fd, Math.min(plan.srcBase, plan.dstBase) + plan.lo, Math.max(plan.srcBase, plan.dstBase) + plan.hi,
+    op === 'encrypt' ? undefined : job.srcKey, op === 'decrypt' ? undefined : job.dstKey,
+  );
+  if (mapped !== undefined) {
+    try {
+      walkMapped(job, mapped, trace);
+    } finally {
+      mapped.close();
+    }
+    return;
+  }
   const src = cipher(job.srcKey);
   const dst = cipher(job.dstKey);
   const buf = Buffer.alloc(plan.win);
@@ -63,20 +116,11 @@ function walk(job: WalkStart, trace: TraceEntry[] | undefined): void {
         if (op !== 'encrypt') src!.decrypt(v, a / SECTOR);
         if (op !== 'decrypt') dst!.encrypt(v, a / SECTOR);
       }
-      // The slack gate: windows 0 … k − LAG durable. The timeout only re-checks `failed`.
-      let seen = Atomics.load(s, SLOT.durable);
-      while (seen < gateOf(k) && Atomics.load(s, SLOT.failed) === 0) {
-        Atomics.wait(s, SLOT.durable, seen, 100);
-        seen = Atomics.load(s, SLOT.durable);
-      }
-      if (Atomics.load(s, SLOT.failed) !== 0) return;
+      const seen = passGate(s, k);
+      if (seen === undefined) return;
       trace?.push([plan.dstBase + a, v.length, seen]);
       writeFully(fd, v, plan.dstBase + a);
-      Atomics.store(s, SLOT.ring + (k % RING), 1);
-      if (batchReady(s, plan.windows)) {
-        Atomics.add(s, SLOT.written, 1);
-        Atomics.notify(s, SLOT.written);
-      }
+      markWritten(s, k, plan.windows);
     }
   } finally {
     buf.fill(0);

@@ -1,0 +1,188 @@
+/*
+ * Mapped I/O for the in-place walk (src/disk/inplace/walk-map.ts): a walk worker maps the file
+ * range of its walk once (MAP_SHARED) and converts each window straight from its source bytes to
+ * its destination bytes. XTS then reads and writes the page cache itself, where pread + XTS +
+ * pwrite had the kernel copy every byte twice (measured on tmpfs, 1 GiB, 2 threads: 0.44–0.52
+ * CPU-s instead of 0.68–0.72). Durability is unchanged: fdatasync on the descriptor also writes
+ * back pages dirtied through a shared mapping (Linux's msync(MS_SYNC) is the same
+ * vfs_fsync_range). The range must lie inside the file (checked when mapping; the walk never
+ * changes the file's size while it runs), so no access can fault past its end.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "xts-state.h"
+
+#define SECTOR 512
+
+typedef struct {
+  uint32_t magic;
+  uint8_t *map;    /* the mapping (page-aligned), NULL once unmapped */
+  size_t map_len;
+  uint8_t *base;   /* file offset `start` */
+  uint64_t start;
+  uint64_t length;
+} xts_map;
+
+static napi_value map_error(napi_env env, const char *msg) {
+  napi_throw_error(env, "VMCRYPT_XTS", msg);
+  return NULL;
+}
+
+static void unmap(xts_map *m) {
+  if (m->map != NULL) {
+    munmap(m->map, m->map_len);
+    m->map = NULL;
+    m->base = NULL;
+  }
+}
+
+static void map_finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  unmap((xts_map *)data);
+  free(data);
+}
+
+static xts_map *map_of(napi_env env, napi_value v) {
+  xts_map *m;
+  if (napi_get_value_external(env, v, (void **)&m) != napi_ok || m == NULL || m->magic != XTS_MAP_MAGIC) return NULL;
+  return m;
+}
+
+static int get_offset(napi_env env, napi_value v, uint64_t *out) {
+  double d;
+  if (napi_get_value_double(env, v, &d) != napi_ok || !(d >= 0) || d > 9007199254740991.0 || d != (double)(uint64_t)d) return 0;
+  *out = (uint64_t)d;
+  return 1;
+}
+
+/* mapFile(fd, offset, length) -> map handle, or undefined when the range is not inside the file or mmap fails. */
+static napi_value map_file(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  int32_t fd;
+  uint64_t offset, length;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 3 || napi_get_value_int32(env, argv[0], &fd) != napi_ok ||
+      !get_offset(env, argv[1], &offset) || !get_offset(env, argv[2], &length) || length == 0) {
+    return map_error(env, "mapFile(fd, offset, length)");
+  }
+  struct stat st;
+  long page = sysconf(_SC_PAGESIZE);
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || page <= 0 || offset + length > (uint64_t)st.st_size) return NULL;
+  uint64_t aligned = offset - offset % (uint64_t)page;
+  size_t map_len = (size_t)(length + (offset - aligned));
+  void *p = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)aligned);
+  if (p == MAP_FAILED) return NULL;
+  xts_map *m = (xts_map *)calloc(1, sizeof *m);
+  napi_value ext;
+  if (m == NULL) {
+    munmap(p, map_len);
+    return map_error(env, "out of memory");
+  }
+  *m = (xts_map){XTS_MAP_MAGIC, (uint8_t *)p, map_len, (uint8_t *)p + (offset - aligned), offset, length};
+  if (napi_create_external(env, m, map_finalize, NULL, &ext) != napi_ok) {
+    unmap(m);
+    free(m);
+    return map_error(env, "cannot create external");
+  }
+  return ext;
+}
+
+/* unmapFile(map): unmaps now; the handle is dead afterwards. */
+static napi_value unmap_file(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  xts_map *m;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1 || (m = map_of(env, argv[0])) == NULL) {
+    return map_error(env, "unmapFile(map)");
+  }
+  unmap(m);
+  return NULL;
+}
+
+static int all_zero(const uint8_t *p, size_t len) {
+  for (size_t i = 0; i + 8 <= len; i += 8) {
+    uint64_t w;
+    memcpy(&w, p + i, 8); /* one unaligned-safe load */
+    if (w != 0) return 0;
+  }
+  return 1;
+}
+
+/* An optional cipher argument: null/undefined -> NULL; a cipher -> it; else *bad = 1. */
+static xts_state *opt_state(napi_env env, napi_value v, int *bad) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok) {
+    *bad = 1;
+    return NULL;
+  }
+  if (t == napi_null || t == napi_undefined) return NULL;
+  xts_state *st = xts_state_of(env, v);
+  if (st == NULL) *bad = 1;
+  return st;
+}
+
+/*
+ * convertMapped(map, src, dst, len, decrypt: cipher | null, encrypt: cipher | null, firstSector, holes)
+ * -> true when converted, false when `holes` and the source was all zeros (copied as zeros).
+ * src and dst are file offsets inside the map, len whole sectors, the two ranges apart.
+ */
+static napi_value convert_mapped(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  xts_map *m;
+  uint64_t src, dst, len, first;
+  bool holes;
+  int bad = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 8 || (m = map_of(env, argv[0])) == NULL ||
+      !get_offset(env, argv[1], &src) || !get_offset(env, argv[2], &dst) || !get_offset(env, argv[3], &len) ||
+      !get_offset(env, argv[6], &first) || napi_get_value_bool(env, argv[7], &holes) != napi_ok) {
+    return map_error(env, "convertMapped(map, src, dst, len, decrypt, encrypt, firstSector, holes)");
+  }
+  xts_state *dec = opt_state(env, argv[4], &bad);
+  xts_state *enc = opt_state(env, argv[5], &bad);
+  if (bad) return map_error(env, "decrypt and encrypt must be ciphers or null");
+  if (m->map == NULL) return map_error(env, "file unmapped");
+  if (len % SECTOR != 0 || src < m->start || dst < m->start || src - m->start > m->length || dst - m->start > m->length ||
+      len > m->length - (src - m->start) || len > m->length - (dst - m->start) || (src > dst ? src - dst : dst - src) < len) {
+    return map_error(env, "window outside the mapping or overlapping");
+  }
+  const uint8_t *in = m->base + (src - m->start);
+  uint8_t *out = m->base + (dst - m->start);
+  napi_value result;
+  if (holes && all_zero(in, len)) {
+    memcpy(out, in, len);
+    napi_get_boolean(env, false, &result);
+    return result;
+  }
+  int r = 0;
+  if (dec != NULL && enc != NULL) {
+    r = xts_state_crypt(dec, in, out, len, SECTOR, first);
+    if (r == 0) r = xts_state_crypt(enc, out, out, len, SECTOR, first);
+  } else if (dec != NULL) {
+    r = xts_state_crypt(dec, in, out, len, SECTOR, first);
+  } else if (enc != NULL) {
+    r = xts_state_crypt(enc, in, out, len, SECTOR, first);
+  } else {
+    memcpy(out, in, len);
+  }
+  if (r == XTS_DESTROYED) return map_error(env, "cipher destroyed");
+  if (r != 0) return map_error(env, "XTS failed");
+  napi_get_boolean(env, true, &result);
+  return result;
+}
+
+void xts_map_register(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"mapFile", NULL, map_file, NULL, NULL, NULL, napi_default, NULL},
+      {"unmapFile", NULL, unmap_file, NULL, NULL, NULL, napi_default, NULL},
+      {"convertMapped", NULL, convert_mapped, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+}
