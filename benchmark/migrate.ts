@@ -5,6 +5,7 @@
 // src/pki) between two bare QEMUs with the same machine and RAM, which is no agent channel.
 // Last line: RESULT migrate ours=<qemu-psk MB/s, the default encrypted channel> peer=<plain MB/s> ratio=<ours/plain> qemu_tls=<x509 MB/s> downtime_ms=<median, ours>
 // BENCH_QUICK=1: 256 MiB of RAM, 2 rounds (< 1 min); otherwise 1 GiB, 3 rounds. MB = 10^6 bytes.
+// BENCH_CHANNELS=tunnel,plain: only those agent channels (and x509 only when listed), for profiling.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -185,7 +186,8 @@ try {
   await sleep(300);
   // random bytes in all RAM but the first and last 16 MiB (BIOS areas): nothing compresses or is a zero page
   await fillRandom(join(a.ramDir, `${vm.uuid}.ram`), 16 << 20, (ramMiB - 32) << 20);
-  const channels: MigrationChannelName[] = ['plain', 'tunnel', 'qemu-psk'];
+  const only = process.env['BENCH_CHANNELS']?.split(',');
+  const channels = (['plain', 'tunnel', 'qemu-psk'] as MigrationChannelName[]).filter((c) => only === undefined || only.includes(c));
   const results = new Map<string, Run[]>(channels.map((c) => [c, []]));
   let here = a;
   let there = b;
@@ -199,7 +201,7 @@ try {
     }
   }
   await here.c.call('POST', `/v1/vms/${vm.uuid}/power`, { action: 'off' });
-  const x509 = await x509Runs(rounds);
+  const x509 = only === undefined || only.includes('x509') ? await x509Runs(rounds) : [];
   x509.forEach((run, i) => console.log(`round ${i + 1} x509     ${run.mbPerSec.toFixed(1)} MB/s  downtime ${run.downtimeMs} ms  ${(run.bytes / 1e6).toFixed(0)} MB  ${run.cpuSeconds.toFixed(2)} CPU-s`));
   // load-independent: MB moved per CPU-second of every process involved (on a busy machine
   // the MB/s above mostly say how much CPU each process got)

@@ -18,6 +18,7 @@
  * Key hygiene: the key lives only in the EVP context (cleared by EVP_CIPHER_CTX_free) and in this
  * struct until the context is set up (then cleansed); the nonce and id are not secret.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <node_api.h>
 #include <openssl/crypto.h>
@@ -63,6 +64,7 @@ typedef struct {
   atomic_int stop;
   atomic_ullong bytes;
   napi_threadsafe_function tsfn;
+  napi_ref self; /* keeps the JS handle (and so this struct) alive until stop() */
 } relay;
 
 /* ---------- events to Node ---------- */
@@ -230,6 +232,7 @@ static void seal_loop(relay *r, unsigned char *buf) {
 static void open_loop(relay *r, unsigned char *buf, size_t cap) {
   uint32_t expected = 0;
   size_t start = 0, end = 0;
+  int lowat = 1;
   for (;;) {
     /* whole frames in the buffer first */
     while (end - start >= HEADER) {
@@ -298,6 +301,11 @@ static void open_loop(relay *r, unsigned char *buf, size_t cap) {
     } else if (errno == EINTR) {
       continue;
     } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      /* wake once the rest of the current frame is there, not per segment (TCP honours it in poll) */
+      size_t have = end - start, need = HEADER - (have < HEADER ? have : HEADER);
+      if (have >= HEADER) need = HEADER + get32(buf + start) - have;
+      int want = need < 1 ? 1 : need > MAX_PLAIN ? MAX_PLAIN : (int)need;
+      if (want != lowat && setsockopt(r->in_fd, SOL_SOCKET, SO_RCVLOWAT, &want, sizeof want) == 0) lowat = want;
       if (wait_fd(r, r->in_fd, POLLIN) < 0) return;
     } else {
       tampered(r, "migration stream ended without its last frame (connection lost)");
@@ -308,11 +316,16 @@ static void open_loop(relay *r, unsigned char *buf, size_t cap) {
 
 static void *relay_main(void *arg) {
   relay *r = (relay *)arg;
+  pthread_setname_np(pthread_self(), r->seal ? "vmcrypt-seal" : "vmcrypt-open");
   size_t cap = r->seal ? MAX_PLAIN : 2 * (HEADER + MAX_PLAIN + TAG);
   unsigned char *buf = (unsigned char *)malloc(cap);
   if (buf == NULL) fail(r, "HOST_MIGRATION_FAILED", "migration tunnel: out of memory");
   else if (r->seal) seal_loop(r, buf);
-  else open_loop(r, buf, cap);
+  else {
+    open_loop(r, buf, cap);
+    int one = 1;
+    setsockopt(r->in_fd, SOL_SOCKET, SO_RCVLOWAT, &one, sizeof one); /* Node may read this socket next */
+  }
   if (buf != NULL) {
     OPENSSL_cleanse(buf, cap); /* plaintext of guest memory */
     free(buf);
@@ -419,6 +432,7 @@ static napi_value start(napi_env env, napi_callback_info info) {
     return throw_error(env, "cannot start the relay thread");
   }
   r->started = 1;
+  napi_create_reference(env, ext, 1, &r->self);
   return ext;
 }
 
@@ -445,6 +459,10 @@ static napi_value stop(napi_env env, napi_callback_info info) {
   relay *r = argc == 2 ? relay_of(env, argv[0]) : NULL;
   if (r == NULL || napi_get_value_bool(env, argv[1], &abort_) != napi_ok) return throw_error(env, "stop(relay, abort)");
   stop_join(r);
+  if (r->self != NULL) {
+    napi_delete_reference(env, r->self);
+    r->self = NULL;
+  }
   if (abort_) {
     if (r->in_fd >= 0) shutdown(r->in_fd, SHUT_RDWR);
     if (r->out_fd >= 0) shutdown(r->out_fd, SHUT_RDWR);
