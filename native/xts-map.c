@@ -6,9 +6,15 @@
  * CPU-s instead of 0.68–0.72). Durability is unchanged: fdatasync on the descriptor also writes
  * back pages dirtied through a shared mapping (Linux's msync(MS_SYNC) is the same
  * vfs_fsync_range). The range must lie inside the file (checked when mapping; the walk never
- * changes the file's size while it runs), so no access can fault past its end.
+ * changes the file's size while it runs). A read or write error of the storage under a mapping
+ * arrives as SIGBUS, not as EIO from pread: a handler (installed once, chaining to any previous
+ * one for faults that are not ours) turns a SIGBUS inside convertMapped into an EIO error of
+ * that call, as pread/pwrite would have reported it, instead of killing the process.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +34,37 @@ typedef struct {
   uint64_t start;
   uint64_t length;
 } xts_map;
+
+/* Set while this thread touches a mapping in convertMapped: where a SIGBUS jumps back to. */
+static __thread sigjmp_buf *bus_jump;
+static struct sigaction previous_bus;
+static pthread_once_t bus_once = PTHREAD_ONCE_INIT;
+static int bus_installed;
+
+static void on_bus(int sig, siginfo_t *si, void *uc) {
+  if (bus_jump != NULL) siglongjmp(*bus_jump, 1);
+  /* Not ours: what would have happened without us. */
+  if (previous_bus.sa_flags & SA_SIGINFO) {
+    if (previous_bus.sa_sigaction != NULL) {
+      previous_bus.sa_sigaction(sig, si, uc);
+      return;
+    }
+  } else if (previous_bus.sa_handler != SIG_DFL && previous_bus.sa_handler != SIG_IGN) {
+    previous_bus.sa_handler(sig);
+    return;
+  }
+  signal(SIGBUS, SIG_DFL);
+  raise(SIGBUS);
+}
+
+static void install_bus(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = on_bus;
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+  sigemptyset(&sa.sa_mask);
+  bus_installed = sigaction(SIGBUS, &sa, &previous_bus) == 0;
+}
 
 static napi_value map_error(napi_env env, const char *msg) {
   napi_throw_error(env, "VMCRYPT_XTS", msg);
@@ -72,6 +109,8 @@ static napi_value map_file(napi_env env, napi_callback_info info) {
       !get_offset(env, argv[1], &offset) || !get_offset(env, argv[2], &length) || length == 0) {
     return map_error(env, "mapFile(fd, offset, length)");
   }
+  pthread_once(&bus_once, install_bus);
+  if (!bus_installed) return NULL; /* no safe way to report an I/O error: the caller uses pread */
   struct stat st;
   long page = sysconf(_SC_PAGESIZE);
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || page <= 0 || offset + length > (uint64_t)st.st_size) return NULL;
@@ -115,6 +154,43 @@ static int all_zero(const uint8_t *p, size_t len) {
   return 1;
 }
 
+typedef struct {
+  const uint8_t *in;
+  uint8_t *out;
+  size_t len;
+  xts_state *dec, *enc;
+  uint64_t first;
+  bool holes;
+} convert_job;
+
+#define XTS_BUS (-3)
+
+/* 1 converted, 0 a hole copied, < 0 an error; no setjmp in here, so nothing can be clobbered. */
+static __attribute__((noinline)) int convert(const convert_job *j) {
+  if (j->holes && all_zero(j->in, j->len)) {
+    memcpy(j->out, j->in, j->len);
+    return 0;
+  }
+  int r = 0;
+  if (j->dec != NULL) r = xts_state_crypt(j->dec, j->in, j->out, j->len, SECTOR, j->first);
+  if (r == 0 && j->enc != NULL) r = xts_state_crypt(j->enc, j->dec != NULL ? j->out : j->in, j->out, j->len, SECTOR, j->first);
+  if (j->dec == NULL && j->enc == NULL) memcpy(j->out, j->in, j->len);
+  return r == 0 ? 1 : r;
+}
+
+/* convert() with a SIGBUS (a storage error under the mapping) turned into XTS_BUS. */
+static int convert_guarded(const convert_job *j) {
+  sigjmp_buf jump;
+  if (sigsetjmp(jump, 1) != 0) {
+    bus_jump = NULL;
+    return XTS_BUS;
+  }
+  bus_jump = &jump;
+  int r = convert(j);
+  bus_jump = NULL;
+  return r;
+}
+
 /* An optional cipher argument: null/undefined -> NULL; a cipher -> it; else *bad = 1. */
 static xts_state *opt_state(napi_env env, napi_value v, int *bad) {
   napi_valuetype t;
@@ -153,28 +229,16 @@ static napi_value convert_mapped(napi_env env, napi_callback_info info) {
       len > m->length - (src - m->start) || len > m->length - (dst - m->start) || (src > dst ? src - dst : dst - src) < len) {
     return map_error(env, "window outside the mapping or overlapping");
   }
-  const uint8_t *in = m->base + (src - m->start);
-  uint8_t *out = m->base + (dst - m->start);
-  napi_value result;
-  if (holes && all_zero(in, len)) {
-    memcpy(out, in, len);
-    napi_get_boolean(env, false, &result);
-    return result;
-  }
-  int r = 0;
-  if (dec != NULL && enc != NULL) {
-    r = xts_state_crypt(dec, in, out, len, SECTOR, first);
-    if (r == 0) r = xts_state_crypt(enc, out, out, len, SECTOR, first);
-  } else if (dec != NULL) {
-    r = xts_state_crypt(dec, in, out, len, SECTOR, first);
-  } else if (enc != NULL) {
-    r = xts_state_crypt(enc, in, out, len, SECTOR, first);
-  } else {
-    memcpy(out, in, len);
+  const convert_job job = {m->base + (src - m->start), m->base + (dst - m->start), (size_t)len, dec, enc, first, holes};
+  int r = convert_guarded(&job);
+  if (r == XTS_BUS) {
+    napi_throw_error(env, "EIO", "I/O error on the disk under the in-place walk's mapping (SIGBUS)");
+    return NULL;
   }
   if (r == XTS_DESTROYED) return map_error(env, "cipher destroyed");
-  if (r != 0) return map_error(env, "XTS failed");
-  napi_get_boolean(env, true, &result);
+  if (r < 0) return map_error(env, "XTS failed");
+  napi_value result;
+  napi_get_boolean(env, r == 1, &result);
   return result;
 }
 

@@ -88,6 +88,18 @@ describe.skipIf(addon === undefined)('mapped I/O guards (native/xts-map.c)', () 
       expect(a.convertMapped(m, 512, 4096, 512, null, enc, 0, false)).toBe(true);
       a.unmapFile(m);
       expect(() => a.convertMapped(m, 512, 4096, 512, null, enc, 0, false)).toThrow(/unmapped/);
+      // A fault under the mapping (here: the file cut short behind the walk's back; on a real disk,
+      // a read error) is an EIO error of the call, as pread would report it, not a dead process.
+      const m2 = a.mapFile(fh.fd, 0, MiB)!;
+      await fh.truncate(0);
+      let err: unknown;
+      try {
+        a.convertMapped(m2, 8192, 0, 4096, null, enc, 0, false);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toMatchObject({ code: 'EIO' });
+      a.unmapFile(m2);
     } finally {
       await fh.close();
     }
