@@ -118,7 +118,7 @@ describe('migration progress as the operator sees it', () => {
     try {
       const started = await api().post<{ id: string }>(`/api/vms/${vmId}/migrate`, { host: 'esx2' });
       const seen = await watch(started.id);
-      await cap.capped;
+      await cap.capped();
       const end = seen.at(-1);
       expect(end?.state, JSON.stringify(end?.error)).toBe('success');
       expect(end?.result).toMatchObject({ mode: 'live', encrypted: true, hostId: hostIds['esx2'] });
@@ -160,7 +160,7 @@ describe('migration progress as the operator sees it', () => {
     let tty: { code: number; out: string };
     try {
       tty = await runOnTty(['vm', 'move', 'prog-vm', '--host', 'esx1'], { VMCRYPT_PROFILE: profile });
-      await cap.capped;
+      await cap.capped();
     } finally {
       cap.close();
     }

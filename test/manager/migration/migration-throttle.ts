@@ -34,8 +34,8 @@ export async function sideMonitorQemu(dir: string): Promise<string> {
 }
 
 export interface MigrationCap {
-  /** Resolves once the cap is set on a started migration. */
-  readonly capped: Promise<void>;
+  /** Resolves once the cap is set on a started migration; rejects if that did not happen within `ms`. */
+  capped(ms?: number): Promise<void>;
   close(): void;
 }
 
@@ -53,6 +53,7 @@ export async function capNextMigration(dir: string, uuid: string, bytesPerSecond
     done = resolve;
     fail = reject;
   });
+  capped.catch(() => undefined); // reported by capped(), not as an unhandled rejection
   let sent = false;
   qmp.onEvent((e) => {
     const status = (e.data as { status?: unknown } | undefined)?.status;
@@ -62,5 +63,18 @@ export async function capNextMigration(dir: string, uuid: string, bytesPerSecond
   });
   // MIGRATION events are sent only with the `events` capability (the agent sets others, not this one)
   await qmp.execute('migrate-set-capabilities', { capabilities: [{ capability: 'events', state: true }] });
-  return { capped, close: () => qmp.close() };
+  return {
+    async capped(ms = 10_000) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no migration of VM ${uuid} was capped (no MIGRATION event on the side monitor within ${ms} ms)`)), ms);
+      });
+      try {
+        await Promise.race([capped, late]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    close: () => qmp.close(),
+  };
 }
