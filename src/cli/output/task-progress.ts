@@ -15,7 +15,8 @@ export function taskProgressDrawer(label: string, sink: ProgressSink, now: () =>
   let drawn = false;
   return {
     update(t) {
-      const cols = sink.columns ?? 100;
+      // A terminal that reports no size (0 columns: some ptys, serial consoles) counts as unknown.
+      const cols = sink.columns !== undefined && sink.columns > 0 ? sink.columns : 100;
       const line = renderProgressLine(label, t, (now() - started) / 1000, Math.max(10, Math.min(30, cols - 60)));
       sink.write(`\r${line.slice(0, Math.max(20, cols - 1)).padEnd(Math.max(20, cols - 1))}`);
       drawn = true;

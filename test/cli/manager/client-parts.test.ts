@@ -55,6 +55,13 @@ describe('progress bar', () => {
     expect(wantsProgress(false, true, false)).toBe(false);
     expect(wantsProgress(false, false, true)).toBe(false);
   });
+
+  it('a terminal reporting 0 columns gets a full-width bar, not a 20-character stub', () => {
+    const writes: string[] = [];
+    const d = taskProgressDrawer('migrating', { write: (c) => writes.push(c), columns: 0 }, () => 0);
+    d.update({ id: '1', kind: 'k', state: 'running', percent: 40, startedAt: '' } satisfies TaskInfo);
+    expect(writes[0]?.length).toBe(100);
+  });
 });
 
 describe('profile validation', () => {
