@@ -18,7 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/* VMCRYPT_XTS_PORTABLE: build as on a non-x86 machine (OpenSSL path only), to check that build. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(VMCRYPT_XTS_PORTABLE)
 #define VMCRYPT_XTS_X86 1
 #endif
 
