@@ -5,6 +5,7 @@ import type { HostVms } from '../vm/host-vms.js';
 import { readVmx } from '../vm-files/vmx.js';
 import { IncomingMigration } from './incoming.js';
 import { migrateOut } from './outgoing.js';
+import { nativeRelay } from './relay-native.js';
 import { relocateVm } from './relocate.js';
 import { MigrationChannel, type IncomingSpec, type MigrateResult, type MigrateSpec } from './migration-spec.js';
 
@@ -55,10 +56,12 @@ export class HostMigrations {
   }
 
   capability(): MigrationCapability {
-    return this.opts.encryption
-      ? // preferred first: qemu-psk costs ~2.5× less CPU than the tunnel (bench:migrate, docs/host.md "Migration")
-        { encryption: true, channels: [MigrationChannel.QEMU_PSK, MigrationChannel.TUNNEL, MigrationChannel.PLAIN] }
-      : { encryption: false, channels: [MigrationChannel.PLAIN] };
+    if (!this.opts.encryption) return { encryption: false, channels: [MigrationChannel.PLAIN] };
+    // preferred first (docs/migration.md): the tunnel with its native relay costs less CPU per
+    // byte than QEMU's TLS; without the relay (not built, VMCRYPT_RELAY=node) it costs ~2.5× more
+    return nativeRelay().addon !== undefined
+      ? { encryption: true, channels: [MigrationChannel.TUNNEL, MigrationChannel.QEMU_PSK, MigrationChannel.PLAIN] }
+      : { encryption: true, channels: [MigrationChannel.QEMU_PSK, MigrationChannel.TUNNEL, MigrationChannel.PLAIN] };
   }
 
   /** Refuses an encrypted channel on a host that cannot encrypt migrations. */

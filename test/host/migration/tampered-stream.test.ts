@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stopAll } from '../../helpers/process.js';
 import { waitFor } from '../../helpers/wait.js';
+import { nativeRelay } from '../../../src/host/migration/relay-native.js';
 import { tempDir } from '../harness.js';
 import { FrameProxy, type Mutation } from './frame-proxy.js';
 import { runningEncryptedVm, migrate, newMigration, ramDiff, readRam, sha256, startTwoHosts, type TwoHosts } from './migration-harness.js';
@@ -13,8 +14,10 @@ interface Vm {
 
 // A proxy between the two agents' tunnel ends alters the sealed stream: the migration is
 // aborted, the VM still runs on the source with the same RAM, the disk is unchanged, and the
-// destination drops its incoming VM.
-describe('live migration over the tunnel: a tampered stream aborts it', () => {
+// destination drops its incoming VM. Both data paths: the native relay (relay.c, when built)
+// and Node's (agents started with VMCRYPT_RELAY=node).
+const paths = nativeRelay().addon !== undefined ? (['native', 'node'] as const) : (['node'] as const);
+describe.each(paths)('live migration over the tunnel (%s data path): a tampered stream aborts it', (path) => {
   let dir: { path: string; remove(): Promise<void> };
   let h: TwoHosts;
   let vm: Vm;
@@ -24,7 +27,15 @@ describe('live migration over the tunnel: a tampered stream aborts it', () => {
 
   beforeAll(async () => {
     dir = await tempDir('vmcrypt-migt-');
-    h = await startTwoHosts(dir.path);
+    if (path === 'node') process.env['VMCRYPT_RELAY'] = 'node';
+    try {
+      h = await startTwoHosts(dir.path);
+    } finally {
+      delete process.env['VMCRYPT_RELAY'];
+    }
+    // the agents say which path they use: the tunnel is their first channel only with the relay
+    const { migration } = await h.a.c.call<{ migration: { channels: string[] } }>('GET', '/v1/host');
+    expect(migration.channels[0]).toBe(path === 'native' ? 'tunnel' : 'qemu-psk');
     ({ vm, ram, diskPath, diskSum } = await runningEncryptedVm(h, 't1', 2 << 20, 0x5d, '128k'));
   }, 120_000);
   afterAll(async () => {
