@@ -31,6 +31,8 @@ export interface QemuMachine {
   readonly incoming?: boolean;
   /** TEST-ONLY: guest RAM in this file (memory-backend-file, share=on) so a test can fill and read it. */
   readonly memoryFile?: string;
+  /** Unix socket the agent listens on for the firmware's debug console (port 0x402; see src/host/vm/firmware-log.ts). */
+  readonly firmwareLog?: string;
 }
 
 /** Number of encrypted layers = number of secret FIFOs the machine needs. */
@@ -59,6 +61,9 @@ export function buildQemuArgv(m: QemuMachine, secretPaths: readonly string[] = [
     '-m', String(m.memoryMiB),
     '-nodefaults', '-no-user-config', '-display', 'none',
     '-qmp', `unix:${qemuEscape(m.qmpSocket)},server=on,wait=off`,
+    // no boot device: SeaBIOS says "No bootable device." and waits; never reboots (QEMU's default,
+    // stated: a reboot would rerun the firmware, which writes guest RAM again)
+    '-boot', 'reboot-timeout=-1',
   ];
   const secrets: Array<{ disk: number; layer: number }> = [];
   m.disks.forEach((disk, d) => {
@@ -88,6 +93,9 @@ export function buildQemuArgv(m: QemuMachine, secretPaths: readonly string[] = [
   m.parallelFiles?.forEach((f, i) => {
     argv.push('-chardev', `file,id=par${i},path=${qemuEscape(f)}`, '-parallel', `chardev:par${i}`);
   });
+  if (m.firmwareLog !== undefined) {
+    argv.push('-chardev', `socket,id=fwlog,path=${qemuEscape(m.firmwareLog)}`, '-device', 'isa-debugcon,iobase=0x402,chardev=fwlog');
+  }
   if (m.memoryFile !== undefined) {
     argv.push('-object', `memory-backend-file,id=pc.ram,size=${m.memoryMiB}M,mem-path=${qemuEscape(m.memoryFile)},share=on`, '-machine', 'memory-backend=pc.ram');
   }

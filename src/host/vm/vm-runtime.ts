@@ -9,6 +9,7 @@ import { startQemu, type RunningQemu } from '../qemu/qemu-process.js';
 import { addSecretObject } from '../qemu/qmp-secret.js';
 import { liveCommitActive } from '../qemu/live-commit.js';
 import { dumpGuestMemory } from './guest-memory-dump.js';
+import { FirmwareLog } from './firmware-log.js';
 import { PausableLog } from '../vm-files/pausable-log.js';
 import { layerDek, layerPath, withOpenVm, type HostContext, type OpenVm } from './vm-open.js';
 import { writePrivateFile } from '../../fs/private-files.js';
@@ -125,11 +126,15 @@ export class VmRuntime {
         });
       }
       const memoryFile = this.ramDir === undefined ? undefined : join(this.ramDir, `${vm.uuid}.ram`);
-      const machine: QemuMachine = { ...this.#machineOf(vm), ...(incoming ? { incoming } : {}), ...(memoryFile === undefined ? {} : { memoryFile }) };
+      const firmwareLog = join(this.#ctx.runDir, `${vm.uuid.slice(0, 8)}.fw`);
+      const machine: QemuMachine = { ...this.#machineOf(vm), firmwareLog, ...(incoming ? { incoming } : {}), ...(memoryFile === undefined ? {} : { memoryFile }) };
       const deks = new Map<string, Buffer>();
       const log = await PausableLog.open(join(vm.dir, vm.config.log), vm.uuid, vm.vmDek, incoming);
       let qemu: RunningQemu;
+      let fw: FirmwareLog | undefined;
       try {
+        // before QEMU starts: it connects its firmware console while starting
+        fw = await FirmwareLog.listen(firmwareLog, (line) => void log.append(line).catch(() => undefined));
         if (encrypted) {
           vm.config.disks.forEach((disk, d) =>
             disk.layers.forEach((layer, l) => {
@@ -149,6 +154,7 @@ export class VmRuntime {
           (text) => void log.append(`qemu: ${text}`).catch(() => undefined),
         );
       } catch (err) {
+        await fw?.close();
         await log.append(`power on failed: ${err instanceof Error ? err.message : String(err)}`).catch(() => undefined);
         await log.close();
         throw err;
@@ -171,6 +177,7 @@ export class VmRuntime {
         qemu.qmp.close();
         await unlink(pidFile).catch(() => undefined);
         await rm(machine.qmpSocket, { force: true });
+        await fw?.close().catch(() => undefined);
         await log.append(`powered off (qemu ${how})`).catch(() => undefined);
         await log.close().catch(() => undefined);
         if (entry.departed !== true) this.#ctx.events.post('vm.poweredOff', `VM ${name} powered off`, { vmUuid: uuid });

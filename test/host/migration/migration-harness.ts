@@ -1,12 +1,25 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, open, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { HostClient } from '../../../src/host/client/host-client.js';
+import { FIRMWARE_PREFIX } from '../../../src/host/vm/firmware-log.js';
+import { decodeVmLog } from '../../../src/host/vm-files/vm-log.js';
+import { openVmx, readVmx } from '../../../src/host/vm-files/vmx.js';
+import { waitFor } from '../../helpers/wait.js';
 import { makeManagerIdentity, pairedClient, startAgentProcess, type AgentProcess } from '../harness.js';
 
-/** Guest RAM region the tests fill with random bytes (BIOS leaves it alone). */
+/**
+ * Guest RAM region the tests fill with random bytes. The firmware writes into it while it
+ * starts (SeaBIOS runs its init code from just below 48 MiB with 64 MiB of RAM), so fillRam
+ * waits until the firmware has given up booting (FIRMWARE_SETTLED in the VM log) first.
+ */
 export const RAM_OFFSET = 16 << 20;
 export const RAM_LENGTH = 32 << 20;
+/**
+ * SeaBIOS's last line with no boot device; it then only waits for interrupts (timer ticks in the
+ * BIOS data area, below 1 MiB) and never reboots (QEMU -boot reboot-timeout=-1).
+ */
+export const FIRMWARE_SETTLED = 'No bootable device.';
 
 export interface TestHost {
   readonly agent: AgentProcess;
@@ -52,8 +65,41 @@ export async function startTwoHosts(root: string, extra: { b?: string[] } = {}):
   return { a, b, shared, keys, remove: () => rm(shm, { recursive: true, force: true }) };
 }
 
-/** Writes random bytes into the guest RAM region of a running VM (through its RAM file). */
-export async function fillRam(host: TestHost, uuid: string): Promise<Buffer> {
+/**
+ * The lines of the VM's log since its last power-off (an encrypted VM's log is decoded with its
+ * KEK `kek`).
+ */
+async function vmLogSincePowerOn(host: TestHost, uuid: string, kek: Buffer | undefined): Promise<string[]> {
+  const { vmx } = await host.c.call<{ vmx: string }>('GET', `/v1/vms/${uuid}`);
+  const doc = await readVmx(vmx);
+  let lines: string[];
+  if (doc.keySafe === undefined) {
+    if (doc.config === undefined) throw new Error(`${vmx} has no config`);
+    lines = (await readFile(join(dirname(vmx), doc.config.log), 'utf8')).split('\n');
+  } else {
+    if (kek === undefined) throw new Error(`VM ${uuid} is encrypted: its KEK is needed to read its log`);
+    const { config, vmDek } = openVmx(doc, kek, vmx);
+    try {
+      lines = decodeVmLog(await readFile(join(dirname(vmx), config.log)), uuid, vmDek);
+    } finally {
+      vmDek.fill(0);
+    }
+  }
+  return lines.slice(lines.findLastIndex((l) => l.includes(' powered off (')) + 1);
+}
+
+/** Resolves once the firmware of the running VM has given up booting (it no longer writes guest RAM). */
+export async function firmwareSettled(host: TestHost, uuid: string, kek?: Buffer): Promise<void> {
+  await waitFor(`firmware of VM ${uuid} settled ("${FIRMWARE_SETTLED}" in its log)`, async () =>
+    (await vmLogSincePowerOn(host, uuid, kek)).some((l) => l.includes(FIRMWARE_PREFIX + FIRMWARE_SETTLED)), 60_000);
+}
+
+/**
+ * Writes random bytes into the guest RAM region of a running VM (through its RAM file), once
+ * its firmware has settled; `kek` for an encrypted VM (to read its log).
+ */
+export async function fillRam(host: TestHost, uuid: string, kek?: Buffer): Promise<Buffer> {
+  await firmwareSettled(host, uuid, kek);
   const pattern = randomBytes(RAM_LENGTH);
   const fh = await open(join(host.ramDir, `${uuid}.ram`), 'r+');
   try {
@@ -128,7 +174,7 @@ export async function runningEncryptedVm(h: TwoHosts, name: string, diskBytes: n
   await h.a.c.call('POST', `/v1/vms/${vm.uuid}/power`, { action: 'on' });
   await h.a.c.call('POST', `/v1/vms/${vm.uuid}/qemu-io`, { disk: 0, command: `write -P 0x${pattern.toString(16)} 0 ${written}` });
   await h.a.c.call('POST', `/v1/vms/${vm.uuid}/qemu-io`, { disk: 0, command: 'flush' });
-  const ram = await fillRam(h.a, vm.uuid);
+  const ram = await fillRam(h.a, vm.uuid, h.keys['kek']);
   const diskPath = join(h.shared, name, `${name}-disk0.luks`);
   return { vm, ram, diskPath, diskSum: await sha256(diskPath) };
 }
