@@ -15,6 +15,8 @@ export const MAX_LINES = 1000;
 export const MAX_LINE_CHARS = 200;
 /** Prefix of every firmware line in the VM log. */
 export const FIRMWARE_PREFIX = 'firmware: ';
+/** close(): how long the lines still in the socket (QEMU has exited) get to arrive. */
+const DRAIN_MS = 2000;
 
 export class FirmwareLog {
   readonly #server: Server;
@@ -40,6 +42,7 @@ export class FirmwareLog {
       server.once('error', reject);
       server.listen(path, () => {
         server.off('error', reject);
+        server.on('error', () => undefined);
         resolve();
       });
     });
@@ -98,10 +101,19 @@ export class FirmwareLog {
     this.#sink(FIRMWARE_PREFIX + printable(raw));
   }
 
-  /** Stops listening / reading (QEMU gone or never started); the socket file is removed. */
+  /** Once QEMU is gone (or never started): the last lines read, the socket file removed. */
   async close(): Promise<void> {
+    const c = this.#conn;
+    if (c !== undefined && !c.destroyed) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => c.destroy(), DRAIN_MS);
+        c.once('close', () => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
     this.#flush();
-    this.#conn?.destroy();
     if (this.#server.listening) await new Promise<void>((resolve) => this.#server.close(() => resolve()));
     await rm(this.#path, { force: true });
   }
