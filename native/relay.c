@@ -290,7 +290,11 @@ static void open_loop(relay *r, unsigned char *buf, size_t cap) {
       end -= start;
       start = 0;
     }
-    ssize_t n = read(r->in_fd, buf + end, cap - end);
+    /* read the rest of this frame and at most the next header: no more than 9 bytes ever move */
+    size_t want = HEADER + MAX_PLAIN + TAG + HEADER - end;
+    if (end >= HEADER) want = HEADER + get32(buf) + HEADER - end;
+    if (want > cap - end) want = cap - end;
+    ssize_t n = read(r->in_fd, buf + end, want);
     if (n > 0) {
       end += (size_t)n;
     } else if (n == 0) {
@@ -317,7 +321,7 @@ static void open_loop(relay *r, unsigned char *buf, size_t cap) {
 static void *relay_main(void *arg) {
   relay *r = (relay *)arg;
   pthread_setname_np(pthread_self(), r->seal ? "vmcrypt-seal" : "vmcrypt-open");
-  size_t cap = r->seal ? MAX_PLAIN : 2 * (HEADER + MAX_PLAIN + TAG);
+  size_t cap = r->seal ? MAX_PLAIN : HEADER + MAX_PLAIN + TAG + HEADER;
   unsigned char *buf = (unsigned char *)malloc(cap);
   if (buf == NULL) fail(r, "HOST_MIGRATION_FAILED", "migration tunnel: out of memory");
   else if (r->seal) seal_loop(r, buf);
