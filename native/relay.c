@@ -62,7 +62,7 @@ typedef struct {
   pthread_cond_t cv;
   int finish;
   atomic_int stop;
-  atomic_ullong bytes;
+  atomic_ullong bytes, frames;
   napi_threadsafe_function tsfn;
   napi_ref self; /* keeps the JS handle (and so this struct) alive until stop() */
 } relay;
@@ -187,6 +187,7 @@ static int send_frame(relay *r, uint32_t *counter, unsigned char *buf, size_t le
   put32(header + 4, *counter);
   header[8] = flags;
   (*counter)++;
+  atomic_fetch_add(&r->frames, 1);
   struct iovec iov[3] = {{header, HEADER}, {buf, len}, {tag, TAG}};
   if (write_all(r, r->out_fd, iov, 3) < 0) return fail(r, "HOST_MIGRATION_FAILED", "the migration tunnel's peer connection failed");
   return 0;
@@ -266,6 +267,7 @@ static void open_loop(relay *r, unsigned char *buf, size_t cap) {
         return;
       }
       expected++;
+      atomic_fetch_add(&r->frames, 1);
       start += HEADER + len;
       if (flags & 1) {
         /* the last frame's payload is for Node's opener only (forward: empty); nothing may follow */
@@ -408,6 +410,7 @@ static napi_value start(napi_env env, napi_callback_info info) {
   pthread_mutex_init(&r->mu, NULL);
   pthread_cond_init(&r->cv, NULL);
   atomic_init(&r->bytes, 0);
+  atomic_init(&r->frames, 0);
   memcpy(r->nonce, nonce, 8);
   memcpy(r->id, id, id_len);
   r->id_len = id_len;
@@ -475,14 +478,18 @@ static napi_value stop(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* bytes(relay): plain bytes moved so far */
-static napi_value bytes(napi_env env, napi_callback_info info) {
+/* stats(relay): [plain bytes moved, frames sealed or opened] so far */
+static napi_value stats(napi_env env, napi_callback_info info) {
   size_t argc = 1;
-  napi_value argv[1], out;
+  napi_value argv[1], out, v;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   relay *r = argc == 1 ? relay_of(env, argv[0]) : NULL;
-  if (r == NULL) return throw_error(env, "bytes(relay)");
-  napi_create_double(env, (double)atomic_load(&r->bytes), &out);
+  if (r == NULL) return throw_error(env, "stats(relay)");
+  napi_create_array_with_length(env, 2, &out);
+  napi_create_double(env, (double)atomic_load(&r->bytes), &v);
+  napi_set_element(env, out, 0, v);
+  napi_create_double(env, (double)atomic_load(&r->frames), &v);
+  napi_set_element(env, out, 1, v);
   return out;
 }
 
@@ -491,7 +498,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"start", NULL, start, NULL, NULL, NULL, napi_default, NULL},
       {"finish", NULL, finish, NULL, NULL, NULL, napi_default, NULL},
       {"stop", NULL, stop, NULL, NULL, NULL, napi_default, NULL},
-      {"bytes", NULL, bytes, NULL, NULL, NULL, napi_default, NULL},
+      {"stats", NULL, stats, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -17,7 +17,7 @@ interface Addon {
   start(seal: boolean, reverse: boolean, inFd: number, outFd: number, key: Buffer, nonce: Buffer, id: Buffer, onEvent: (kind: string, code: string, message: string) => void): RelayState;
   finish(r: RelayState): void;
   stop(r: RelayState, abort: boolean): void;
-  bytes(r: RelayState): number;
+  stats(r: RelayState): [bytes: number, frames: number];
 }
 type RelayState = { readonly __brand: 'RelayState' };
 
@@ -89,8 +89,14 @@ export class NativeRelay {
     if (this.#state !== undefined) this.#addon.finish(this.#state);
   }
 
+  /** Plain bytes moved and frames sealed or opened so far. */
+  get stats(): { bytes: number; frames: number } {
+    const [bytes, frames] = this.#state === undefined ? [0, 0] : this.#addon.stats(this.#state);
+    return { bytes, frames };
+  }
+
   get bytes(): number {
-    return this.#state === undefined ? 0 : this.#addon.bytes(this.#state);
+    return this.stats.bytes;
   }
 
   /** Stops and joins the thread and closes its fd copies; `abort` shuts both sockets down first. */
