@@ -8,7 +8,7 @@
     },
     {
       "target_name": "vmcrypt_relay",
-      "sources": ["native/relay.c"],
+      "sources": ["native/relay.c", "native/relay-pump.c"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-pthread"],
       "ldflags": ["-pthread"],
       "defines": ["NAPI_VERSION=8"]
