@@ -76,6 +76,18 @@ describe('a host listing older than the VM observation a task just recorded', ()
     expect(s.compliance()).toEqual({ status: 'compliant' });
   });
 
+  it('does not import again a VM deleted while the listing was on its way (no ghost); a later listing still imports one the host has', async () => {
+    const s = setup();
+    s.vms.insert({ id: UUID, name: 'bk-enc', hostId: s.hostId, datastoreId: s.dsId, policyId: 'vm-encryption', provisioned: true });
+    s.vms.recordObserved(UUID, ENCRYPTED);
+    s.listing([listed(true)], () => s.vms.delete(UUID));
+    await s.monitor.poll(s.hostId);
+    expect(s.vms.vm(UUID)).toBeUndefined();
+    s.listing([listed(true)]);
+    await s.monitor.poll(s.hostId);
+    expect(s.vms.vm(UUID)).toBeDefined();
+  });
+
   it('a listing asked for after the observation still applies: a VM gone from the host is flagged, a change is recorded', async () => {
     const s = setup();
     s.vms.insert({ id: 'vm-prov-2', name: 'bk-enc', hostId: s.hostId, datastoreId: s.dsId, policyId: 'vm-encryption', provisioned: false });

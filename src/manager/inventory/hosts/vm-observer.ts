@@ -62,6 +62,8 @@ export class VmObserver {
         continue;
       }
       if (pending.has(`${ds}/${hv.name}`)) continue;
+      // deleted from the inventory after this listing was asked for: a ghost of the old answer
+      if (newer(hv.uuid)) continue;
       this.import(hostId, ds, hv);
     }
     for (const v of mine) {

@@ -37,6 +37,8 @@ interface VmRow {
 
 const VM_COLUMNS = 'id, name, host_id, datastore_id, folder_id, policy_id, vmx_path, provisioned, encrypted, power_state, locked, lock_reason, observed_error, observed_at';
 
+const MAX_TOMBSTONES = 10_000;
+
 export class VmStore {
   readonly #db: Database;
   /**
@@ -46,6 +48,8 @@ export class VmStore {
    */
   #seq = 0;
   readonly #observedSeq = new Map<string, number>();
+  /** Deleted ids and when: a listing asked for before the delete still names the VM and must not import it again. */
+  readonly #deletedSeq = new Map<string, number>();
 
   constructor(db: Database) {
     this.#db = db;
@@ -134,7 +138,7 @@ export class VmStore {
 
   /** True when the VM was observed (or took its id) after `mark`: a listing asked for before is stale for it. */
   observedSince(id: string, mark: number): boolean {
-    return (this.#observedSeq.get(id) ?? 0) > mark;
+    return (this.#observedSeq.get(id) ?? this.#deletedSeq.get(id) ?? 0) > mark;
   }
 
   setPolicy(id: string, policyId: string): void {
@@ -178,5 +182,8 @@ export class VmStore {
   delete(id: string): void {
     this.#db.prepare('DELETE FROM inv_vms WHERE id = ?').run(id);
     this.#observedSeq.delete(id);
+    this.#deletedSeq.set(id, ++this.#seq);
+    // a listing in flight is seconds old; the oldest tombstones go first (Map keeps insertion order)
+    if (this.#deletedSeq.size > MAX_TOMBSTONES) this.#deletedSeq.delete(this.#deletedSeq.keys().next().value as string);
   }
 }
