@@ -1,4 +1,5 @@
-// Builds the optional XTS addon (native/xts.c) with node-gyp against the headers of the Node that
+// Builds the optional native addons — the disk XTS (native/xts*.c) and the migration tunnel's relay
+// (native/relay*.c) — with node-gyp against the headers of the Node that
 // runs this script; never downloads anything. Runs from `npm ci` / `npm install` (the package's
 // install script) and from `npm run build:native`. A failure is not fatal: vmcrypt then encrypts
 // disks with its WebAssembly XTS path (slower) and says so; `npm test` reports the reason.
@@ -30,7 +31,7 @@ const prefix = join(dirname(process.execPath), '..');
 const nodedir = process.env.npm_config_nodedir || (existsSync(join(prefix, 'include', 'node', 'node_api.h')) ? prefix : undefined);
 
 function fail(why) {
-  const msg = `vmcrypt: native XTS addon not built (${why}); disks will use the slower WebAssembly XTS path`;
+  const msg = `vmcrypt: native addons not built (${why}); disks will use the slower WebAssembly XTS path and migrations QEMU's TLS-PSK channel`;
   if (strict) {
     console.error(msg);
     process.exit(1);
@@ -44,4 +45,4 @@ if (gyp === undefined) fail('node-gyp not found');
 if (nodedir === undefined) fail(`no Node headers under ${prefix}/include/node`);
 const r = spawnSync(process.execPath, [gyp, 'rebuild', `--nodedir=${nodedir}`], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
 if (r.status !== 0) fail(`node-gyp failed:\n${(r.stderr || r.stdout || '').split('\n').slice(-15).join('\n')}`);
-console.log('vmcrypt: native XTS addon built (build/Release/vmcrypt_xts.node)');
+console.log('vmcrypt: native addons built (build/Release/vmcrypt_xts.node, build/Release/vmcrypt_relay.node)');

@@ -30,7 +30,7 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund >&2
 fi
 
-# The native XTS addon (optional; npm ci builds it): build it when a checkout lacks it.
-if [ ! -f build/Release/vmcrypt_xts.node ]; then
+# The native addons (optional; npm ci builds them): build them when a checkout lacks one.
+if [ ! -f build/Release/vmcrypt_xts.node ] || [ ! -f build/Release/vmcrypt_relay.node ]; then
   node scripts/build-native.mjs >&2
 fi
