@@ -86,8 +86,12 @@ describe.skipIf(addon === undefined)('mapped I/O guards (native/xts-map.c)', () 
       expect(() => a.convertMapped(m, 512, 4096, 512, m, enc, 0, false)).toThrow(/ciphers/);
       expect(() => a.convertMapped(enc, 512, 4096, 512, null, enc, 0, false)).toThrow(/convertMapped/);
       expect(a.convertMapped(m, 512, 4096, 512, null, enc, 0, false)).toBe(true);
+      // The walk's workers share one mapping of the same range: releasing one handle leaves the other working.
+      const twin = a.mapFile(fh.fd, 512, MiB - 512)!;
       a.unmapFile(m);
       expect(() => a.convertMapped(m, 512, 4096, 512, null, enc, 0, false)).toThrow(/unmapped/);
+      expect(a.convertMapped(twin, 512, 8192, 512, null, enc, 0, false)).toBe(true);
+      a.unmapFile(twin);
       // A fault under the mapping (here: the file cut short behind the walk's back; on a real disk,
       // a read error) is an EIO error of the call, as pread would report it, not a dead process.
       const m2 = a.mapFile(fh.fd, 0, MiB)!;
