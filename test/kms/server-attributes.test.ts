@@ -9,6 +9,7 @@ import { decodeCreateResponse, encodeCreateRequest } from '../../src/kmip/payloa
 import { encodeDeleteAttributeRequest } from '../../src/kmip/payloads/delete-attribute.js';
 import { decodeGetAttributesResponse, encodeGetAttributesRequest } from '../../src/kmip/payloads/get-attributes.js';
 import { encodeGetRequest } from '../../src/kmip/payloads/get.js';
+import { decodeLocateResponse, encodeLocateRequest } from '../../src/kmip/payloads/locate.js';
 import { encodeKeyWrappingSpecification } from '../../src/kmip/payloads/key-wrapping.js';
 import { encodeModifyAttributeRequest } from '../../src/kmip/payloads/modify-attribute.js';
 import { Tag } from '../../src/kmip/tags.js';
@@ -98,6 +99,18 @@ describe('server-kept attributes (KMIP 1.4 §3.15, §3.34, §3.44–3.48)', () =
     );
     expect(r.batchItems.map((i) => i.resultStatus)).toEqual([ResultStatus.Success, ResultStatus.Success]);
     expect(decodeGetAttributesResponse(r.batchItems[1]?.payload).attributes.find((a) => a.name === A.Fresh)?.value.value).toBe(false);
+  });
+
+  it('Locate by Fresh follows the flips (the index is updated by the Get\'s write)', async () => {
+    const [a, b, c] = [await create(), await create(), await create()];
+    await kms.ok(Operation.Get, encodeGetRequest({ uniqueIdentifier: b }));
+    const locate = async (fresh: boolean): Promise<string[]> =>
+      [...decodeLocateResponse(await kms.ok(Operation.Locate, encodeLocateRequest({ attributes: [attr.bool(A.Fresh, fresh)] }))).uniqueIdentifiers].sort();
+    expect(await locate(true)).toEqual([a, c].sort());
+    expect(await locate(false)).toEqual([b]);
+    await kms.ok(Operation.Get, encodeGetRequest({ uniqueIdentifier: a }));
+    expect(await locate(true)).toEqual([c]);
+    expect(await locate(false)).toEqual([a, b].sort());
   });
 
   it('a Get whose Fresh flip cannot be stored answers General Failure, without the key, audited', async () => {
