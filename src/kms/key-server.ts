@@ -114,8 +114,9 @@ export class KeyServer implements KmipMessageHandler {
     const secrets: Buffer[] = [];
     try {
       for (const item of message.batchItems) {
-        // A later item sees what the earlier ones wrote (a Get Attributes after a Get: Fresh false).
-        if (writes.length > 0) await firstFailure(writes);
+        // A later item sees what the earlier ones wrote (a Get Attributes after a Get: Fresh false);
+        // after a write that failed nothing more runs (the whole message answers General Failure).
+        if (writes.length > 0 && (await firstFailure(writes)) !== undefined) break;
         const r = await this.#runItem({ deps: this.#deps, identity, version, batch }, item, secrets, writes, peer);
         items.push(r);
         if (r.resultStatus !== ResultStatus.Success && stopOnError) break;

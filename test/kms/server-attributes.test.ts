@@ -8,6 +8,7 @@ import { Operation } from '../../src/kmip/operation-codes.js';
 import { decodeCreateResponse, encodeCreateRequest } from '../../src/kmip/payloads/create.js';
 import { encodeDeleteAttributeRequest } from '../../src/kmip/payloads/delete-attribute.js';
 import { decodeGetAttributesResponse, encodeGetAttributesRequest } from '../../src/kmip/payloads/get-attributes.js';
+import { encodeDestroyRequest } from '../../src/kmip/payloads/destroy.js';
 import { encodeGetRequest } from '../../src/kmip/payloads/get.js';
 import { decodeLocateResponse, encodeLocateRequest } from '../../src/kmip/payloads/locate.js';
 import { encodeKeyWrappingSpecification } from '../../src/kmip/payloads/key-wrapping.js';
@@ -121,8 +122,13 @@ describe('server-kept attributes (KMIP 1.4 §3.15, §3.34, §3.44–3.48)', () =
       throw new KmsError('STORE_UNAVAILABLE', 'disk gone');
     };
     try {
-      const r = await h.send('alice', [{ operation: Operation.Get, payload: encodeGetRequest({ uniqueIdentifier: id }) }]);
+      // A later item of the batch does not run once the flip failed (Destroy would have its effect unanswered).
+      const r = await h.send('alice', [
+        { operation: Operation.Get, payload: encodeGetRequest({ uniqueIdentifier: id }) },
+        { operation: Operation.Destroy, payload: encodeDestroyRequest({ uniqueIdentifier: id }) },
+      ]);
       expect(r.batchItems.map((i) => [i.resultStatus, i.resultReason])).toEqual([[ResultStatus.OperationFailed, ResultReason.GeneralFailure]]);
+      expect(h.audit.entries.some((e) => e.operation === 'Destroy')).toBe(false);
       expect(r.batchItems[0]?.payload).toBeUndefined();
       expect(h.audit.entries.at(-1)).toMatchObject({ identity: 'alice', operation: 'message', result: 'failure', message: 'key store: STORE_UNAVAILABLE' });
     } finally {
