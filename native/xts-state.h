@@ -34,5 +34,7 @@ xts_state *xts_state_of(napi_env env, napi_value v);
 int xts_state_crypt(xts_state *st, const uint8_t *in, uint8_t *out, size_t len, size_t unit, uint64_t sector);
 /* Adds mapFile / unmapFile / convertMapped to the exports. */
 void xts_map_register(napi_env env, napi_value exports);
+/* Adds afFold (the LUKS1 anti-forensic fold, native/xts-af.c) to the exports. */
+void xts_af_register(napi_env env, napi_value exports);
 
 #endif

@@ -225,6 +225,7 @@ static napi_value init(napi_env env, napi_value exports) {
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   xts_map_register(env, exports);
+  xts_af_register(env, exports);
   return exports;
 }
 
