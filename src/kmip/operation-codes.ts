@@ -48,7 +48,8 @@ export const Operation = {
 export type OperationValue = (typeof Operation)[keyof typeof Operation];
 
 /** Name of an operation value, for logs and messages ("0x2c" when unknown). */
+const NAME_OF = new Map<number, string>(Object.entries(Operation).map(([name, v]) => [v, name]));
+
 export function operationName(value: number): string {
-  for (const [name, v] of Object.entries(Operation)) if (v === value) return name;
-  return `0x${value.toString(16)}`;
+  return NAME_OF.get(value) ?? `0x${value.toString(16)}`;
 }
