@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { stopAll } from '../../helpers/process.js';
 import { waitFor } from '../../helpers/wait.js';
 import { nativeRelay } from '../../../src/host/migration/relay-native.js';
@@ -53,6 +53,10 @@ describe.each(paths)('live migration over the tunnel (%s data path): a tampered 
   ];
   for (const [mutation, at, codes] of cases) {
     it(`${mutation} frame ${at}: aborted (${codes.join(' or ')}), the VM runs on A unchanged, B dropped it`, async () => {
+      // a rare hang of this case (twice in many runs, under load, not reproduced in 80 looped rounds): keep what the agents said
+      onTestFailed(() => {
+        for (const [name, host] of [['A', h.a], ['B', h.b]] as const) console.error(`agent ${name} (${path} path), last output:\n${host.agent.proc.output().slice(-3000)}`);
+      });
       const m = newMigration();
       let proxy: FrameProxy | undefined;
       const err = await migrate(h.a, h.b, vm.uuid, vm.vmx, 'tunnel', m, async (e) => {
