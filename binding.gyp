@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "vmcrypt_xts",
-      "sources": ["native/xts.c", "native/xts-aesni.c", "native/xts-vaes.c", "native/xts-map.c", "native/xts-af.c"],
+      "sources": ["native/xts.c", "native/xts-aesni.c", "native/xts-vaes.c", "native/xts-map.c", "native/xts-copy.c", "native/xts-af.c"],
       "cflags": ["-O2", "-Wall", "-Wextra"],
       "defines": ["NAPI_VERSION=8"]
     },

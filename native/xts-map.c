@@ -37,6 +37,7 @@ typedef struct shared_map {
   ino_t ino;
   uint64_t aligned;
   size_t map_len;
+  int writable;
   uint8_t *map;
   int refs;
   struct shared_map *next;
@@ -54,19 +55,21 @@ typedef struct {
 } xts_map;
 
 /* The mapping of [aligned, aligned + map_len) of the file, shared, or NULL. */
-static shared_map *acquire(int fd, const struct stat *st, uint64_t aligned, size_t map_len) {
+static shared_map *acquire(int fd, const struct stat *st, uint64_t aligned, size_t map_len, int writable) {
   pthread_mutex_lock(&maps_lock);
   shared_map *s = maps;
-  while (s != NULL && !(s->dev == st->st_dev && s->ino == st->st_ino && s->aligned == aligned && s->map_len == map_len)) s = s->next;
+  while (s != NULL && !(s->dev == st->st_dev && s->ino == st->st_ino && s->aligned == aligned && s->map_len == map_len && s->writable == writable)) {
+    s = s->next;
+  }
   if (s != NULL) {
     s->refs++;
   } else {
-    void *p = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)aligned);
+    void *p = mmap(NULL, map_len, writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, fd, (off_t)aligned);
     s = p == MAP_FAILED ? NULL : (shared_map *)calloc(1, sizeof *s);
     if (s == NULL) {
       if (p != MAP_FAILED) munmap(p, map_len);
     } else {
-      *s = (shared_map){st->st_dev, st->st_ino, aligned, map_len, (uint8_t *)p, 1, maps};
+      *s = (shared_map){st->st_dev, st->st_ino, aligned, map_len, writable, (uint8_t *)p, 1, maps};
       maps = s;
     }
   }
@@ -150,15 +153,20 @@ static int get_offset(napi_env env, napi_value v, uint64_t *out) {
   return 1;
 }
 
-/* mapFile(fd, offset, length) -> map handle, or undefined when the range is not inside the file or mmap fails. */
+/*
+ * mapFile(fd, offset, length, readOnly?) -> map handle, or undefined when the range is not inside
+ * the file or mmap fails. readOnly: PROT_READ (the copy modes' source, opened O_RDONLY).
+ */
 static napi_value map_file(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4];
   int32_t fd;
   uint64_t offset, length;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 3 || napi_get_value_int32(env, argv[0], &fd) != napi_ok ||
-      !get_offset(env, argv[1], &offset) || !get_offset(env, argv[2], &length) || length == 0) {
-    return map_error(env, "mapFile(fd, offset, length)");
+  bool read_only = false;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3 || napi_get_value_int32(env, argv[0], &fd) != napi_ok ||
+      !get_offset(env, argv[1], &offset) || !get_offset(env, argv[2], &length) || length == 0 ||
+      (argc > 3 && napi_get_value_bool(env, argv[3], &read_only) != napi_ok)) {
+    return map_error(env, "mapFile(fd, offset, length, readOnly?)");
   }
   pthread_once(&bus_once, install_bus);
   if (!bus_installed) return NULL; /* no safe way to report an I/O error: the caller uses pread */
@@ -167,7 +175,7 @@ static napi_value map_file(napi_env env, napi_callback_info info) {
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || page <= 0 || offset + length > (uint64_t)st.st_size) return NULL;
   uint64_t aligned = offset - offset % (uint64_t)page;
   size_t map_len = (size_t)(length + (offset - aligned));
-  shared_map *shared = acquire(fd, &st, aligned, map_len);
+  shared_map *shared = acquire(fd, &st, aligned, map_len, !read_only);
   if (shared == NULL) return NULL;
   xts_map *m = (xts_map *)calloc(1, sizeof *m);
   napi_value ext;
@@ -196,7 +204,7 @@ static napi_value unmap_file(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-static int all_zero(const uint8_t *p, size_t len) {
+int xts_all_zero(const uint8_t *p, size_t len) {
   for (size_t i = 0; i + 8 <= len; i += 8) {
     uint64_t w;
     memcpy(&w, p + i, 8); /* one unaligned-safe load */
@@ -214,11 +222,9 @@ typedef struct {
   bool holes;
 } convert_job;
 
-#define XTS_BUS (-3)
-
 /* 1 converted, 0 a hole copied, < 0 an error; no setjmp in here, so nothing can be clobbered. */
 static __attribute__((noinline)) int convert(const convert_job *j) {
-  if (j->holes && all_zero(j->in, j->len)) {
+  if (j->holes && xts_all_zero(j->in, j->len)) {
     memcpy(j->out, j->in, j->len);
     return 0;
   }
@@ -229,21 +235,33 @@ static __attribute__((noinline)) int convert(const convert_job *j) {
   return r == 0 ? 1 : r;
 }
 
-/* convert() with a SIGBUS (a storage error under the mapping) turned into XTS_BUS. */
-static int convert_guarded(const convert_job *j) {
+/* fn(arg) with a SIGBUS (a storage error under a mapping) turned into XTS_BUS; fn must not setjmp. */
+int xts_map_guarded(int (*fn)(const void *), const void *arg) {
   sigjmp_buf jump;
   if (sigsetjmp(jump, 1) != 0) {
     bus_jump = NULL;
     return XTS_BUS;
   }
   bus_jump = &jump;
-  int r = convert(j);
+  int r = fn(arg);
   bus_jump = NULL;
   return r;
 }
 
+static int convert_any(const void *j) { return convert((const convert_job *)j); }
+
+/* The bytes of a live map handle (NULL if v is not one or it is unmapped). */
+uint8_t *xts_map_view(napi_env env, napi_value v, uint64_t *start, uint64_t *length, int *writable) {
+  xts_map *m = map_of(env, v);
+  if (m == NULL || m->shared == NULL) return NULL;
+  *start = m->start;
+  *length = m->length;
+  *writable = m->shared->writable;
+  return m->base;
+}
+
 /* An optional cipher argument: null/undefined -> NULL; a cipher -> it; else *bad = 1. */
-static xts_state *opt_state(napi_env env, napi_value v, int *bad) {
+xts_state *xts_opt_state(napi_env env, napi_value v, int *bad) {
   napi_valuetype t;
   if (napi_typeof(env, v, &t) != napi_ok) {
     *bad = 1;
@@ -272,8 +290,8 @@ static napi_value convert_mapped(napi_env env, napi_callback_info info) {
       !get_offset(env, argv[6], &first) || napi_get_value_bool(env, argv[7], &holes) != napi_ok) {
     return map_error(env, "convertMapped(map, src, dst, len, decrypt, encrypt, firstSector, holes)");
   }
-  xts_state *dec = opt_state(env, argv[4], &bad);
-  xts_state *enc = opt_state(env, argv[5], &bad);
+  xts_state *dec = xts_opt_state(env, argv[4], &bad);
+  xts_state *enc = xts_opt_state(env, argv[5], &bad);
   if (bad) return map_error(env, "decrypt and encrypt must be ciphers or null");
   if (m->shared == NULL) return map_error(env, "file unmapped");
   if (len % SECTOR != 0 || src < m->start || dst < m->start || src - m->start > m->length || dst - m->start > m->length ||
@@ -281,7 +299,7 @@ static napi_value convert_mapped(napi_env env, napi_callback_info info) {
     return map_error(env, "window outside the mapping or overlapping");
   }
   const convert_job job = {m->base + (src - m->start), m->base + (dst - m->start), (size_t)len, dec, enc, first, holes};
-  int r = convert_guarded(&job);
+  int r = xts_map_guarded(convert_any, &job);
   if (r == XTS_BUS) {
     napi_throw_error(env, "EIO", "I/O error on the disk under the in-place walk's mapping (SIGBUS)");
     return NULL;
@@ -299,5 +317,6 @@ void xts_map_register(napi_env env, napi_value exports) {
       {"unmapFile", NULL, unmap_file, NULL, NULL, NULL, napi_default, NULL},
       {"convertMapped", NULL, convert_mapped, NULL, NULL, NULL, napi_default, NULL},
   };
+  xts_copy_register(env, exports);
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
 }

@@ -34,6 +34,18 @@ xts_state *xts_state_of(napi_env env, napi_value v);
 int xts_state_crypt(xts_state *st, const uint8_t *in, uint8_t *out, size_t len, size_t unit, uint64_t sector);
 /* Adds mapFile / unmapFile / convertMapped to the exports. */
 void xts_map_register(napi_env env, napi_value exports);
+/* SIGBUS under a mapping, reported by xts_map_guarded. */
+#define XTS_BUS (-3)
+/* fn(arg) with a SIGBUS under a mapping turned into XTS_BUS (native/xts-map.c). */
+int xts_map_guarded(int (*fn)(const void *), const void *arg);
+/* The bytes of a live map handle at file offset *start (NULL if v is none or it is unmapped). */
+uint8_t *xts_map_view(napi_env env, napi_value v, uint64_t *start, uint64_t *length, int *writable);
+/* Whether len bytes (a multiple of 8) are all zero. */
+int xts_all_zero(const uint8_t *p, size_t len);
+/* null/undefined -> NULL; a cipher -> it; anything else sets *bad. */
+xts_state *xts_opt_state(napi_env env, napi_value v, int *bad);
+/* Adds convertCopy (the copy modes' mapped conversion, native/xts-copy.c) to the exports. */
+void xts_copy_register(napi_env env, napi_value exports);
 /* Adds afFold (the LUKS1 anti-forensic fold, native/xts-af.c) to the exports. */
 void xts_af_register(napi_env env, napi_value exports);
 

@@ -1,13 +1,16 @@
-import type { FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import type { BulkOp } from './protocol.js';
 import type { XtsPool } from './pool.js';
 import type { DiskProgress, ProgressFn } from '../types.js';
 import { readAt, writeAt } from '../../fs/positional-io.js';
 import { DiskError } from '../errors.js';
+import { copyMappedAvailable } from './copy-map.js';
+import type { CopyTarget } from './protocol.js';
 
 /** Chunk of one worker job: big enough to amortise messaging, small enough to keep 2 per core in flight. */
 export const BULK_CHUNK = 2 << 20;
 const SECTOR = 512;
+let runs = 0;
 
 export interface BulkJob {
   readonly pool: XtsPool;
@@ -27,14 +30,42 @@ export interface BulkJob {
   readonly holesInSource: boolean;
   readonly onProgress?: ProgressFn | undefined;
   readonly lanes?: number;
+  /** 'pread' forces the buffered path; default: mapped when the addon has it (VMCRYPT_COPY_IO=pread: never). */
+  readonly io?: 'auto' | 'pread';
 }
 
 /**
- * Streams `length` bytes from src to dst through the worker pool, several chunks in flight,
- * positional reads and writes. dst must be a fresh file already truncated to its full size,
- * so every chunk we skip stays a hole.
+ * Streams `length` bytes from src to dst through the worker pool, several chunks in flight. Mapped
+ * (bulk/copy-map.ts): each worker converts a chunk from the source's pages straight into the new
+ * file's; else positional reads and writes through a buffer that travels to the worker and back.
+ * dst must be a fresh file already truncated to its full size, so every chunk we skip stays a hole.
  */
 export async function runBulk(job: BulkJob): Promise<{ bytes: number; holeBytes: number }> {
+  const rw = job.io !== 'pread' && copyMappedAvailable() ? await reopenReadWrite(job.dst) : undefined;
+  try {
+    return await runChunks(job, rw === undefined ? undefined : {
+      run: ++runs, srcFd: job.src.fd, srcBase: job.srcBase, dstFd: rw.fd, dstBase: job.dstBase, length: job.length,
+      holesInSource: job.holesInSource,
+    });
+  } finally {
+    await rw?.close();
+  }
+}
+
+/**
+ * The new file opened once more, read-write: a shared writable mapping needs O_RDWR, and
+ * writeAtomically creates it write-only. Undefined (pread path) where /proc is not mounted.
+ */
+async function reopenReadWrite(dst: FileHandle): Promise<FileHandle | undefined> {
+  try {
+    return await open(`/proc/self/fd/${dst.fd}`, 'r+');
+  } catch {
+    return undefined;
+  }
+}
+
+async function runChunks(job: BulkJob, mapped: CopyTarget | undefined): Promise<{ bytes: number; holeBytes: number }> {
+  let copy = mapped;
   const zeroChunk = Buffer.alloc(BULK_CHUNK);
   let next = 0;
   let done = 0;
@@ -50,6 +81,15 @@ export async function runBulk(job: BulkJob): Promise<{ bytes: number; holeBytes:
       const off = next;
       const len = Math.min(BULK_CHUNK, job.length - off);
       next += len;
+      if (copy !== undefined) {
+        const r = await job.pool.runCopy(job.op, copy, len, off / SECTOR);
+        if (r.unmapped !== true) {
+          if (r.zero) holeBytes += len;
+          report(len);
+          continue;
+        }
+        copy = undefined; // a file could not be mapped: this chunk and the rest through buffers
+      }
       const buf = Buffer.from(ab, 0, len);
       const got = await readAt(job.src, buf, job.srcBase + off);
       if (got !== len) throw new DiskError('DISK_TRUNCATED', `source ended at byte ${job.srcBase + off + got}, expected ${job.srcBase + job.length}`);

@@ -5,7 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DiskError } from '../errors.js';
-import type { BulkOp, WorkerClose, WorkerClosed, WorkerInit, WorkerJob, WorkerReply } from './protocol.js';
+import type { BulkOp, CopyTarget, WorkerClose, WorkerClosed, WorkerInit, WorkerJob, WorkerReply } from './protocol.js';
 
 /**
  * How to start a worker: compiled (dist/…/xts-worker.js) it is a plain worker file. From the
@@ -68,6 +68,11 @@ export interface XtsPoolOptions {
   readonly onWorkerExit?: (exit: WorkerExit) => void;
 }
 
+/** A mapped job's I/O error as pwrite would have thrown it (a Node system error with its errno name). */
+function ioError(code: string, message: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`${code}: ${message}`), { code, syscall: code === 'ENOSPC' || code === 'EDQUOT' ? 'fallocate' : 'write' });
+}
+
 /** A private copy of a key in its own ArrayBuffer, to be transferred (moved, not cloned) to one worker. */
 function keyCopy(key: Buffer | undefined): Uint8Array | undefined {
   return key === undefined ? undefined : new Uint8Array(key);
@@ -101,7 +106,8 @@ export class XtsPool {
           slot.busy--;
           const p = this.#pending.get(r.id);
           this.#pending.delete(r.id);
-          if (r.error !== undefined) p?.reject(new DiskError('DISK_WORKER_FAILED', `worker failed: ${r.error}`));
+          if (r.error !== undefined && r.code !== undefined) p?.reject(ioError(r.code, r.error));
+          else if (r.error !== undefined) p?.reject(new DiskError('DISK_WORKER_FAILED', `worker failed: ${r.error}`));
           else p?.resolve(r);
         });
         worker.on('error', (err) => this.#fail(err));
@@ -126,14 +132,21 @@ export class XtsPool {
 
   /** Runs one chunk in the least busy worker; the buffer's ArrayBuffer is transferred and returned. */
   run(op: BulkOp, data: ArrayBuffer, length: number, sector: number): Promise<WorkerReply> {
+    return this.#post({ id: this.#nextId++, op, data, length, sector }, [data]);
+  }
+
+  /** Runs one mapped chunk (bulk/copy-map.ts): the worker converts between the two files itself. */
+  runCopy(op: BulkOp, copy: CopyTarget, length: number, sector: number): Promise<WorkerReply> {
+    return this.#post({ id: this.#nextId++, op, data: new ArrayBuffer(0), length, sector, copy }, []);
+  }
+
+  #post(job: WorkerJob, transfer: ArrayBuffer[]): Promise<WorkerReply> {
     if (this.#failed !== undefined) return Promise.reject(this.#failed);
     const slot = this.#slots.reduce((a, b) => (b.busy < a.busy ? b : a));
-    const id = this.#nextId++;
     return new Promise<WorkerReply>((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
+      this.#pending.set(job.id, { resolve, reject });
       slot.busy++;
-      const job: WorkerJob = { id, op, data, length, sector };
-      slot.worker.postMessage(job, [data]);
+      slot.worker.postMessage(job, transfer);
     });
   }
 

@@ -19,9 +19,24 @@ export interface WorkerClosed {
   readonly closed: true;
 }
 
+/** The files of a mapped copy (bulk/copy-map.ts): the worker maps them itself (threads share the fds). */
+export interface CopyTarget {
+  /** One number per runBulk call: a worker's mappings are reused only within their run. */
+  readonly run: number;
+  readonly srcFd: number;
+  readonly srcBase: number;
+  readonly dstFd: number;
+  readonly dstBase: number;
+  /** Payload bytes: both mapped ranges. */
+  readonly length: number;
+  readonly holesInSource: boolean;
+}
+
 export interface WorkerJob {
   readonly id: number;
   readonly op: BulkOp;
+  /** Mapped I/O: convert [sector·512, +length) of the payload between these files; data is then empty. */
+  readonly copy?: CopyTarget;
   /** Transferred, not copied; comes back in the reply. */
   readonly data: ArrayBuffer;
   readonly length: number;
@@ -33,7 +48,11 @@ export interface WorkerReply {
   readonly id: number;
   readonly data: ArrayBuffer;
   readonly length: number;
-  /** decrypt only: the plaintext is all zeros (the engine leaves a hole). */
+  /** decrypt only: the plaintext is all zeros (the engine leaves a hole). Mapped: nothing was written. */
   readonly zero: boolean;
+  /** Mapped job: the files could not be mapped; nothing was done, the engine takes the pread path. */
+  readonly unmapped?: boolean;
   readonly error?: string;
+  /** errno name of a mapped job's I/O error (ENOSPC, EIO …). */
+  readonly code?: string;
 }
