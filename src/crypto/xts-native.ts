@@ -3,13 +3,32 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The optional N-API addon (native/xts.c): OpenSSL's AES-256-XTS, IV reset per 512-byte sector. */
+/**
+ * The implementations of the addon (native/xts.c), chosen per cipher object at run time: own
+ * VAES + AVX-512 and AES-NI kernels on x86-64 (the fastest the CPU and OS offer), OpenSSL's EVP
+ * AES-256-XTS (IV reset per sector) elsewhere or when forced (VMCRYPT_XTS_IMPL).
+ */
+export type NativeXtsImpl = 'vaes' | 'aesni' | 'openssl';
+
+/**
+ * The optional N-API addon (native/xts.c): AES-256-XTS over whole 512-byte sectors, plain64 tweak.
+ * (It also exports the mapped-file conversions of the in-place walk and the copy modes, typed
+ * where they are used: disk/inplace/walk-map.ts, disk/bulk/copy-map.ts; and afFold.)
+ */
 export interface NativeXts {
-  create(key: Buffer, encrypt: boolean): NativeXtsState;
+  /** impl: 'auto' (default, or VMCRYPT_XTS_IMPL) takes the fastest this CPU runs. Equal key halves are refused. */
+  create(key: Buffer, encrypt: boolean, impl?: NativeXtsImpl | 'auto'): NativeXtsState;
   crypt(state: NativeXtsState, data: Buffer, firstSector: number, unitBytes: number): void;
   destroy(state: NativeXtsState): void;
+  /** Which implementation this cipher runs. */
+  implOf(state: NativeXtsState): NativeXtsImpl;
+  /** The implementations this CPU can run, fastest first. */
+  impls(): NativeXtsImpl[];
 }
-/** Opaque handle owning an EVP context (the key schedule lives in OpenSSL, cleared on destroy). */
+/**
+ * Opaque handle owning the key schedule: our own (64-byte aligned, OPENSSL_cleanse'd) for vaes and
+ * aesni, an EVP context for openssl; cleared on destroy or when collected.
+ */
 export type NativeXtsState = { readonly __brand: 'NativeXtsState' };
 
 const ADDON = join('build', 'Release', 'vmcrypt_xts.node');
