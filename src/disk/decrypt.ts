@@ -27,6 +27,8 @@ async function decryptLocked(opts: DecryptDiskOptions): Promise<BulkResult> {
     await refuseUnfinished(opts.src, src);
     const { header: h, fileSize } = await readHeader(src);
     const { mk } = await unlock(src, h, opts.dek);
+    // Workers boot while the checks and the new file's creation run.
+    const pool = new XtsPool({ srcKey: mk });
     try {
       const payload = h.payloadOffset * SECTOR;
       const size = fileSize - payload;
@@ -35,19 +37,15 @@ async function decryptLocked(opts: DecryptDiskOptions): Promise<BulkResult> {
       await ensureFreeSpace(opts.dst, Math.min(size, await allocatedBytes(opts.src)));
       const result = await writeAtomically(opts.dst, async (out) => {
         await out.truncate(size);
-        const pool = new XtsPool({ srcKey: mk });
-        try {
-          return await runBulk({
-            pool, op: 'decrypt', phase: 'decrypt', src, srcBase: payload, dst: out, dstBase: 0, length: size,
-            holesInSource: true, onProgress: opts.onProgress,
-          });
-        } finally {
-          await pool.close();
-        }
+        return runBulk({
+          pool, op: 'decrypt', phase: 'decrypt', src, srcBase: payload, dst: out, dstBase: 0, length: size,
+          holesInSource: true, onProgress: opts.onProgress, closePool: true,
+        });
       });
       return { ...result, seconds: (performance.now() - started) / 1000 };
     } finally {
       zero(mk);
+      await pool.close();
     }
   } finally {
     await src.close();

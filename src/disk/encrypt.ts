@@ -50,7 +50,7 @@ async function encryptLocked(opts: EncryptDiskOptions): Promise<BulkResult> {
           await out.truncate(payload + size);
           return runBulk({
             pool, op: 'encrypt', phase: 'encrypt', src, srcBase: 0, dst: out, dstBase: payload, length: size,
-            holesInSource: false, onProgress: opts.onProgress,
+            holesInSource: false, onProgress: opts.onProgress, closePool: true,
           });
         });
         return { ...result, seconds: (performance.now() - started) / 1000 };

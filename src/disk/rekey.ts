@@ -104,7 +104,7 @@ export async function recrypt(
           await out.truncate(payload + size);
           return runBulk({
             pool, op: 'reencrypt', phase: 'rekey', src, srcBase: oldPayload, dst: out, dstBase: payload, length: size,
-            holesInSource: true, onProgress: opts.onProgress,
+            holesInSource: true, onProgress: opts.onProgress, closePool: true,
           });
         });
         return { ...result, seconds: (performance.now() - started) / 1000 };

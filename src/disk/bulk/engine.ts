@@ -30,6 +30,11 @@ export interface BulkJob {
   readonly holesInSource: boolean;
   readonly onProgress?: ProgressFn | undefined;
   readonly lanes?: number;
+  /**
+   * Close the pool as soon as the last chunk is converted (its workers wipe their keys and unmap
+   * while the caller syncs and commits); the caller still awaits pool.close(). Default: false.
+   */
+  readonly closePool?: boolean;
   /** 'pread' forces the buffered path; default: mapped when the addon has it (VMCRYPT_COPY_IO=pread: never). */
   readonly io?: 'auto' | 'pread';
 }
@@ -119,6 +124,7 @@ async function runChunks(job: BulkJob, mapped: CopyTarget | undefined): Promise<
       }),
     ),
   );
+  if (job.closePool === true) void job.pool.close();
   const firstError = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (firstError !== undefined) throw firstError.reason;
   return { bytes: job.length, holeBytes };

@@ -150,8 +150,18 @@ export class XtsPool {
     });
   }
 
-  /** Asks every worker to wipe its cipher scratch memory and exit; terminates any that does not within 2 s. */
-  async close(): Promise<void> {
+  #closing: Promise<void> | undefined;
+
+  /**
+   * Asks every worker to wipe its cipher scratch memory and exit; terminates any that does not
+   * within 2 s. Idempotent: every call returns the same promise.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     await Promise.all(
       this.#slots.map(async (s) => {
         if (s.exited) return;
