@@ -31,7 +31,22 @@ enum {
   COPY_ZERO_HOLES = 2,   /* an all-zero result (decrypt) is a hole: nothing written */
   COPY_ALLOCATE = 4,     /* fallocate the destination range before writing it */
   COPY_POPULATE = 8,     /* then map its pages in one call (MADV_POPULATE_WRITE), not one fault per page */
+  COPY_RELEASE = 16,     /* afterwards drop both ranges' page-table entries (MADV_DONTNEED), see release_range */
 };
+
+/*
+ * Drops the page-table entries of the whole pages inside [p, p + len) of a shared file mapping: the
+ * data stays in the page cache (dirty state moves to the page). Done per chunk in the workers, in
+ * parallel, instead of all at once in the final munmap — which, for the 2 GiB of entries of a 1 GiB
+ * copy, took 0.1–0.25 s after the last chunk (measured) while nothing else ran.
+ */
+static void release_range(const uint8_t *p, size_t len) {
+  long page = sysconf(_SC_PAGESIZE);
+  uintptr_t a = (uintptr_t)p + ((uintptr_t)page - (uintptr_t)p % (uintptr_t)page) % (uintptr_t)page;
+  uintptr_t b = (uintptr_t)p + len;
+  b -= b % (uintptr_t)page;
+  if (b > a) (void)madvise((void *)a, b - a, MADV_DONTNEED);
+}
 
 typedef struct {
   const uint8_t *in;
@@ -133,6 +148,10 @@ static napi_value convert_copy(napi_env env, napi_callback_info info) {
   }
   copy_job job = {in + (src - s0), out + (dst - d0), (size_t)len, dec, enc, first, flags, fd, dst, 0};
   int r = xts_map_guarded(copy_convert, &job);
+  if (flags & COPY_RELEASE) {
+    release_range(job.in, job.len);
+    release_range(job.out, job.len);
+  }
   if (r == XTS_BUS) return copy_error(env, "EIO", "I/O error on a disk under the copy's mapping (SIGBUS)");
   if (r == -4) return copy_error(env, job.err == ENOSPC ? "ENOSPC" : job.err == EDQUOT ? "EDQUOT" : "EIO", strerror(job.err));
   if (r == XTS_DESTROYED) return copy_error(env, "VMCRYPT_XTS", "cipher destroyed");

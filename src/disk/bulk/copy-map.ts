@@ -20,6 +20,7 @@ const SOURCE_HOLES = 1;
 const ZERO_HOLES = 2;
 const ALLOCATE = 4;
 const POPULATE = 8;
+const RELEASE = 16;
 
 function copyAddon(): CopyAddon | undefined {
   if (process.env['VMCRYPT_COPY_IO'] === 'pread') return undefined;
@@ -80,7 +81,7 @@ export class CopyCiphers {
     const dec = op === 'encrypt' ? null : this.#dec;
     const enc = op === 'decrypt' ? null : this.#enc;
     if ((op !== 'encrypt' && dec === null) || (op !== 'decrypt' && enc === null)) throw new Error(`no key for ${op}`);
-    const flags = (t.holesInSource ? SOURCE_HOLES : 0) | (op === 'decrypt' ? ZERO_HOLES : 0) | ALLOCATE | POPULATE;
+    const flags = (t.holesInSource ? SOURCE_HOLES : 0) | (op === 'decrypt' ? ZERO_HOLES : 0) | ALLOCATE | POPULATE | RELEASE;
     const wrote = this.#a.convertCopy(maps.src, t.srcBase + off, maps.dst, t.dstBase + off, len, dec, enc, off / 512, flags, t.dstFd);
     return wrote ? 'written' : 'hole';
   }
