@@ -15,6 +15,8 @@ import { tempDir } from './helpers.js';
 // mapping straight into the new file's mapping (native/xts-copy.c), and pread → worker → pwrite.
 // Same bytes, same holes, the same ENOSPC on a full filesystem, EIO (not a dead process) on a
 // fault under a mapping.
+// Both paths are chosen per run here (io: 'auto' | 'pread'), whatever the environment forces.
+delete process.env['VMCRYPT_COPY_IO'];
 const { dir, cleanup } = tempDir('vmcrypt-disk-copy-io-');
 const mnt = join(dir, 'small');
 let mounted = false;
@@ -96,17 +98,20 @@ describe('copy-mode I/O paths agree', () => {
       const src = await open(srcPath, 'r');
       const dst = await open(join(mnt, `full-${io}`), 'wx');
       let code: unknown;
+      let syscall: unknown;
       try {
         await dst.truncate(8 * MiB); // sparse: the 4 MiB tmpfs accepts the size, not the data
         await runBulk({ pool, op: 'encrypt', phase: 'encrypt', src, srcBase: 0, dst, dstBase: 0, length: 8 * MiB, holesInSource: false, io });
       } catch (err) {
-        code = (err as { code?: unknown }).code;
+        ({ code, syscall } = err as { code?: unknown; syscall?: unknown });
       } finally {
         await src.close();
         await dst.close();
         await pool.close();
       }
       expect(code).toBe('ENOSPC');
+      // Proof of the path taken: the mapped path's fallocate refused, or pwrite did.
+      expect(syscall).toBe(io === 'auto' ? 'fallocate' : 'write');
       expect((await readFile(srcPath)).equals(data)).toBe(true);
     });
   }
