@@ -10,6 +10,7 @@
  * arrives as SIGBUS, not as EIO from pread: a handler (installed once, chaining to any previous
  * one for faults that are not ours) turns a SIGBUS inside convertMapped into an EIO error of
  * that call, as pread/pwrite would have reported it, instead of killing the process.
+ * The copy modes (native/xts-copy.c) use the same mappings (read-only for their source) and guard.
  */
 #include <errno.h>
 #include <pthread.h>
