@@ -28,7 +28,8 @@ async function decryptLocked(opts: DecryptDiskOptions): Promise<BulkResult> {
     const { header: h, fileSize } = await readHeader(src);
     const { mk } = await unlock(src, h, opts.dek);
     // Workers boot while the checks and the new file's creation run.
-    const pool = new XtsPool({ srcKey: mk });
+    const pool = XtsPool.borrow({ srcKey: mk });
+    let ok = false;
     try {
       const payload = h.payloadOffset * SECTOR;
       const size = fileSize - payload;
@@ -42,10 +43,12 @@ async function decryptLocked(opts: DecryptDiskOptions): Promise<BulkResult> {
           holesInSource: true, onProgress: opts.onProgress, closePool: true,
         });
       });
+      ok = true;
       return { ...result, seconds: (performance.now() - started) / 1000 };
     } finally {
       zero(mk);
-      await pool.close();
+      // Kept (keyless, idle) for the next operation of this process only after a clean one.
+      await (ok ? pool.release() : pool.close());
     }
   } finally {
     await src.close();

@@ -42,7 +42,8 @@ async function encryptLocked(opts: EncryptDiskOptions): Promise<BulkResult> {
       const payload = h.payloadOffset * SECTOR;
       await ensureFreeSpace(opts.dst, payload + size);
       // Workers boot while PBKDF2, the AF split and the header write run.
-      const pool = new XtsPool({ dstKey: mk });
+      const pool = XtsPool.borrow({ dstKey: mk });
+      let ok = false;
       try {
         const material = fillKeyslot(h, 0, mk, passphrase, iterations);
         const result = await writeAtomically(opts.dst, async (out) => {
@@ -53,9 +54,11 @@ async function encryptLocked(opts: EncryptDiskOptions): Promise<BulkResult> {
             holesInSource: false, onProgress: opts.onProgress, closePool: true,
           });
         });
+        ok = true;
         return { ...result, seconds: (performance.now() - started) / 1000 };
       } finally {
-        await pool.close();
+        // Kept (keyless, idle) for the next operation of this process only after a clean one.
+        await (ok ? pool.release() : pool.close());
       }
     } finally {
       zero(mk, passphrase);

@@ -94,7 +94,8 @@ export async function recrypt(
       const payload = h.payloadOffset * SECTOR;
       await ensureFreeSpace(opts.dst, payload + Math.min(size, await allocatedBytes(opts.src)));
       // Workers boot while PBKDF2, the AF split and the header write run.
-      const pool = new XtsPool({ srcKey: oldMk, dstKey: newMk });
+      const pool = XtsPool.borrow({ srcKey: oldMk, dstKey: newMk });
+      let ok = false;
       try {
         const material = fillKeyslot(h, 0, newMk, passphrase, iterations);
         const mode = (await src.stat()).mode & 0o7777;
@@ -107,9 +108,11 @@ export async function recrypt(
             holesInSource: true, onProgress: opts.onProgress, closePool: true,
           });
         });
+        ok = true;
         return { ...result, seconds: (performance.now() - started) / 1000 };
       } finally {
-        await pool.close();
+        // Kept (keyless, idle) for the next operation of this process only after a clean one.
+        await (ok ? pool.release() : pool.close());
       }
     } finally {
       zero(oldMk, newMk, passphrase);

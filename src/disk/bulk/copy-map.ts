@@ -100,6 +100,16 @@ export class CopyCiphers {
     return this.#maps;
   }
 
+  /** Whether a native key schedule is alive here. */
+  get holdsKey(): boolean {
+    return this.#dec !== null || this.#enc !== null;
+  }
+
+  /** Whether the files of a run are mapped now. */
+  get mapped(): boolean {
+    return this.#maps !== undefined;
+  }
+
   /** Drops the mappings of the last run (the next job maps its own). */
   unmap(): void {
     if (this.#maps === undefined) return;

@@ -31,8 +31,9 @@ export interface BulkJob {
   readonly onProgress?: ProgressFn | undefined;
   readonly lanes?: number;
   /**
-   * Close the pool as soon as the last chunk is converted (its workers wipe their keys and unmap
-   * while the caller syncs and commits); the caller still awaits pool.close(). Default: false.
+   * Disarm the pool as soon as the last chunk is converted (its workers wipe their keys and unmap
+   * while the caller syncs and commits); the caller still awaits pool.release() or pool.close().
+   * Default: false.
    */
   readonly closePool?: boolean;
   /** 'pread' forces the buffered path; default: mapped when the addon has it (VMCRYPT_COPY_IO=pread: never). */
@@ -124,7 +125,7 @@ async function runChunks(job: BulkJob, mapped: CopyTarget | undefined): Promise<
       }),
     ),
   );
-  if (job.closePool === true) void job.pool.close();
+  if (job.closePool === true) void job.pool.disarm();
   const firstError = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (firstError !== undefined) throw firstError.reason;
   return { bytes: job.length, holeBytes };

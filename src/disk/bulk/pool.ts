@@ -5,7 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DiskError } from '../errors.js';
-import type { BulkOp, CopyTarget, WorkerClose, WorkerClosed, WorkerInit, WorkerJob, WorkerReply } from './protocol.js';
+import type { BulkOp, CopyTarget, WorkerArm, WorkerClose, WorkerClosed, WorkerJob, WorkerReply, WorkerState, WorkerWipe, WorkerWiped } from './protocol.js';
 
 /**
  * How to start a worker: compiled (dist/…/xts-worker.js) it is a plain worker file. From the
@@ -55,6 +55,20 @@ interface Slot {
   exited: boolean;
   /** The worker confirmed it wiped its cipher scratch memory (WorkerClosed). */
   wiped: boolean;
+  /** Waiting for WorkerWiped answers (to WorkerWipe or WorkerState), in order. */
+  readonly states: ((s: WorkerWiped) => void)[];
+}
+
+/** What one worker holds, as it reports it (tests: idle workers hold no key, no mapping). */
+export interface WorkerHolds {
+  readonly holdsKey: boolean;
+  readonly mapped: boolean;
+}
+
+/** Keys of one operation: each worker gets its own copies. */
+export interface PoolKeys {
+  readonly srcKey?: Buffer | undefined;
+  readonly dstKey?: Buffer | undefined;
 }
 
 /** How one worker ended: lets tests see that close() waited for wiped, clean exits. */
@@ -78,50 +92,142 @@ function keyCopy(key: Buffer | undefined): Uint8Array | undefined {
   return key === undefined ? undefined : new Uint8Array(key);
 }
 
-/** A fixed set of XTS worker threads (default: one per core). Keys are copied into each worker once. */
+/**
+ * Workers of a finished copy-mode operation, kept for the next one of this process (the host agent,
+ * the bench): booting two workers cost 80–100 ms of a ~0.45 s 1 GiB copy. Kept only after a clean
+ * operation, keyless (each worker destroyed its ciphers and mappings and said so) and unref'd, so
+ * they never keep the process alive. One set at most; a concurrent operation boots its own.
+ */
+let idle: XtsPool | undefined;
+
+/**
+ * A fixed set of XTS worker threads (default: one per core). Each operation arms every worker
+ * with private copies of its keys (transferred) and disarms them when its last chunk is done.
+ */
 export class XtsPool {
   readonly #slots: Slot[] = [];
   readonly #pending = new Map<number, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void }>();
   #nextId = 0;
   #failed: Error | undefined;
+  /** A chunk of the current operation failed: the set is closed on release, not kept. */
+  #tainted = false;
+  #disarming: Promise<boolean> | undefined;
 
-  constructor(keys: { srcKey?: Buffer; dstKey?: Buffer }, threads = availableParallelism(), options: XtsPoolOptions = {}) {
+  /** An idle set kept by release() if whole and of this size (armed with these keys), else a new one. */
+  static borrow(keys: PoolKeys, threads = availableParallelism()): XtsPool {
+    const kept = idle;
+    idle = undefined;
+    if (kept !== undefined && kept.#reusable() && kept.#slots.length === Math.max(1, threads)) {
+      for (const s of kept.#slots) s.worker.ref();
+      kept.#disarming = undefined;
+      kept.#arm(keys);
+      return kept;
+    }
+    void kept?.close();
+    return new XtsPool(keys, threads);
+  }
+
+  constructor(keys: PoolKeys, threads = availableParallelism(), options: XtsPoolOptions = {}) {
     const { entry, eval: isEval } = workerEntry();
     for (let i = 0; i < Math.max(1, threads); i++) {
-      // Each worker gets its own copies, transferred: a structured clone would leave the key bytes
-      // in a serialisation buffer nobody zeroes. After the transfer our views are detached (empty).
+      // execArgv []: the parent's flags (e.g. --input-type from `node -e`) must not leak into workers.
+      const worker = new Worker(entry, { eval: isEval, execArgv: [] });
+      const slot: Slot = { worker, busy: 0, exited: false, wiped: false, states: [] };
+      worker.on('message', (r: WorkerReply | WorkerClosed | WorkerWiped) => {
+        if ('closed' in r) {
+          slot.wiped = true;
+          return;
+        }
+        if ('wiped' in r) {
+          slot.states.shift()?.(r);
+          return;
+        }
+        slot.busy--;
+        const p = this.#pending.get(r.id);
+        this.#pending.delete(r.id);
+        if (r.error !== undefined) this.#tainted = true;
+        if (r.error !== undefined && r.code !== undefined) p?.reject(ioError(r.code, r.error));
+          else if (r.error !== undefined) p?.reject(new DiskError('DISK_WORKER_FAILED', `worker failed: ${r.error}`));
+        else p?.resolve(r);
+      });
+      worker.on('error', (err) => this.#fail(err));
+      worker.on('exit', (code) => {
+        slot.exited = true;
+        this.#tainted = true;
+        for (const settle of slot.states.splice(0)) settle({ wiped: true, holdsKey: true, mapped: true });
+        options.onWorkerExit?.({ code, wiped: slot.wiped });
+        if (code !== 0) this.#fail(new Error(`worker exited with code ${code}`));
+      });
+      this.#slots.push(slot);
+    }
+    this.#arm(keys);
+  }
+
+  /**
+   * Gives every worker its own copies of this operation's keys, transferred: a structured clone
+   * would leave the key bytes in a serialisation buffer nobody zeroes. Our views are then detached.
+   */
+  #arm(keys: PoolKeys): void {
+    this.#tainted = false;
+    for (const s of this.#slots) {
       const srcKey = keyCopy(keys.srcKey);
       const dstKey = keyCopy(keys.dstKey);
-      const init: WorkerInit = { ...(srcKey === undefined ? {} : { srcKey }), ...(dstKey === undefined ? {} : { dstKey }) };
-      const transferList = [srcKey?.buffer, dstKey?.buffer].filter((b): b is ArrayBuffer => b !== undefined);
       try {
-        // execArgv []: the parent's flags (e.g. --input-type from `node -e`) must not leak into workers.
-        const worker = new Worker(entry, { workerData: init, transferList, eval: isEval, execArgv: [] });
-        const slot: Slot = { worker, busy: 0, exited: false, wiped: false };
-        worker.on('message', (r: WorkerReply | WorkerClosed) => {
-          if ('closed' in r) {
-            slot.wiped = true;
-            return;
-          }
-          slot.busy--;
-          const p = this.#pending.get(r.id);
-          this.#pending.delete(r.id);
-          if (r.error !== undefined && r.code !== undefined) p?.reject(ioError(r.code, r.error));
-          else if (r.error !== undefined) p?.reject(new DiskError('DISK_WORKER_FAILED', `worker failed: ${r.error}`));
-          else p?.resolve(r);
-        });
-        worker.on('error', (err) => this.#fail(err));
-        worker.on('exit', (code) => {
-          slot.exited = true;
-          options.onWorkerExit?.({ code, wiped: slot.wiped });
-          if (code !== 0) this.#fail(new Error(`worker exited with code ${code}`));
-        });
-        this.#slots.push(slot);
+        const msg: WorkerArm = { arm: true, ...(srcKey === undefined ? {} : { srcKey }), ...(dstKey === undefined ? {} : { dstKey }) };
+        s.worker.postMessage(msg, [srcKey?.buffer, dstKey?.buffer].filter((b): b is ArrayBuffer => b !== undefined));
       } finally {
-        // Detached (empty) when the transfer happened; wiped here if the Worker could not start.
+        // Detached (empty) when the transfer happened; wiped here if it did not.
         for (const k of [srcKey, dstKey]) if (k !== undefined && k.buffer.byteLength > 0) k.fill(0);
       }
     }
+  }
+
+  #ask(msg: WorkerWipe | WorkerState): Promise<WorkerHolds[]> {
+    return Promise.all(
+      this.#slots.map(
+        (s) =>
+          new Promise<WorkerHolds>((resolve) => {
+            if (s.exited) return resolve({ holdsKey: false, mapped: false });
+            s.states.push((r) => resolve({ holdsKey: r.holdsKey, mapped: r.mapped }));
+            s.worker.postMessage(msg);
+          }),
+      ),
+    );
+  }
+
+  /** What each worker holds now, as it reports it. */
+  holds(): Promise<WorkerHolds[]> {
+    return this.#ask({ state: true });
+  }
+
+  /**
+   * End of the operation's crypto: every worker destroys its ciphers and mappings (the caller may
+   * sync and commit meanwhile). Resolves true when all confirmed they hold nothing. Idempotent.
+   */
+  disarm(): Promise<boolean> {
+    this.#disarming ??= this.#ask({ wipe: true }).then((h) => h.every((w) => !w.holdsKey && !w.mapped));
+    return this.#disarming;
+  }
+
+  #reusable(): boolean {
+    return this.#failed === undefined && !this.#tainted && this.#closing === undefined && this.#pending.size === 0
+      && this.#slots.every((s) => !s.exited && s.busy === 0);
+  }
+
+  /**
+   * The operation succeeded: its workers, disarmed, are kept (unref'd) for the next borrow() of
+   * this process, an earlier idle set closed. A set with a failed chunk or worker is closed instead.
+   */
+  async release(): Promise<void> {
+    const clean = await this.disarm();
+    if (!clean || !this.#reusable() || idle === this) {
+      if (idle !== this) await this.close();
+      return;
+    }
+    const previous = idle;
+    for (const s of this.#slots) s.worker.unref();
+    idle = this;
+    await previous?.close();
   }
 
   #fail(err: Error): void {
@@ -157,6 +263,7 @@ export class XtsPool {
    * within 2 s. Idempotent: every call returns the same promise.
    */
   close(): Promise<void> {
+    if (idle === this) idle = undefined;
     this.#closing ??= this.#close();
     return this.#closing;
   }

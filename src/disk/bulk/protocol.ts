@@ -9,6 +9,33 @@ export interface WorkerInit {
 
 export type BulkOp = 'encrypt' | 'decrypt' | 'reencrypt';
 
+/**
+ * One operation's keys for a keyless worker (XtsPool arms its workers per operation, pool.ts); the
+ * buffers are transferred and zeroed by the worker once its ciphers are made.
+ */
+export interface WorkerArm extends WorkerInit {
+  readonly arm: true;
+}
+
+/** End of an operation: the worker destroys its ciphers, unmaps, and answers WorkerWiped; it stays up, keyless. */
+export interface WorkerWipe {
+  readonly wipe: true;
+}
+
+/** Answer to WorkerWipe (and to WorkerState): what the worker holds now. */
+export interface WorkerWiped {
+  readonly wiped: true;
+  /** A cipher (key schedule) is alive in this worker. */
+  readonly holdsKey: boolean;
+  /** File mappings of a copy are alive in this worker. */
+  readonly mapped: boolean;
+}
+
+/** Asks a worker what it holds (tests: an idle worker holds no key); answered by WorkerWiped with the state. */
+export interface WorkerState {
+  readonly state: true;
+}
+
 /** Sent by XtsPool.close(): the worker wipes its cipher state and exits. */
 export interface WorkerClose {
   readonly close: true;
