@@ -5,6 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DiskError } from '../errors.js';
+import { IdleSet } from './idle.js';
 import type { BulkOp, CopyTarget, WorkerArm, WorkerClose, WorkerClosed, WorkerJob, WorkerReply, WorkerState, WorkerWipe, WorkerWiped } from './protocol.js';
 
 /**
@@ -98,7 +99,7 @@ function keyCopy(key: Buffer | undefined): Uint8Array | undefined {
  * operation, keyless (each worker destroyed its ciphers and mappings and said so) and unref'd, so
  * they never keep the process alive. One set at most; a concurrent operation boots its own.
  */
-let idle: XtsPool | undefined;
+const idle = new IdleSet<XtsPool>();
 
 /**
  * A fixed set of XTS worker threads (default: one per core). Each operation arms every worker
@@ -115,16 +116,12 @@ export class XtsPool {
 
   /** An idle set kept by release() if whole and of this size (armed with these keys), else a new one. */
   static borrow(keys: PoolKeys, threads = availableParallelism()): XtsPool {
-    const kept = idle;
-    idle = undefined;
-    if (kept !== undefined && kept.#reusable() && kept.#slots.length === Math.max(1, threads)) {
-      for (const s of kept.#slots) s.worker.ref();
-      kept.#disarming = undefined;
-      kept.#arm(keys);
-      return kept;
-    }
-    void kept?.close();
-    return new XtsPool(keys, threads);
+    const kept = idle.take((k) => k.#reusable() && k.#slots.length === Math.max(1, threads));
+    if (kept === undefined) return new XtsPool(keys, threads);
+    for (const s of kept.#slots) s.worker.ref();
+    kept.#disarming = undefined;
+    kept.#arm(keys);
+    return kept;
   }
 
   constructor(keys: PoolKeys, threads = availableParallelism(), options: XtsPoolOptions = {}) {
@@ -220,14 +217,13 @@ export class XtsPool {
    */
   async release(): Promise<void> {
     const clean = await this.disarm();
-    if (!clean || !this.#reusable() || idle === this) {
-      if (idle !== this) await this.close();
+    if (idle.holds(this)) return;
+    if (!clean || !this.#reusable()) {
+      await this.close();
       return;
     }
-    const previous = idle;
     for (const s of this.#slots) s.worker.unref();
-    idle = this;
-    await previous?.close();
+    await idle.keep(this);
   }
 
   #fail(err: Error): void {
@@ -263,7 +259,7 @@ export class XtsPool {
    * within 2 s. Idempotent: every call returns the same promise.
    */
   close(): Promise<void> {
-    if (idle === this) idle = undefined;
+    idle.drop(this);
     this.#closing ??= this.#close();
     return this.#closing;
   }

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { workerEntry } from '../bulk/pool.js';
+import { IdleSet } from '../bulk/idle.js';
 import { DiskError, DiskErrorCode } from '../errors.js';
 import type { WalkClose, WalkDone, WalkStart } from './walk-protocol.js';
 
@@ -26,7 +27,7 @@ export const walkThreads = (): number => Math.max(2, Math.min(4, availableParall
  * (each wipes its copies and cipher state when its walk ends) and are unref'd while idle, so they
  * never keep the process alive.
  */
-let idle: WalkWorkers | undefined;
+const idle = new IdleSet<WalkWorkers>();
 
 /**
  * The worker threads of an in-place walk. They start without keys, so the driver boots them
@@ -40,14 +41,10 @@ export class WalkWorkers {
 
   /** An idle set kept by release() if it is whole and the size asked for, else new workers. */
   static borrow(threads = walkThreads()): WalkWorkers {
-    const kept = idle;
-    idle = undefined;
-    if (kept !== undefined && kept.#reusable() && kept.threads === threads) {
-      for (const s of kept.#slots) s.worker.ref();
-      return kept;
-    }
-    void kept?.close();
-    return new WalkWorkers(threads);
+    const kept = idle.take((k) => k.#reusable() && k.threads === threads);
+    if (kept === undefined) return new WalkWorkers(threads);
+    for (const s of kept.#slots) s.worker.ref();
+    return kept;
   }
 
   constructor(threads = walkThreads()) {
@@ -86,14 +83,13 @@ export class WalkWorkers {
    * went well (an earlier idle set is closed), closes them otherwise.
    */
   async release(): Promise<void> {
-    if (!this.#reusable() || idle === this) {
-      if (idle !== this) await this.close();
+    if (idle.holds(this)) return;
+    if (!this.#reusable()) {
+      await this.close();
       return;
     }
-    const previous = idle;
     for (const s of this.#slots) s.worker.unref();
-    idle = this;
-    await previous?.close();
+    await idle.keep(this);
   }
 
   /** Starts the walk in every worker; resolves with each worker's report once all have stopped. */
@@ -126,7 +122,7 @@ export class WalkWorkers {
 
   /** Lets every worker finish and exit; terminates any that does not within 2 s. */
   async close(): Promise<void> {
-    if (idle === this) idle = undefined;
+    idle.drop(this);
     this.#healthy = false;
     await Promise.all(
       this.#slots.map(async (s) => {
