@@ -108,7 +108,7 @@ describe('VM operations in place when the datastore cannot hold the copy', () =>
     const before = await lastEventId(api());
     const dec = await runCli(['vm', 'decrypt', 'tight', '--in-place', '--profile', profile]);
     expect(dec.code, dec.stderr).toBe(0);
-    expect(dec.stdout).toMatch(/VM tight decrypted/);
+    expect(dec.stdout).toMatch(/VM tight decrypted .* — disks converted in place/);
     expect((await eventsOf(api(), before, 'vm.crypto.inPlace'))[0]).toMatchObject({ severity: 'info', message: expect.stringMatching(/in place as asked/) });
     expect((await vmOf(vmId)).observed.encrypted).toBe(false);
     await dataIntact();

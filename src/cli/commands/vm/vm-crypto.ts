@@ -18,9 +18,12 @@ async function policyFor(c: ManagerClient, ref: string | undefined, encryption: 
 }
 
 async function afterTask(ctx: VerbContext, c: ManagerClient, vmId: string, task: TaskRef | undefined, label: string, said: (vm: VmInfo) => string): Promise<number> {
-  if (task !== undefined && (await ctx.follow(task, label)) === undefined) return 0;
+  const done = task === undefined ? undefined : await ctx.follow(task, label);
+  if (task !== undefined && done === undefined) return 0;
   const vm = await c.get<VmInfo>(`/api/vms/${seg(vmId)}`);
-  ctx.emit(vm, () => [said(vm)]);
+  // the manager says when the disks were converted where they are (asked for, or no room for a copy)
+  const where = (done?.result as { mode?: string } | undefined)?.mode === 'in-place' ? ' — disks converted in place' : '';
+  ctx.emit(vm, () => [said(vm) + where]);
   return 0;
 }
 
