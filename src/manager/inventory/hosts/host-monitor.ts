@@ -156,6 +156,7 @@ export class HostMonitor {
     const before = this.setState(hostId, 'connected');
     if (before !== 'connected' || restarted) w.unlockDue = true;
     if (info.cryptoMode !== host.cryptoMode) this.#d.hosts.setCrypto(hostId, info.cryptoMode);
+    this.#d.hosts.setMigration(hostId, info.migration);
     this.#d.observer.observeHost(hostId, vms, mark);
     const needsKeys = info.lockedVms.length > 0 || (info.hostKeyId !== undefined && info.hostKeyPresent !== true);
     if (needsKeys || w.unlockDue) this.#maybeUnlock(hostId, w);

@@ -25,6 +25,8 @@ export interface HostInfoReply {
   readonly hostKeyId?: string;
   readonly hostKeyPresent?: boolean;
   readonly lockedVms: readonly string[];
+  /** What the agent can do for migrations; an agent that says nothing cannot encrypt them (as migrate-policy reads it). */
+  readonly migration: { readonly encryption: boolean; readonly channels: readonly string[] };
 }
 
 export interface HostEventReply {
@@ -156,7 +158,16 @@ export function parseHostInfo(x: unknown): HostInfoReply {
       if (typeof v !== 'string' || v.length > 64) throw bad('host.lockedVms');
       return v;
     }),
+    migration: parseMigration(o['migration']),
   };
+}
+
+/** `migration: {encryption, channels}`, bounded and lenient (a malformed one = cannot encrypt, no channels). */
+function parseMigration(x: unknown): HostInfoReply['migration'] {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) return { encryption: false, channels: [] };
+  const o = x as Record<string, unknown>;
+  const channels = Array.isArray(o['channels']) ? o['channels'].slice(0, 16).filter((c): c is string => typeof c === 'string' && c.length > 0 && c.length <= 32) : [];
+  return { encryption: o['encryption'] === true, channels };
 }
 
 export function parseHostEvents(x: unknown): HostEventReply[] {

@@ -23,6 +23,11 @@ export const hostSchema = {
     connectionState: { type: 'string', enum: ['connected', 'disconnected', 'notResponding'] },
     cryptoMode: { type: 'string', enum: ['incapable', 'prepared', 'safe'] },
     hostKey: keyRef,
+    migration: {
+      type: 'object', required: ['encryption', 'channels'],
+      description: 'What the host agent said at the last successful poll (absent until then): whether it can encrypt migrations, and its channels, preferred first',
+      properties: { encryption: { type: 'boolean' }, channels: { type: 'array', items: str(32) } },
+    },
   },
 } as const;
 

@@ -20,6 +20,15 @@ function toHost(r: HostRow): HostRecord {
   };
 }
 
+/** What the host agent last said it can do for migrations (its `GET /v1/host` → `migration`). */
+export interface HostMigration {
+  readonly encryption: boolean;
+  readonly channels: readonly string[];
+}
+
+/** A host record with what the monitor observed of it in memory (`migration` absent until the first successful poll). */
+export type HostView = HostRecord & { readonly migration?: HostMigration };
+
 /** Where the monitor left off in the host's event feed (`seq` restarts at 0 when the agent restarts). */
 export interface EventCursor {
   readonly seq: number;
@@ -28,24 +37,36 @@ export interface EventCursor {
 
 export class HostStore {
   readonly #db: Database;
+  /** Observed by the monitor, not persisted: a restarted manager learns it again at the first poll. */
+  readonly #migration = new Map<string, HostMigration>();
 
   constructor(db: Database) {
     this.#db = db;
   }
 
-  host(id: string): HostRecord | undefined {
+  host(id: string): HostView | undefined {
     const r = this.#db.prepare(`SELECT ${HOST_COLUMNS} FROM inv_hosts WHERE id = ?`).get(id) as HostRow | undefined;
-    return r === undefined ? undefined : toHost(r);
+    return r === undefined ? undefined : this.#view(r);
   }
 
-  require(id: string): HostRecord {
+  #view(r: HostRow): HostView {
+    const m = this.#migration.get(r.id);
+    return m === undefined ? toHost(r) : { ...toHost(r), migration: { encryption: m.encryption, channels: [...m.channels] } };
+  }
+
+  /** Records what the host's agent said at the last successful poll. */
+  setMigration(id: string, m: HostMigration): void {
+    this.#migration.set(id, { encryption: m.encryption, channels: [...m.channels] });
+  }
+
+  require(id: string): HostView {
     const h = this.host(id);
     if (h === undefined) throw notFound('host', id);
     return h;
   }
 
-  list(): HostRecord[] {
-    return (this.#db.prepare(`SELECT ${HOST_COLUMNS} FROM inv_hosts ORDER BY name`).all() as HostRow[]).map(toHost);
+  list(): HostView[] {
+    return (this.#db.prepare(`SELECT ${HOST_COLUMNS} FROM inv_hosts ORDER BY name`).all() as HostRow[]).map((r) => this.#view(r));
   }
 
   inCluster(clusterId: string): HostRecord[] {
@@ -69,6 +90,7 @@ export class HostStore {
     if (n.n > 0) throw new ManagerError('MANAGER_CONFLICT', `host ${id} still has ${n.n} VM(s) registered; move or unregister them first`);
     this.#db.transaction(() => {
       this.#db.prepare('DELETE FROM inv_hosts WHERE id = ?').run(id);
+      this.#migration.delete(id);
       // a datastore no host mounts any more is gone from the inventory (its files stay)
       this.#db.prepare('DELETE FROM inv_datastores WHERE id NOT IN (SELECT datastore_id FROM inv_host_datastores)').run();
     })();

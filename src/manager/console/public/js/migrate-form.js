@@ -3,28 +3,57 @@ import { api, get } from './api.js';
 import { badge, h, replace } from './dom.js';
 
 /** @typedef {import('./vm-state.js').Vm} Vm */
-/** @typedef {{ id: string, name: string, connectionState?: string }} Host */
+/** @typedef {{ encryption: boolean, channels: string[] }} HostMigration */
+/** @typedef {{ id: string, name: string, connectionState?: string, migration?: HostMigration }} Host */
 /** @typedef {{ id: string, name: string, hosts: Array<{ hostId: string }> }} Datastore */
 
 /**
  * What the move does with the VM's memory, as the manager's migrateEncryption matrix decides it
  * (docs/manager.md "Migration"): an encrypted VM always migrates encrypted; otherwise disabled /
- * opportunistic / required. Only a running VM going to another host sends its memory; the host
- * capabilities are the manager's to check, so "when both hosts can" stays a condition here.
+ * opportunistic / required. Only a running VM going to another host sends its memory. When both
+ * hosts' `migration` (GET /api/hosts, from the manager's last poll) is known, the verdict is the
+ * manager's (migrate-policy.ts); unknown, "when both hosts can" stays a condition here.
  * @param {Vm} vm @param {string} setting @param {{ hostChange: boolean, dsChange: boolean }} move
+ * @param {{ source?: Host, destination?: Host }} [ends] the VM's host and the one chosen
  * @returns {{ text: string, kind: string, encrypted: string }}
  */
-export function moveEncryption(vm, setting, move) {
+export function moveEncryption(vm, setting, move, ends = {}) {
   const files = vm.observed.encrypted ? 'its files stay encrypted at rest' : 'its files are not encrypted';
   if (!move.hostChange && !move.dsChange) return { text: 'Choose another host, another datastore or both.', kind: 'muted', encrypted: '—' };
   if (!move.hostChange) return { text: `Storage migration: the VM's files are copied to the datastore, the old ones removed once the copy is committed; ${files}. No memory stream.`, kind: 'info', encrypted: 'no memory stream' };
   if (vm.observed.powerState !== 'poweredOn') {
     return { text: `Powered off: ${move.dsChange ? 'its files move to the datastore, then ' : ''}the VM is registered on the host; ${files}. No memory stream.`, kind: 'info', encrypted: 'no memory stream' };
   }
+  if (setting !== 'disabled' || vm.observed.encrypted) {
+    const known = knownVerdict(vm.observed.encrypted, setting, ends.source, ends.destination);
+    if (known !== undefined) return known;
+  }
   if (vm.observed.encrypted) return { text: 'An encrypted VM always migrates encrypted (a one-time AES-256-GCM key for this move), whatever its setting.', kind: 'ok', encrypted: 'encrypted' };
   if (setting === 'disabled') return { text: 'migrateEncryption is disabled: the VM\'s memory crosses the network in clear.', kind: 'warn', encrypted: 'NOT encrypted' };
   if (setting === 'required') return { text: 'A one-time AES-256-GCM key for this move; refused before anything moves if either host cannot encrypt migrations.', kind: 'ok', encrypted: 'encrypted' };
   return { text: 'A one-time AES-256-GCM key when both hosts can encrypt migrations; otherwise plain, with a warning event.', kind: 'info', encrypted: 'encrypted when both hosts can' };
+}
+
+const ENCRYPTED_CHANNELS = ['tunnel', 'qemu-psk'];
+
+/**
+ * The manager's rule with both hosts' capabilities known: encrypted over a channel both share;
+ * otherwise an encrypted VM or `required` is refused, `opportunistic` goes plain with a warning.
+ * @param {boolean} vmEncrypted @param {string} setting @param {Host} [src] @param {Host} [dst]
+ * @returns {{ text: string, kind: string, encrypted: string } | undefined} undefined while either is unknown
+ */
+function knownVerdict(vmEncrypted, setting, src, dst) {
+  const a = src?.migration;
+  const b = dst?.migration;
+  if (src === undefined || dst === undefined || a == null || b == null) return undefined;
+  if (a.encryption && b.encryption && ENCRYPTED_CHANNELS.some((c) => a.channels.includes(c) && b.channels.includes(c))) {
+    return { text: 'encrypted (one-time AES-256-GCM key)', kind: 'ok', encrypted: 'encrypted' };
+  }
+  const unable = [a.encryption ? undefined : `host ${src.name}`, b.encryption ? undefined : `host ${dst.name}`].filter((x) => x !== undefined);
+  const reason = unable.length > 0 ? `${unable.join(' and ')} cannot encrypt migrations` : 'the hosts share no encrypted channel';
+  if (vmEncrypted) return { text: `refused: the VM is encrypted (it migrates only encrypted) and ${reason}`, kind: 'bad', encrypted: 'refused' };
+  if (setting === 'required') return { text: `refused: migrateEncryption is required and ${reason}`, kind: 'bad', encrypted: 'refused' };
+  return { text: `plain (${reason}): a warning event`, kind: 'warn', encrypted: 'NOT encrypted' };
 }
 
 /**
@@ -67,7 +96,7 @@ export async function migrateForm(vm, on) {
       ...offered.map((d) => h('option', { value: d.id }, d.name)));
     /** @type {HTMLSelectElement} */ (datastore).value = offered.some((d) => d.id === keep) ? keep : keepOk ? '' : offered[0]?.id ?? '';
     const move = { hostChange: value(host) !== '', dsChange: value(datastore) !== '' };
-    const v = moveEncryption(vm, setting, move);
+    const v = moveEncryption(vm, setting, move, { source: hosts.find((x) => x.id === vm.hostId), destination: hosts.find((x) => x.id === to) });
     replace(encryptedField, badge(v.encrypted, v.kind));
     replace(verdict, v.text);
     /** @type {HTMLButtonElement} */ (submit).disabled = (!move.hostChange && !move.dsChange) || (move.hostChange && !keepOk && !move.dsChange);
