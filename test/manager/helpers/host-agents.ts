@@ -8,10 +8,10 @@ export type { AgentProcess };
 
 const READY = /listening on (\S+) thumbprint=([0-9a-f]{64})/;
 
-/** Starts `vmcrypt host serve` as a real process; give `port` to restart an agent where the manager knows it. */
-export async function startAgent(dataDir: string, name: string, port?: number): Promise<AgentProcess & { port: number }> {
+/** Starts `vmcrypt host serve` as a real process; give `port` to restart an agent where the manager knows it; `extra` flags (e.g. --no-migrate-encryption). */
+export async function startAgent(dataDir: string, name: string, port?: number, extra: readonly string[] = []): Promise<AgentProcess & { port: number }> {
   const p = port ?? (await freePort());
-  const proc = await startProcess(process.execPath, [...vmcryptArgv(), 'host', 'serve', '--data', dataDir, '--name', name, '--listen', `127.0.0.1:${p}`], {
+  const proc = await startProcess(process.execPath, [...vmcryptArgv(), 'host', 'serve', '--data', dataDir, '--name', name, '--listen', `127.0.0.1:${p}`, ...extra], {
     ready: READY, readyTimeoutMs: 60_000,
   });
   const m = READY.exec(proc.output());

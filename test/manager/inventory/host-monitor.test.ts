@@ -104,4 +104,28 @@ describe('host monitor', () => {
     const vm = s.vms.require('u1');
     expect(vm).toMatchObject({ policyId: 'vm-encryption', encrypted: true, locked: true, lockReason: 'key k missing' });
   });
+
+  it('keeps the host\'s migration capability from GET /v1/host: unknown before the first poll, kept across a failed poll, updated when the agent changes', async () => {
+    const s = setup();
+    expect(s.hosts.require(s.hostId).migration).toBeUndefined();
+    s.setInfo({ migration: { encryption: true, channels: ['tunnel', 'qemu-psk', 'plain'] } });
+    await s.monitor.poll(s.hostId);
+    expect(s.hosts.require(s.hostId).migration).toEqual({ encryption: true, channels: ['tunnel', 'qemu-psk', 'plain'] });
+    expect(s.hosts.list()[0]?.migration).toEqual({ encryption: true, channels: ['tunnel', 'qemu-psk', 'plain'] });
+    // an unreachable host keeps what it said last
+    const ok = { name: 'esx1', thumbprint: 'a'.repeat(64), cryptoMode: 'safe', lockedVms: [], migration: { encryption: false, channels: ['plain', 7, 'x'.repeat(33)] } };
+    s.gw.on(s.hostId, 'GET', '/v1/host', () => {
+      throw Object.assign(new Error('ECONNREFUSED'), { code: 'MANAGER_HOST_UNREACHABLE' });
+    });
+    await s.monitor.poll(s.hostId);
+    expect(s.hosts.require(s.hostId).migration?.encryption).toBe(true);
+    // restarted with --no-migrate-encryption: bounded parsing drops what is not a short string
+    s.gw.on(s.hostId, 'GET', '/v1/host', () => ok);
+    await s.monitor.poll(s.hostId);
+    expect(s.hosts.require(s.hostId).migration).toEqual({ encryption: false, channels: ['plain'] });
+    // an agent that says nothing cannot encrypt (as the manager's migration policy reads it)
+    s.gw.on(s.hostId, 'GET', '/v1/host', () => ({ ...ok, migration: undefined }));
+    await s.monitor.poll(s.hostId);
+    expect(s.hosts.require(s.hostId).migration).toEqual({ encryption: false, channels: [] });
+  });
 });

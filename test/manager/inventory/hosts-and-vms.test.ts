@@ -7,7 +7,7 @@ import { startManagerProcess, type ManagerProcess } from '../helpers/manager-pro
 import { addHostToManager, startAgent, type AgentProcess } from '../helpers/host-agents.js';
 import { ManagerApiError } from '../helpers/manager-api.js';
 
-interface Host { id: string; name: string; connectionState: string; cryptoMode: string }
+interface Host { id: string; name: string; connectionState: string; cryptoMode: string; migration?: { encryption: boolean; channels: string[] } }
 interface Vm {
   id: string; name: string; hostId: string;
   desired: { policyName: string; encryption: boolean };
@@ -26,7 +26,7 @@ beforeAll(async () => {
   [manager, a1, a2] = await Promise.all([
     startManagerProcess(join(root, 'manager'), { pollMs: 200 }),
     startAgent(join(root, 'esx1'), 'esx1'),
-    startAgent(join(root, 'esx2'), 'esx2'),
+    startAgent(join(root, 'esx2'), 'esx2', undefined, ['--no-migrate-encryption']),
   ]);
 });
 
@@ -54,6 +54,17 @@ describe('manager inventory with real host agents', () => {
     // each host's own datastore is in the inventory
     const ds = await api().get<{ datastores: { name: string }[] }>('/api/datastores');
     expect(ds.datastores.map((d) => d.name).sort()).toEqual(['esx1-local', 'esx2-local']);
+  });
+
+  it('shows each host\'s migration capability from the monitor\'s last poll in the host record', async () => {
+    const migration = async () => (await api().get<{ hosts: Host[] }>('/api/hosts')).hosts.map((h) => [h.name, h.migration]);
+    await expect.poll(migration, { timeout: 10_000 }).toEqual([
+      ['esx1', { encryption: true, channels: expect.arrayContaining(['tunnel', 'qemu-psk', 'plain']) as unknown }],
+      ['esx2', { encryption: false, channels: ['plain'] }],
+    ]);
+    expect((await api().get<Host>(`/api/hosts/${hosts[1]?.id}`)).migration).toEqual({ encryption: false, channels: ['plain'] });
+    const doc = await api().get<{ components: { schemas?: Record<string, unknown> }; paths: Record<string, { get?: { responses: Record<string, { content?: Record<string, { schema: unknown }> }> } }> }>('/api/openapi.json');
+    expect(JSON.stringify(doc.paths['/api/hosts/{id}']?.get?.responses['200'])).toContain('"migration"');
   });
 
   it('mounts one directory on both hosts as a shared datastore', async () => {
