@@ -1,7 +1,4 @@
-import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { loadNativeAddon, type LoadedAddon } from './native-addon.js';
 
 /**
  * The implementations of the addon (native/xts.c), chosen per cipher object at run time: own
@@ -31,30 +28,29 @@ export interface NativeXts {
  */
 export type NativeXtsState = { readonly __brand: 'NativeXtsState' };
 
-const ADDON = join('build', 'Release', 'vmcrypt_xts.node');
-
-function packageRoot(): string {
-  // src/crypto/xts-native.ts (tsx) or dist/crypto/xts-native.js (built): two levels below the root.
-  return join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-}
-
-let loaded: { addon: NativeXts | undefined; reason: string } | undefined;
+let loaded: LoadedAddon<NativeXts> | undefined;
 
 /**
  * Loads the addon once per thread. Absent (not built: no compiler at install time) or disabled with
  * VMCRYPT_XTS=wasm, the XTS code falls back to the WebAssembly kernel; the reason says which.
  */
-export function nativeXts(): { addon: NativeXts | undefined; reason: string } {
-  if (loaded !== undefined) return loaded;
-  const path = join(packageRoot(), ADDON);
-  if (process.env['VMCRYPT_XTS'] === 'wasm') loaded = { addon: undefined, reason: 'disabled by VMCRYPT_XTS=wasm' };
-  else if (!existsSync(path)) loaded = { addon: undefined, reason: `${ADDON} not built (npm run build:native)` };
-  else {
-    try {
-      loaded = { addon: createRequire(import.meta.url)(path) as NativeXts, reason: 'loaded' };
-    } catch (err) {
-      loaded = { addon: undefined, reason: `cannot load ${ADDON}: ${err instanceof Error ? err.message : String(err)}` };
-    }
-  }
+export function nativeXts(): LoadedAddon<NativeXts> {
+  loaded ??= loadNativeAddon<NativeXts>('vmcrypt_xts', process.env['VMCRYPT_XTS'] === 'wasm' ? 'VMCRYPT_XTS=wasm' : undefined);
   return loaded;
+}
+
+/**
+ * A native cipher for a 64-byte XTS key, or undefined when the addon refuses it (equal halves).
+ * The key is copied for the addon and the copy wiped; the caller's bytes are left to the caller.
+ * Generic over the handle type because the mapped-I/O users type the addon's handles their way.
+ */
+export function nativeCipher<H>(addon: { create(key: Buffer, encrypt: boolean): H }, key: Uint8Array, encrypt: boolean): H | undefined {
+  const b = Buffer.from(key);
+  try {
+    return addon.create(b, encrypt);
+  } catch {
+    return undefined;
+  } finally {
+    b.fill(0);
+  }
 }

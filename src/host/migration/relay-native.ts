@@ -1,8 +1,5 @@
-import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Socket } from 'node:net';
+import { loadNativeAddon, type LoadedAddon } from '../../crypto/native-addon.js';
 import { HostError } from '../errors.js';
 import type { Direction, MigrationKey } from './frames.js';
 
@@ -21,26 +18,14 @@ interface Addon {
 }
 type RelayState = { readonly __brand: 'RelayState' };
 
-const ADDON = join('build', 'Release', 'vmcrypt_relay.node');
-let loaded: { addon: Addon | undefined; reason: string } | undefined;
+let loaded: LoadedAddon<Addon> | undefined;
 
 /**
  * The addon, loaded once. Absent (not built) or disabled with VMCRYPT_RELAY=node, the tunnel
  * moves its bytes in Node (frames.ts), slower; the reason says which.
  */
-export function nativeRelay(): { addon: Addon | undefined; reason: string } {
-  if (loaded !== undefined) return loaded;
-  // src/host/migration/ (tsx) or dist/host/migration/ (built): three levels below the root
-  const path = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', ADDON);
-  if (process.env['VMCRYPT_RELAY'] === 'node') loaded = { addon: undefined, reason: 'disabled by VMCRYPT_RELAY=node' };
-  else if (!existsSync(path)) loaded = { addon: undefined, reason: `${ADDON} not built (npm run build:native)` };
-  else {
-    try {
-      loaded = { addon: createRequire(import.meta.url)(path) as Addon, reason: 'loaded' };
-    } catch (err) {
-      loaded = { addon: undefined, reason: `cannot load ${ADDON}: ${err instanceof Error ? err.message : String(err)}` };
-    }
-  }
+export function nativeRelay(): LoadedAddon<Addon> {
+  loaded ??= loadNativeAddon<Addon>('vmcrypt_relay', process.env['VMCRYPT_RELAY'] === 'node' ? 'VMCRYPT_RELAY=node' : undefined);
   return loaded;
 }
 
