@@ -3,7 +3,7 @@
 // to destination pages (its range fallocated first, so a full filesystem fails with ENOSPC as
 // pwrite would). Used when the native addon has it and takes the keys; otherwise (and with
 // VMCRYPT_COPY_IO=pread) the engine reads, the worker converts a buffer, the engine writes.
-import { nativeXts } from '../../crypto/xts-native.js';
+import { nativeCipher, nativeXts } from '../../crypto/xts-native.js';
 import type { BulkOp, CopyTarget } from './protocol.js';
 
 type Handle = { readonly __brand: 'XtsHandle' };
@@ -33,19 +33,6 @@ export function copyMappedAvailable(): boolean {
   return copyAddon() !== undefined;
 }
 
-/** A native cipher for a 64-byte key (copied, the copy wiped), or null if refused (equal halves). */
-function cipher(a: CopyAddon, key: Uint8Array | undefined, encrypt: boolean): Handle | null {
-  if (key === undefined) return null;
-  const b = Buffer.from(key);
-  try {
-    return a.create(b, encrypt);
-  } catch {
-    return null;
-  } finally {
-    b.fill(0);
-  }
-}
-
 /** The native ciphers of one worker; null when mapped I/O is not available or a key was refused. */
 export class CopyCiphers {
   readonly #a: CopyAddon;
@@ -62,10 +49,10 @@ export class CopyCiphers {
   static create(srcKey: Uint8Array | undefined, dstKey: Uint8Array | undefined): CopyCiphers | undefined {
     const a = copyAddon();
     if (a === undefined) return undefined;
-    const dec = cipher(a, srcKey, false);
-    const enc = cipher(a, dstKey, true);
-    if ((srcKey !== undefined && dec === null) || (dstKey !== undefined && enc === null)) {
-      for (const h of [dec, enc]) if (h !== null) a.destroy(h);
+    const dec = srcKey === undefined ? null : nativeCipher(a, srcKey, false);
+    const enc = dstKey === undefined ? null : nativeCipher(a, dstKey, true);
+    if (dec === undefined || enc === undefined) {
+      for (const h of [dec, enc]) if (h) a.destroy(h);
       return undefined;
     }
     return new CopyCiphers(a, dec, enc);

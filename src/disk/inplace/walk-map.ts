@@ -2,7 +2,7 @@
 // each window converted straight from its source bytes to its destination bytes — no pread/pwrite
 // copies through the kernel. Used when the native addon has it and takes the keys; otherwise (and
 // with VMCRYPT_WALK_IO=pread) the worker reads, converts and writes through a buffer as before.
-import { nativeXts } from '../../crypto/xts-native.js';
+import { nativeCipher, nativeXts } from '../../crypto/xts-native.js';
 
 type Handle = { readonly __brand: 'XtsHandle' };
 interface MapAddon {
@@ -18,18 +18,6 @@ function mapAddon(): MapAddon | undefined {
   const { addon } = nativeXts();
   const a = addon as unknown as Partial<MapAddon> | undefined;
   return typeof a?.mapFile === 'function' && typeof a.convertMapped === 'function' ? (a as MapAddon) : undefined;
-}
-
-/** A native cipher for a 64-byte key (copied, and the copy wiped), or undefined if refused (equal halves). */
-function cipher(a: MapAddon, key: Uint8Array, encrypt: boolean): Handle | undefined {
-  const b = Buffer.from(key);
-  try {
-    return a.create(b, encrypt);
-  } catch {
-    return undefined;
-  } finally {
-    b.fill(0);
-  }
 }
 
 export class MappedWindows {
@@ -52,8 +40,8 @@ export class MappedWindows {
   static open(fd: number, start: number, end: number, srcKey: Uint8Array | undefined, dstKey: Uint8Array | undefined): MappedWindows | undefined {
     const a = mapAddon();
     if (a === undefined || end <= start) return undefined;
-    const dec = srcKey === undefined ? null : cipher(a, srcKey, false);
-    const enc = dstKey === undefined ? null : cipher(a, dstKey, true);
+    const dec = srcKey === undefined ? null : nativeCipher(a, srcKey, false);
+    const enc = dstKey === undefined ? null : nativeCipher(a, dstKey, true);
     const map = dec !== undefined && enc !== undefined ? a.mapFile(fd, start, end - start) : undefined;
     if (map === undefined || dec === undefined || enc === undefined) {
       for (const h of [dec, enc]) if (h) a.destroy(h);
